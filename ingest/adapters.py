@@ -1,0 +1,307 @@
+"""Classifier adapters: one small interface over three kinds of HuggingFace checkpoints.
+
+- ``encoder``: ``AutoModelForSequenceClassification`` encoders (BERT, RoBERTa, MiniLM, ...);
+  the prediction position is the first token ([CLS] / ``<s>``).
+- ``decoder``: decoder classifiers such as ``GPT2ForSequenceClassification``; the prediction
+  position is the last non-pad token. We pool at that position ourselves (score head applied to
+  the base model's hidden state) so ``inputs_embeds`` (IG) and padded batches pool correctly.
+- ``zero_shot``: a causal LM with a prompt template and verbalizer words; the class scores are
+  the next-token logits of the verbalizers at the last prompt token. Only the review's tokens
+  are content; the template's tokens are marked like specials.
+
+Every adapter encodes texts to :class:`EncodedText` (the token sequence every method scores),
+collates them into a right-padded :class:`Batch`, and runs :meth:`Adapter.forward` from ids or
+from input embeddings, with attentions of every layer and head when asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+
+class AdapterError(ValueError):
+    """A checkpoint or setting the adapter cannot work with (a user error: exit code 2)."""
+
+
+@dataclass(frozen=True)
+class EncodedText:
+    """One text as the model sees it; every array has length ``len(tokens)``."""
+
+    tokens: list[str]
+    input_ids: list[int]
+    offsets: np.ndarray  # [tokens, 2] int32, character spans into the original text
+    special_mask: np.ndarray  # [tokens] bool, True for specials and prompt-template tokens
+    word_ids: np.ndarray  # [tokens] int32, word index within the text, -1 for non-content
+    prediction_position: int
+    truncated: bool
+
+    @property
+    def length(self) -> int:
+        return len(self.input_ids)
+
+
+@dataclass
+class Batch:
+    """Right-padded batch of encoded texts (B examples, T = longest)."""
+
+    input_ids: torch.Tensor  # [B, T] long
+    attention_mask: torch.Tensor  # [B, T] long, 1 for real tokens
+    prediction_positions: torch.Tensor  # [B] long
+    content_mask: torch.Tensor  # [B, T] bool, real non-special tokens
+    lengths: list[int]
+
+    @property
+    def size(self) -> int:
+        return len(self.lengths)
+
+
+@dataclass
+class ForwardOutput:
+    logits: torch.Tensor  # [B, classes]
+    attentions: tuple[torch.Tensor, ...] | None  # layers x [B, heads, T, T]
+
+
+class Adapter:
+    """Base adapter: subclasses set ``kind`` and implement :meth:`_encode` and :meth:`_logits`."""
+
+    kind: str = ""
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        label_names: list[str],
+        *,
+        max_length: int = 512,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.model = model.to(device).eval()
+        self.tokenizer = tokenizer
+        self.label_names = list(label_names)
+        self.max_length = max_length
+        self.device = torch.device(device)
+        config = model.config
+        self.num_layers = int(config.num_hidden_layers)
+        self.num_heads = int(config.num_attention_heads)
+
+    # -- token sequence -------------------------------------------------------------------
+    @property
+    def pad_token_id(self) -> int:
+        return int(self.tokenizer.pad_token_id)
+
+    @property
+    def removal_token_id(self) -> int:
+        """The id that "removes" a token for SHAP and deletion tests: mask, else pad."""
+        mask = self.tokenizer.mask_token_id
+        return int(mask if mask is not None else self.pad_token_id)
+
+    def encode(self, text: str) -> EncodedText:
+        return self._encode(text)
+
+    def _encode(self, text: str) -> EncodedText:
+        raise NotImplementedError
+
+    def collate(self, items: list[EncodedText]) -> Batch:
+        width = max(item.length for item in items)
+        ids = torch.full((len(items), width), self.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(items), width), dtype=torch.long)
+        content = torch.zeros((len(items), width), dtype=torch.bool)
+        for row, item in enumerate(items):
+            ids[row, : item.length] = torch.tensor(item.input_ids)
+            mask[row, : item.length] = 1
+            content[row, : item.length] = torch.from_numpy(~item.special_mask)
+        positions = torch.tensor([item.prediction_position for item in items])
+        return Batch(
+            input_ids=ids.to(self.device),
+            attention_mask=mask.to(self.device),
+            prediction_positions=positions.to(self.device),
+            content_mask=content.to(self.device),
+            lengths=[item.length for item in items],
+        )
+
+    # -- model ----------------------------------------------------------------------------
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Word embeddings of ``input_ids`` [B, T] -> [B, T, D] (what IG interpolates)."""
+        return self.model.get_input_embeddings()(input_ids)
+
+    def forward(
+        self,
+        batch: Batch,
+        *,
+        input_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        prediction_positions: torch.Tensor | None = None,
+        output_attentions: bool = False,
+    ) -> ForwardOutput:
+        """Class logits [B', classes] for ``batch`` or for replacement ids/embeddings of the
+        same width (B' may be a multiple of B, e.g. IG steps or SHAP masks; pass the matching
+        ``attention_mask`` and ``prediction_positions`` then)."""
+        if inputs_embeds is None and input_ids is None:
+            input_ids = batch.input_ids
+        mask = batch.attention_mask if attention_mask is None else attention_mask
+        positions = batch.prediction_positions if prediction_positions is None else prediction_positions
+        return self._logits(input_ids, inputs_embeds, mask, positions, output_attentions)
+
+    def _logits(self, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
+        raise NotImplementedError
+
+
+def _special_mask_from(encoding, length: int) -> np.ndarray:  # noqa: ANN001 - BatchEncoding
+    special = encoding.get("special_tokens_mask")
+    if special is None:
+        return np.zeros(length, dtype=bool)
+    return np.asarray(special[:length], dtype=bool)
+
+
+def _word_ids(encoding, special: np.ndarray) -> np.ndarray:  # noqa: ANN001 - BatchEncoding
+    raw = encoding.word_ids()
+    words = np.array([-1 if w is None else w for w in raw], dtype=np.int32)
+    words[special] = -1
+    # renumber so the text's first word is 0 and numbering is dense
+    kept = words[words >= 0]
+    if kept.size:
+        _, dense = np.unique(kept, return_inverse=True)
+        words[words >= 0] = dense
+    return words
+
+
+class _TokenizedAdapter(Adapter):
+    """Encoders and decoder classifiers: the text is the whole input."""
+
+    def _encode(self, text: str) -> EncodedText:
+        tokenizer = self.tokenizer
+        full_length = len(tokenizer(text, add_special_tokens=True)["input_ids"])
+        encoding = tokenizer(
+            text,
+            truncation=True,
+            max_length=self.max_length,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+        )
+        ids = list(encoding["input_ids"])
+        special = _special_mask_from(encoding, len(ids))
+        offsets = np.asarray(encoding["offset_mapping"], dtype=np.int32).reshape(-1, 2)
+        offsets[special] = 0
+        return EncodedText(
+            tokens=tokenizer.convert_ids_to_tokens(ids),
+            input_ids=ids,
+            offsets=offsets,
+            special_mask=special,
+            word_ids=_word_ids(encoding, special),
+            prediction_position=self._prediction_position(ids, special),
+            truncated=full_length > len(ids),
+        )
+
+    def _prediction_position(self, ids: list[int], special: np.ndarray) -> int:
+        raise NotImplementedError
+
+
+class EncoderAdapter(_TokenizedAdapter):
+    kind = "encoder"
+
+    def _prediction_position(self, ids: list[int], special: np.ndarray) -> int:
+        return 0
+
+    def _logits(self, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
+        out = self.model(
+            input_ids=input_ids,
+            inputs_embeds=inputs_embeds,
+            attention_mask=attention_mask,
+            output_attentions=output_attentions,
+        )
+        return ForwardOutput(out.logits, out.attentions if output_attentions else None)
+
+
+def _pooled_hidden(model, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
+    out = model.base_model(
+        input_ids=input_ids,
+        inputs_embeds=inputs_embeds,
+        attention_mask=attention_mask,
+        output_attentions=output_attentions,
+    )
+    rows = torch.arange(positions.shape[0], device=positions.device)
+    hidden = out.last_hidden_state[rows, positions]
+    return hidden, (out.attentions if output_attentions else None)
+
+
+class DecoderAdapter(_TokenizedAdapter):
+    kind = "decoder"
+
+    def _prediction_position(self, ids: list[int], special: np.ndarray) -> int:
+        return len(ids) - 1
+
+    def _logits(self, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
+        hidden, attentions = _pooled_hidden(
+            self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions
+        )
+        return ForwardOutput(self.model.score(hidden), attentions)
+
+
+class ZeroShotAdapter(Adapter):
+    """A causal LM scoring verbalizers after a prompt; ``prompt`` contains ``{text}``."""
+
+    kind = "zero_shot"
+
+    def __init__(self, model, tokenizer, label_names, *, prompt: str, verbalizers: list[str], **kw):  # noqa: ANN001
+        if "{text}" not in prompt:
+            raise AdapterError(f"--prompt must contain {{text}}: {prompt!r}")
+        if len(verbalizers) != len(label_names):
+            raise AdapterError(
+                f"{len(verbalizers)} verbalizers for {len(label_names)} labels ({label_names})"
+            )
+        ids = []
+        for word in verbalizers:
+            pieces = tokenizer(word, add_special_tokens=False)["input_ids"]
+            if len(pieces) != 1:
+                raise AdapterError(f"verbalizer {word!r} is {len(pieces)} tokens, not one")
+            ids.append(pieces[0])
+        super().__init__(model, tokenizer, label_names, **kw)
+        self.prefix, self.suffix = prompt.split("{text}", 1)
+        self.verbalizer_ids = torch.tensor(ids, device=self.device)
+
+    def _encode(self, text: str) -> EncodedText:
+        tokenizer = self.tokenizer
+        frame = len(tokenizer(self.prefix + self.suffix, add_special_tokens=True)["input_ids"])
+        budget = max(self.max_length - frame, 1)
+        text_enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        truncated = len(text_enc["input_ids"]) > budget
+        kept = text[: text_enc["offset_mapping"][budget - 1][1]] if truncated else text
+        start = len(self.prefix)
+        encoding = tokenizer(
+            self.prefix + kept + self.suffix,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+        )
+        ids = list(encoding["input_ids"])
+        offsets = np.asarray(encoding["offset_mapping"], dtype=np.int32).reshape(-1, 2)
+        end = start + len(kept)
+        # overlap, not containment: byte-level BPE folds the space before the text into its
+        # first token, whose span then starts inside the prefix
+        inside = (offsets[:, 1] > start) & (offsets[:, 0] < end)
+        special = ~inside | _special_mask_from(encoding, len(ids))
+        spans = np.clip(offsets - start, 0, len(kept))
+        offsets = np.where(special[:, None], 0, spans).astype(np.int32)
+        return EncodedText(
+            tokens=tokenizer.convert_ids_to_tokens(ids),
+            input_ids=ids,
+            offsets=offsets,
+            special_mask=special,
+            word_ids=_word_ids(encoding, special),
+            prediction_position=len(ids) - 1,
+            truncated=truncated,
+        )
+
+    def _logits(self, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
+        hidden, attentions = _pooled_hidden(
+            self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions
+        )
+        vocab_logits = self.model.get_output_embeddings()(hidden)
+        return ForwardOutput(vocab_logits[:, self.verbalizer_ids], attentions)

@@ -1,0 +1,1 @@
+"""Explanation methods: a registry of string ids, one module per method."""

@@ -1,0 +1,205 @@
+"""The store's schema: SQLAlchemy 2.0 typed declarative models, nothing else.
+
+One run = one checkpoint over one corpus with one set of settings. Everything below a run hangs
+off ``examples``; filterable numbers are plain indexed columns, arrays use :class:`NumpyArray`.
+Token-aligned arrays all have length ``Example.length`` (the stored token sequence).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from models.arrays import NumpyArray
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, np.ndarray: NumpyArray()}
+
+
+class Run(Base):
+    """One ingest: checkpoint x corpus x settings. ``settings`` holds every choice that changes
+    the numbers (max length, methods, IG steps and baseline, SHAP evaluations, explained output,
+    seed, prompt, ...) so the dashboard can show exactly what was computed."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    checkpoint: Mapped[str] = mapped_column(String(500))
+    revision: Mapped[str | None] = mapped_column(String(100))
+    adapter: Mapped[str] = mapped_column(String(20))  # encoder | decoder | zero_shot
+    dataset: Mapped[str] = mapped_column(String(500))
+    split: Mapped[str | None] = mapped_column(String(100))
+    text_field: Mapped[str] = mapped_column(String(100))
+    label_field: Mapped[str | None] = mapped_column(String(100))
+    label_names: Mapped[list[str]] = mapped_column(JSON)
+    methods: Mapped[list[str]] = mapped_column(JSON)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    versions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    num_layers: Mapped[int] = mapped_column(Integer)
+    num_heads: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|complete
+    n_source: Mapped[int] = mapped_column(Integer, default=0)  # examples selected from the corpus
+    n_done: Mapped[int] = mapped_column(Integer, default=0)
+    n_skipped: Mapped[int] = mapped_column(Integer, default=0)  # empty / whitespace-only texts
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)  # compute time over all sessions
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+
+    examples: Mapped[list[Example]] = relationship(back_populates="run", lazy="raise")
+
+
+class Example(Base):
+    """One corpus item as the model saw it. ``special_mask`` is True for tokens that are not
+    from the text (tokenizer specials, and the prompt template in zero-shot runs); comparisons
+    skip them by default. ``offsets`` are character spans into ``text`` ((0, 0) for specials);
+    ``word_ids`` map tokens to words (-1 for specials)."""
+
+    __tablename__ = "examples"
+    __table_args__ = (UniqueConstraint("run_id", "source_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    source_index: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    tokens: Mapped[list[str]] = mapped_column(JSON)
+    offsets: Mapped[np.ndarray] = mapped_column(NumpyArray("int32"))  # [tokens, 2]
+    special_mask: Mapped[np.ndarray] = mapped_column(NumpyArray("bool"))  # [tokens]
+    word_ids: Mapped[np.ndarray] = mapped_column(NumpyArray("int32"))  # [tokens]
+    label: Mapped[int | None] = mapped_column(Integer, index=True)
+    prediction: Mapped[int] = mapped_column(Integer, index=True)
+    probabilities: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))  # [classes]
+    confidence: Mapped[float] = mapped_column(Float, index=True)  # probability of prediction
+    correct: Mapped[bool | None] = mapped_column(Boolean, index=True)
+    length: Mapped[int] = mapped_column(Integer, index=True)  # stored tokens
+    prediction_position: Mapped[int] = mapped_column(Integer)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    run: Mapped[Run] = relationship(back_populates="examples", lazy="raise")
+
+
+class Attention(Base):
+    """Attention of one example: the prediction position's rows for every layer and head
+    ([layers, heads, tokens], float32, always) and the full tensor ([layers, heads, tokens,
+    tokens], float16, compressed) for examples up to the run's length cap."""
+
+    __tablename__ = "attention"
+
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), primary_key=True
+    )
+    rows: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
+    full: Mapped[np.ndarray | None] = mapped_column(NumpyArray("float16", compress=True))
+
+
+class Attribution(Base):
+    """Token scores of one method for one example ([tokens], float32, signed where the method
+    is). ``check`` is the method's own quality signal: IG completeness delta, SHAP additivity
+    gap; None where the method has none."""
+
+    __tablename__ = "attributions"
+    __table_args__ = (UniqueConstraint("example_id", "method"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    method: Mapped[str] = mapped_column(String(40), index=True)
+    scores: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
+    check: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class Agreement(Base):
+    """Rank agreement of two methods on one example (non-special tokens by default).
+    ``method_a`` < ``method_b`` in registry order; ``run_id`` is repeated here so corpus
+    filters are one indexed query."""
+
+    __tablename__ = "agreements"
+    __table_args__ = (
+        UniqueConstraint("example_id", "method_a", "method_b"),
+        Index("ix_agreements_pair_spearman", "run_id", "method_a", "method_b", "spearman"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    method_a: Mapped[str] = mapped_column(String(40))
+    method_b: Mapped[str] = mapped_column(String(40))
+    spearman: Mapped[float | None] = mapped_column(Float, index=True)  # on |scores|
+    kendall: Mapped[float | None] = mapped_column(Float, index=True)
+    spearman_signed: Mapped[float | None] = mapped_column(Float, index=True)
+    kendall_signed: Mapped[float | None] = mapped_column(Float, index=True)
+    jaccard_5: Mapped[float | None] = mapped_column(Float, index=True)  # top-5 tokens
+    jaccard_10pct: Mapped[float | None] = mapped_column(Float, index=True)  # top 10% of tokens
+
+
+class HeadScore(Base):
+    """[layers, heads] grid of Spearman rho between each head's prediction-position attention
+    row and a reference method's absolute scores (non-special tokens), for one example."""
+
+    __tablename__ = "head_scores"
+    __table_args__ = (UniqueConstraint("example_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    reference: Mapped[str] = mapped_column(String(40))
+    grid: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
+
+
+class Faithfulness(Base):
+    """ERASER faithfulness of one method's ranking on one example (``method='random'`` is the
+    seeded random-order baseline). ``comprehensiveness``/``sufficiency`` are the means (AOPC)
+    over the fractions in ``fractions``; ``deletion`` is the probability of the originally
+    predicted class after removing the top-k tokens, k = 0..K."""
+
+    __tablename__ = "faithfulness"
+    __table_args__ = (UniqueConstraint("example_id", "method"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    method: Mapped[str] = mapped_column(String(40), index=True)
+    comprehensiveness: Mapped[float] = mapped_column(Float, index=True)
+    sufficiency: Mapped[float] = mapped_column(Float, index=True)
+    fractions: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))  # [F]
+    comprehensiveness_at: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))  # [F]
+    sufficiency_at: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))  # [F]
+    deletion: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))  # [K + 1]
