@@ -21,7 +21,7 @@ _ZLIB = b"Z"
 def encode_array(array: np.ndarray, *, compress: bool = False) -> bytes:
     """Serialise ``array`` (any shape, any non-object dtype) to tagged ``.npy`` bytes."""
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    np.save(buffer, np.asarray(array, order="C"), allow_pickle=False)
     payload = buffer.getvalue()
     if compress:
         return _ZLIB + zlib.compress(payload, 1)

@@ -1,0 +1,226 @@
+"""Writers for the ingest side of the store, plus the few reads the CLI and pipeline need.
+
+All bulk writes are ``insert(Model)`` with lists of dicts (executemany / insertmanyvalues), so
+they run the same on SQLite and PostgreSQL. Functions take a Session and never commit: the
+pipeline owns the transaction (one per batch), so a batch is stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from models import Agreement, Attention, Attribution, Example, Faithfulness, HeadScore, Run
+
+if TYPE_CHECKING:
+    from ingest.explain import ExampleExplanation
+
+
+class RunConflictError(ValueError):
+    """A run of that name exists with different settings (a user error: exit code 2)."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    name: str
+    checkpoint: str
+    dataset: str
+    split: str | None
+    adapter: str
+    status: str
+    n_source: int
+    n_done: int
+    n_skipped: int
+    seconds: float
+    methods: tuple[str, ...]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ExampleRecord:
+    """One example's row as the pipeline computed it (arrays token-aligned, length T)."""
+
+    source_index: int
+    text: str
+    tokens: list[str]
+    offsets: np.ndarray  # [T, 2] int32
+    special_mask: np.ndarray  # [T] bool
+    word_ids: np.ndarray  # [T] int32
+    label: int | None
+    prediction: int
+    probabilities: np.ndarray  # [classes] float32
+    prediction_position: int
+    truncated: bool
+    attention_rows: np.ndarray  # [layers, heads, T] float32
+    attention_full: np.ndarray | None  # [layers, heads, T, T] or None above the length cap
+
+
+# -- runs ---------------------------------------------------------------------------------
+def settings_diff(stored: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """Names of settings whose values differ, sorted (missing counts as different)."""
+    keys = set(stored) | set(wanted)
+    return sorted(k for k in keys if stored.get(k, "<unset>") != wanted.get(k, "<unset>"))
+
+
+def get_or_create_run(session: Session, name: str, fields: dict[str, Any]) -> int:
+    """The id of run ``name``: created from ``fields`` (Run column values) when absent;
+    when present, its ``settings`` must equal ``fields['settings']`` (else RunConflictError)."""
+    existing = session.scalars(select(Run).where(Run.name == name)).one_or_none()
+    if existing is None:
+        return session.scalars(insert(Run).returning(Run.id), [{"name": name, **fields}]).one()
+    differing = settings_diff(existing.settings, fields["settings"])
+    if differing:
+        details = ", ".join(
+            f"{k}: stored {existing.settings.get(k)!r} vs now {fields['settings'].get(k)!r}"
+            for k in differing
+        )
+        raise RunConflictError(
+            f"run {name!r} exists with different settings ({details}); "
+            f"use another --run name or the same settings"
+        )
+    return existing.id
+
+
+def update_run(session: Session, run_id: int, **values: Any) -> None:
+    session.execute(update(Run).where(Run.id == run_id).values(**values))
+
+
+def add_run_progress(session: Session, run_id: int, n_done: int, seconds: float) -> None:
+    """Add one batch's count and compute time (in the batch's transaction)."""
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(n_done=Run.n_done + n_done, seconds=Run.seconds + seconds)
+    )
+
+
+def stored_source_indexes(session: Session, run_id: int) -> set[int]:
+    rows = session.scalars(select(Example.source_index).where(Example.run_id == run_id))
+    return set(rows)
+
+
+def count_examples(session: Session, run_id: int) -> int:
+    return session.scalar(select(func.count()).where(Example.run_id == run_id)) or 0
+
+
+def list_runs(session: Session) -> list[RunSummary]:
+    runs = session.scalars(select(Run).order_by(Run.id)).all()
+    return [
+        RunSummary(
+            id=r.id,
+            name=r.name,
+            checkpoint=r.checkpoint,
+            dataset=r.dataset,
+            split=r.split,
+            adapter=r.adapter,
+            status=r.status,
+            n_source=r.n_source,
+            n_done=r.n_done,
+            n_skipped=r.n_skipped,
+            seconds=r.seconds,
+            methods=tuple(r.methods),
+            updated_at=r.updated_at,
+        )
+        for r in runs
+    ]
+
+
+# -- examples and attention ---------------------------------------------------------------
+def write_examples(session: Session, run_id: int, records: Sequence[ExampleRecord]) -> list[int]:
+    """Insert examples and their attention; returns the new example ids in record order."""
+    rows = [_example_row(run_id, r) for r in records]
+    statement = insert(Example).returning(Example.id, sort_by_parameter_order=True)
+    ids = list(session.scalars(statement, rows))
+    attention = [
+        {"example_id": i, "rows": r.attention_rows, "full": r.attention_full}
+        for i, r in zip(ids, records, strict=True)
+    ]
+    session.execute(insert(Attention), attention)
+    return ids
+
+
+def _example_row(run_id: int, r: ExampleRecord) -> dict[str, Any]:
+    probabilities = np.asarray(r.probabilities, dtype=np.float32)
+    return {
+        "run_id": run_id,
+        "source_index": r.source_index,
+        "text": r.text,
+        "tokens": list(r.tokens),
+        "offsets": r.offsets,
+        "special_mask": r.special_mask,
+        "word_ids": r.word_ids,
+        "label": r.label,
+        "prediction": r.prediction,
+        "probabilities": probabilities,
+        "confidence": float(probabilities[r.prediction]),
+        "correct": None if r.label is None else r.label == r.prediction,
+        "length": len(r.tokens),
+        "prediction_position": r.prediction_position,
+        "truncated": r.truncated,
+    }
+
+
+# -- explanations -------------------------------------------------------------------------
+def write_explanations(
+    session: Session,
+    run_id: int,
+    example_ids: Sequence[int],
+    explanations: Sequence[ExampleExplanation],
+) -> None:
+    """Write attributions, agreements, head grids and faithfulness of a batch."""
+    attributions, agreements, heads, faithful = [], [], [], []
+    for example_id, ex in zip(example_ids, explanations, strict=True):
+        for method, (scores, check, seconds) in ex.attributions.items():
+            attributions.append(
+                {
+                    "example_id": example_id,
+                    "method": method,
+                    "scores": np.asarray(scores, dtype=np.float32),
+                    "check": _float(check),
+                    "seconds": _float(seconds),
+                }
+            )
+        ids = {"run_id": run_id, "example_id": example_id}
+        agreements += [{**ids, **_clean(row)} for row in ex.agreements]
+        heads += [
+            {**ids, "reference": ref, "grid": np.asarray(grid, dtype=np.float32)}
+            for ref, grid in ex.head_grids.items()
+        ]
+        faithful += [{**ids, **_clean(row)} for row in ex.faithfulness]
+    for model, rows in (
+        (Attribution, attributions),
+        (Agreement, agreements),
+        (HeadScore, heads),
+        (Faithfulness, faithful),
+    ):
+        if rows:
+            session.execute(insert(model), rows)
+
+
+def _float(value: Any) -> float | None:
+    """Plain float, NaN -> None (PostgreSQL and SQLite agree on NULL, not on NaN)."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, np.ndarray):
+            out[key] = value
+        elif isinstance(value, (float, np.floating)):
+            out[key] = _float(value)
+        elif isinstance(value, np.integer):
+            out[key] = int(value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,210 @@
+"""Load a checkpoint (hub id or local folder) into the right adapter.
+
+Config first (cheap, and it tells us what the checkpoint is), then tokenizer and model with the
+eager attention implementation, since transformers 5's default (sdpa) returns no attentions.
+Encoder vs decoder is decided from transformers' own auto-mappings: a model type with a causal-LM
+head and no masked-LM head is a decoder (GPT-2, Llama, ...); BERT-likes have both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ingest.adapters import (
+    Adapter,
+    AdapterError,
+    DecoderAdapter,
+    EncoderAdapter,
+    ZeroShotAdapter,
+)
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig, PreTrainedModel
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded or used as asked (a user error: exit code 2)."""
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    checkpoint: str
+    revision: str | None = None
+    zero_shot: bool = False
+    fresh_head: bool = False
+    randomize_weights: bool = False
+    seed: int = 0
+    max_length: int = 512
+    device: str = "auto"
+    prompt: str = "Review: {text}\nSentiment:"
+    verbalizers: tuple[str, ...] = (" negative", " positive")
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise CheckpointError("--device cuda given but no CUDA device is available")
+    return device
+
+
+def is_decoder(config: PretrainedConfig) -> bool:
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+    )
+
+    kind = config.model_type
+    return (
+        kind in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and kind not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    )
+
+
+def is_classifier(config: PretrainedConfig) -> bool:
+    return any(a.endswith("ForSequenceClassification") for a in config.architectures or ())
+
+
+def load_adapter(request: LoadRequest, label_names: Sequence[str] | None) -> Adapter:
+    """Build the adapter for ``request``. ``label_names`` (from ``--labels`` or the dataset)
+    override the checkpoint's ``id2label``; raises :class:`CheckpointError` on user errors."""
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    config = _load(transformers.AutoConfig, request)
+    if not request.zero_shot and not is_classifier(config) and not request.fresh_head:
+        archs = ", ".join(config.architectures or ["none"])
+        raise CheckpointError(
+            f"checkpoint {request.checkpoint} is not a sequence classifier (architectures: "
+            f"{archs}); use --zero-shot for a causal LM or --fresh-head for a new head"
+        )
+    tokenizer = _load(transformers.AutoTokenizer, request)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    names = _label_names(config, label_names, request)
+    model = _load_model(config, request, names)
+    if tokenizer.pad_token_id is not None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    if request.randomize_weights:
+        randomize_weights(model, request.seed)
+    kwargs: dict[str, Any] = {
+        "max_length": _max_length(config, tokenizer, request.max_length),
+        "device": resolve_device(request.device),
+    }
+    try:
+        if request.zero_shot:
+            return ZeroShotAdapter(
+                model,
+                tokenizer,
+                names,
+                prompt=request.prompt,
+                verbalizers=list(request.verbalizers),
+                **kwargs,
+            )
+        adapter_class = DecoderAdapter if is_decoder(config) else EncoderAdapter
+        return adapter_class(model, tokenizer, names, **kwargs)
+    except AdapterError as exc:
+        raise CheckpointError(str(exc)) from exc
+
+
+def _load(auto_class: Any, request: LoadRequest, **kwargs: Any) -> Any:
+    try:
+        return auto_class.from_pretrained(request.checkpoint, revision=request.revision, **kwargs)
+    except Exception as exc:  # OSError, ValueError, HF hub errors: all "cannot load"
+        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0][:300]
+        raise CheckpointError(f"cannot load checkpoint {request.checkpoint!r}: {reason}") from exc
+
+
+def _label_names(
+    config: PretrainedConfig, given: Sequence[str] | None, request: LoadRequest
+) -> list[str]:
+    if request.zero_shot:
+        names = list(given) if given else [v.strip() for v in request.verbalizers]
+        if len(names) != len(request.verbalizers):
+            raise CheckpointError(
+                f"{len(request.verbalizers)} verbalizers for {len(names)} labels ({names})"
+            )
+        return names
+    if given:
+        names = list(given)
+        if is_classifier(config) and not request.fresh_head and len(names) != config.num_labels:
+            raise CheckpointError(
+                f"{len(names)} label names ({', '.join(names)}) but checkpoint "
+                f"{request.checkpoint} has {config.num_labels} classes"
+            )
+        return names
+    if request.fresh_head and not is_classifier(config):
+        return ["negative", "positive"]
+    return [str(config.id2label[i]) for i in range(config.num_labels)]
+
+
+def _load_model(
+    config: PretrainedConfig, request: LoadRequest, names: list[str]
+) -> PreTrainedModel:
+    import transformers
+
+    if request.zero_shot:
+        return _load(transformers.AutoModelForCausalLM, request, attn_implementation="eager")
+    if request.fresh_head:
+        config.num_labels = len(names)
+        config.id2label = dict(enumerate(names))
+        config.label2id = {name: i for i, name in enumerate(names)}
+    torch.manual_seed(request.seed)  # a fresh head is then the same every run
+    return _load(
+        transformers.AutoModelForSequenceClassification,
+        request,
+        config=config,
+        attn_implementation="eager",
+        ignore_mismatched_sizes=request.fresh_head,
+    )
+
+
+def _max_length(config: PretrainedConfig, tokenizer: Any, wanted: int) -> int:
+    caps = [wanted]
+    for name in ("max_position_embeddings", "n_positions", "n_ctx"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            caps.append(value)
+    model_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(model_max, int) and 0 < model_max < 1_000_000:
+        caps.append(model_max)
+    return min(caps)
+
+
+def randomize_weights(model: PreTrainedModel, seed: int) -> None:
+    """Re-initialise every weight with the model's own init scheme, seeded (the model
+    randomisation test of Adebayo et al. 2018, "Sanity Checks for Saliency Maps")."""
+    for module in model.modules():
+        if hasattr(module, "_is_hf_initialized"):
+            del module._is_hf_initialized
+    for tensor in (*model.parameters(), *model.buffers()):
+        if hasattr(tensor, "_is_hf_initialized"):
+            del tensor._is_hf_initialized
+    torch.manual_seed(seed)
+    model.init_weights()
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What the run records about the loaded checkpoint."""
+
+    adapter: str
+    num_layers: int
+    num_heads: int
+    label_names: tuple[str, ...]
+    max_length: int
+
+
+def describe(adapter: Adapter) -> CheckpointInfo:
+    return CheckpointInfo(
+        adapter=adapter.kind,
+        num_layers=adapter.num_layers,
+        num_heads=adapter.num_heads,
+        label_names=tuple(adapter.label_names),
+        max_length=adapter.max_length,
+    )

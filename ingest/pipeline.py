@@ -1,0 +1,263 @@
+"""The batched, resumable ingest pipeline: corpus + checkpoint -> rows in the store.
+
+Order of work: open and migrate the database, read the corpus (cheap errors first), load the
+checkpoint, create or verify the run, skip source indexes already stored, sort the rest by
+token length (less padding), then per batch: one forward pass with attentions, the explanation
+methods (``ingest.explain``), and one transaction writing examples, attention, explanations and
+the run's counters. An interrupted run (Ctrl-C, a killed process) loses at most the batch in
+flight; the same command continues it.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import torch
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from db import writers
+from db.engine import make_engine, session_factory
+from db.migrate import upgrade
+from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+from ingest.corpus import Corpus, CorpusError, CorpusItem, load_corpus
+from ingest.explain import ExplainOptions, explain_batch
+from ingest.loading import LoadRequest, load_adapter
+from ingest.settings import IngestSettings, validate
+
+VERSIONED = (
+    "attention-atlas",
+    "torch",
+    "transformers",
+    "captum",
+    "shap",
+    "datasets",
+    "sqlalchemy",
+    "numpy",
+)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    run_id: int
+    run_name: str
+    n_source: int
+    n_new: int  # examples stored by this call
+    n_done: int  # examples stored for the run in all
+    n_skipped: int
+    seconds: float  # wall time of this call's batches
+
+    @property
+    def examples_per_second(self) -> float:
+        return self.n_new / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_ingest(
+    settings: IngestSettings,
+    *,
+    engine: Engine | None = None,
+    progress: bool = True,
+    on_batch: Callable[[int], None] | None = None,
+) -> IngestResult:
+    """Ingest per ``settings``; ``engine`` overrides ``settings.db``. Raises the user-error
+    exceptions of its parts (CorpusError, CheckpointError, RunConflictError, SettingsError,
+    DatabaseUrlError); ``on_batch`` is called with the stored count after each batch."""
+    validate(settings)
+    engine = engine or make_engine(settings.db)
+    upgrade(engine)
+    corpus = load_corpus(
+        settings.dataset,
+        split=settings.split,
+        text_field=settings.text_field,
+        label_field=settings.label_field,
+        label_names=settings.labels,
+        limit=settings.limit,
+        sample=settings.sample,
+        seed=settings.seed,
+    )
+    adapter = load_adapter(_load_request(settings), corpus.label_names)
+    _check_labels(corpus, adapter.label_names)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        run_id = writers.get_or_create_run(
+            session, settings.name, _run_fields(settings, corpus, adapter)
+        )
+        done = writers.stored_source_indexes(session, run_id)
+        writers.update_run(
+            session,
+            run_id,
+            status="running",
+            n_source=corpus.n_source,
+            n_skipped=corpus.n_skipped,
+            n_done=len(done),
+        )
+    options = explain_options(settings)
+    started = time.perf_counter()
+    stored = _process(
+        sessions, run_id, adapter, corpus, done, settings, options, progress, on_batch
+    )
+    elapsed = time.perf_counter() - started
+    with sessions.begin() as session:
+        n_done = writers.count_examples(session, run_id)
+        status = "complete" if n_done + corpus.n_skipped >= corpus.n_source else "running"
+        writers.update_run(session, run_id, status=status, n_done=n_done)
+    return IngestResult(
+        run_id, settings.name, corpus.n_source, stored, n_done, corpus.n_skipped, elapsed
+    )
+
+
+def _check_labels(corpus: Corpus, label_names: list[str]) -> None:
+    bad = sorted(
+        {i.label for i in corpus.items if i.label is not None} - set(range(len(label_names)))
+    )
+    if bad:
+        raise CorpusError(
+            f"gold label(s) {bad[:5]} in {corpus.source} outside the model's "
+            f"{len(label_names)} classes ({', '.join(label_names)})"
+        )
+
+
+def explain_options(settings: IngestSettings) -> ExplainOptions:
+    """The method settings ``explain_batch`` takes, copied by field name."""
+    names = {f.name for f in fields(ExplainOptions)}
+    values = {n: getattr(settings, n) for n in names if hasattr(settings, n)}
+    return ExplainOptions(**values)
+
+
+def _load_request(settings: IngestSettings) -> LoadRequest:
+    names = {f.name for f in fields(LoadRequest)}
+    return LoadRequest(**{n: getattr(settings, n) for n in names})
+
+
+def _run_fields(settings: IngestSettings, corpus: Corpus, adapter: Adapter) -> dict[str, Any]:
+    run_settings = settings.run_settings()
+    run_settings["effective_max_length"] = adapter.max_length
+    return {
+        "checkpoint": settings.checkpoint,
+        "revision": settings.revision,
+        "adapter": adapter.kind,
+        "dataset": settings.dataset,
+        "split": corpus.split,
+        "text_field": settings.text_field,
+        "label_field": settings.label_field,
+        "label_names": list(adapter.label_names),
+        "methods": list(settings.methods),
+        "settings": run_settings,
+        "versions": library_versions(),
+        "num_layers": adapter.num_layers,
+        "num_heads": adapter.num_heads,
+        "status": "running",
+        "n_source": corpus.n_source,
+        "n_skipped": corpus.n_skipped,
+    }
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+# -- batches ------------------------------------------------------------------------------
+def _process(
+    sessions: Callable[[], Session],
+    run_id: int,
+    adapter: Adapter,
+    corpus: Corpus,
+    done: set[int],
+    settings: IngestSettings,
+    options: ExplainOptions,
+    progress: bool,
+    on_batch: Callable[[int], None] | None,
+) -> int:
+    from tqdm.auto import tqdm
+
+    stored = 0
+    pending = len(corpus.items) - len(done)
+    bar = tqdm(
+        total=pending,
+        unit="ex",
+        disable=not progress or pending <= 0,
+        desc=settings.name[:40],
+        dynamic_ncols=True,
+    )
+    try:
+        for chunk, encoded in _batches(adapter, corpus.items, done, settings.batch_size):
+            started = time.perf_counter()
+            batch = adapter.collate(encoded)
+            forward = _forward(adapter, batch)
+            explanations = explain_batch(adapter, batch, encoded, forward, options)
+            records = _records(chunk, encoded, forward, settings.full_attention_max_tokens)
+            seconds = time.perf_counter() - started
+            with sessions.begin() as session:  # one transaction per batch: all or nothing
+                ids = writers.write_examples(session, run_id, records)
+                writers.write_explanations(session, run_id, ids, explanations)
+                writers.add_run_progress(session, run_id, len(ids), seconds)
+            stored += len(ids)
+            bar.update(len(ids))
+            if on_batch is not None:
+                on_batch(stored)
+    finally:
+        bar.close()
+    return stored
+
+
+def _batches(
+    adapter: Adapter, items: tuple[CorpusItem, ...], done: set[int], batch_size: int
+) -> Iterator[tuple[list[CorpusItem], list[EncodedText]]]:
+    """Batches of not-yet-stored items, sorted by token length (ties by source index).
+
+    Batches are cut from the *whole* corpus in that order and then stripped of stored items.
+    A batch is committed whole, so a resumed run meets exactly the batches an uninterrupted
+    run would have (same padding, bit-identical numbers) as long as the batch size is kept."""
+    encoded = [adapter.encode(item.text) for item in items]
+    order = sorted(range(len(items)), key=lambda i: (encoded[i].length, items[i].source_index))
+    for start in range(0, len(order), batch_size):
+        picked = [i for i in order[start : start + batch_size] if items[i].source_index not in done]
+        if picked:
+            yield [items[i] for i in picked], [encoded[i] for i in picked]
+
+
+def _forward(adapter: Adapter, batch: Batch) -> ForwardOutput:
+    with torch.no_grad():
+        return adapter.forward(batch, output_attentions=True)
+
+
+def _records(
+    chunk: list[CorpusItem], encoded: list[EncodedText], forward: ForwardOutput, cap: int
+) -> list[writers.ExampleRecord]:
+    probabilities = torch.softmax(forward.logits.detach().float(), dim=-1).cpu().numpy()
+    # layers x [B, heads, T, T] -> [B, layers, heads, T, T]
+    attention = torch.stack([a.detach().float() for a in forward.attentions], dim=1).cpu()
+    records = []
+    for row, (item, enc) in enumerate(zip(chunk, encoded, strict=True)):
+        n = enc.length
+        full = attention[row, :, :, :n, :n].numpy()
+        records.append(
+            writers.ExampleRecord(
+                source_index=item.source_index,
+                text=item.text,
+                tokens=enc.tokens,
+                offsets=enc.offsets,
+                special_mask=enc.special_mask,
+                word_ids=enc.word_ids,
+                label=item.label,
+                prediction=int(np.argmax(probabilities[row])),
+                probabilities=probabilities[row].astype(np.float32),
+                prediction_position=enc.prediction_position,
+                truncated=enc.truncated,
+                attention_rows=np.ascontiguousarray(full[:, :, enc.prediction_position, :]),
+                attention_full=full.astype(np.float16) if n <= cap else None,
+            )
+        )
+    return records

@@ -1,0 +1,296 @@
+"""Every setting of ``attention-atlas ingest`` in one frozen dataclass, with defaults and help.
+
+Each field's metadata names its CLI flag, its kind and its help text; the CLI builds its
+options from this table (datasette-style) and every option can also come from an ``ATLAS_*``
+environment variable (``--batch-size`` <- ``ATLAS_BATCH_SIZE``). Settings that change the stored
+numbers make up :meth:`IngestSettings.run_settings`, which is recorded on the run and compared
+when a run is resumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+FALLBACK_METHODS = ("attention", "rollout", "flow", "agrad", "grad_input", "ig", "shap")
+FALLBACK_DEFAULT_METHODS = ("attention", "rollout", "agrad", "grad_input", "ig", "shap")
+NO_METHODS = ("", "none")
+
+# settings that never change the stored numbers: excluded from the run's identity
+_NOT_RUN_DEFINING = {"db", "run_name", "batch_size", "device"}
+
+
+class SettingsError(ValueError):
+    """An invalid combination or value of settings (a user error: exit code 2)."""
+
+
+def _opt(flag: str, help: str, kind: str = "str", **extra: Any) -> dict[str, Any]:
+    return {"flag": flag, "help": help, "kind": kind, **extra}
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """All choices of one ingest. Lists are tuples; ``None`` means "not given"."""
+
+    checkpoint: str = field(
+        default="",
+        metadata=_opt("--model", "Checkpoint to run: a hub id or a local folder.", required=True),
+    )
+    dataset: str = field(
+        default="",
+        metadata=_opt(
+            "--dataset",
+            "Corpus: a hub dataset id, a .csv/.tsv/.jsonl/.parquet file, or a folder written "
+            "by datasets' save_to_disk.",
+            required=True,
+        ),
+    )
+    db: str | None = field(
+        default=None,
+        metadata=_opt(
+            "--db",
+            "Database URL (sqlite:///path.db, postgresql+psycopg://...) or a SQLite file path. "
+            "Default: $ATLAS_DATABASE_URL, else atlas.db in the working directory.",
+            envvar="ATLAS_DATABASE_URL",
+        ),
+    )
+    revision: str | None = field(
+        default=None, metadata=_opt("--revision", "Checkpoint revision (branch, tag or commit).")
+    )
+    split: str | None = field(
+        default=None,
+        metadata=_opt(
+            "--split",
+            "Dataset split. Default: 'test' for hub datasets, the only split of a saved folder.",
+        ),
+    )
+    text_field: str = field(
+        default="text", metadata=_opt("--text-field", "Column holding the text.")
+    )
+    label_field: str | None = field(
+        default=None,
+        metadata=_opt("--label-field", "Column holding the gold label (optional)."),
+    )
+    labels: tuple[str, ...] | None = field(
+        default=None,
+        metadata=_opt(
+            "--labels",
+            "Comma-separated label names in class order, e.g. neg,pos. Default: the "
+            "dataset's ClassLabel names, else the checkpoint's id2label.",
+            "list",
+        ),
+    )
+    limit: int | None = field(
+        default=None, metadata=_opt("--limit", "Use only the first N examples.", "int")
+    )
+    sample: int | None = field(
+        default=None,
+        metadata=_opt("--sample", "Use a random sample of N examples (see --seed).", "int"),
+    )
+    seed: int = field(
+        default=0,
+        metadata=_opt(
+            "--seed", "Seed for --sample, random baselines and --randomize-weights.", "int"
+        ),
+    )
+    run_name: str | None = field(
+        default=None,
+        metadata=_opt(
+            "--run",
+            "Run name. Default: derived from model, dataset, split and a hash of the settings. "
+            "Rerunning the same name continues an interrupted run.",
+        ),
+    )
+    batch_size: int = field(default=16, metadata=_opt("--batch-size", "Examples per batch.", "int"))
+    max_length: int = field(
+        default=512,
+        metadata=_opt(
+            "--max-length",
+            "Truncate texts to this many tokens (capped by the model's maximum positions).",
+            "int",
+        ),
+    )
+    full_attention_max_tokens: int = field(
+        default=128,
+        metadata=_opt(
+            "--full-attention-max-tokens",
+            "Store the full [layers, heads, tokens, tokens] attention (float16) only for "
+            "examples up to this many tokens; prediction-position rows are always stored.",
+            "int",
+        ),
+    )
+    device: str = field(
+        default="auto",
+        metadata=_opt(
+            "--device",
+            "auto (CUDA when available), cpu or cuda.",
+            "choice",
+            choices=("auto", "cpu", "cuda"),
+        ),
+    )
+    zero_shot: bool = field(
+        default=False,
+        metadata=_opt(
+            "--zero-shot",
+            "Treat the checkpoint as a causal LM and score --verbalizers after --prompt.",
+            "flag",
+        ),
+    )
+    prompt: str = field(
+        default="Review: {text}\nSentiment:",
+        metadata=_opt("--prompt", "Zero-shot prompt template; must contain {text}."),
+    )
+    verbalizers: tuple[str, ...] = field(
+        default=(" negative", " positive"),
+        metadata=_opt(
+            "--verbalizers",
+            "Zero-shot class words in class order, comma-separated, each one token "
+            "(leading spaces kept).",
+            "list",
+        ),
+    )
+    fresh_head: bool = field(
+        default=False,
+        metadata=_opt(
+            "--fresh-head",
+            "Allow a checkpoint without a classification head: add a new, randomly "
+            "initialised one (benchmarks, sanity checks).",
+            "flag",
+        ),
+    )
+    randomize_weights: bool = field(
+        default=False,
+        metadata=_opt(
+            "--randomize-weights",
+            "Sanity check (Adebayo et al. 2018): re-initialise all weights (seeded) before "
+            "explaining.",
+            "flag",
+        ),
+    )
+    methods: tuple[str, ...] = field(
+        default=FALLBACK_DEFAULT_METHODS,
+        metadata=_opt(
+            "--methods",
+            "Comma-separated explanation methods; '' or 'none' stores predictions and "
+            "attention only.",
+            "list",
+        ),
+    )
+    explain_output: str = field(
+        default="prob",
+        metadata=_opt(
+            "--explain-output",
+            "What the methods explain: the predicted class's probability or its logit.",
+            "choice",
+            choices=("prob", "logit"),
+        ),
+    )
+    ig_steps: int = field(
+        default=50, metadata=_opt("--ig-steps", "Integrated Gradients steps.", "int")
+    )
+    ig_baseline: str = field(
+        default="zero",
+        metadata=_opt(
+            "--ig-baseline",
+            "IG baseline: zero embeddings or pad-token embeddings.",
+            "choice",
+            choices=("zero", "pad"),
+        ),
+    )
+    shap_evals: int | None = field(
+        default=None,
+        metadata=_opt(
+            "--shap-evals",
+            "SHAP model evaluations per example. Default: max(500, 2 * tokens + 1).",
+            "int",
+        ),
+    )
+    flow_max_tokens: int = field(
+        default=64,
+        metadata=_opt(
+            "--flow-max-tokens",
+            "Attention flow only for examples up to this many tokens (it is slow).",
+            "int",
+        ),
+    )
+
+    # -- derived ----------------------------------------------------------------------------
+    def run_settings(self) -> dict[str, Any]:
+        """The settings that define a run's numbers (JSON-ready), stored as ``Run.settings``."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in _NOT_RUN_DEFINING:
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def settings_hash(self) -> str:
+        blob = json.dumps(self.run_settings(), sort_keys=True).encode()
+        return hashlib.sha1(blob).hexdigest()[:8]
+
+    def default_run_name(self) -> str:
+        parts = [_short(self.checkpoint), _short(self.dataset)]
+        if self.split:
+            parts.append(self.split)
+        if self.zero_shot:
+            parts.append("zs")
+        return "-".join(parts + [self.settings_hash()])
+
+    @property
+    def name(self) -> str:
+        return self.run_name or self.default_run_name()
+
+
+def _short(ref: str) -> str:
+    tail = ref.rstrip("/").replace("\\", "/").split("/")[-1] or ref
+    for ext in (".csv", ".tsv", ".jsonl", ".parquet"):
+        tail = tail.removesuffix(ext)
+    return tail[:60]
+
+
+def known_methods() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(all method ids, default ids) from the registry when it exists, else the fallback."""
+    try:
+        from ingest.methods import registry
+    except ImportError:
+        return FALLBACK_METHODS, FALLBACK_DEFAULT_METHODS
+    return tuple(registry.METHODS), tuple(registry.DEFAULT_METHODS)
+
+
+def parse_methods(value: str | None) -> tuple[str, ...]:
+    """``--methods`` text -> method ids; None = the defaults, '' or 'none' = no methods."""
+    known, default = known_methods()
+    if value is None:
+        return default
+    if value.strip().lower() in NO_METHODS:
+        return ()
+    ids = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [m for m in ids if m not in known]
+    if unknown:
+        raise SettingsError(
+            f"unknown method(s) {', '.join(unknown)} in --methods; known: {', '.join(known)}"
+        )
+    return ids
+
+
+def validate(settings: IngestSettings) -> IngestSettings:
+    """Check values the CLI types cannot; returns the settings or raises SettingsError."""
+    positive = ("batch_size", "max_length", "ig_steps", "limit", "sample", "shap_evals")
+    for name in positive:
+        value = getattr(settings, name)
+        if value is not None and value < 1:
+            raise SettingsError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if settings.full_attention_max_tokens < 0:
+        raise SettingsError("--full-attention-max-tokens must be 0 or more")
+    if settings.zero_shot and "{text}" not in settings.prompt:
+        raise SettingsError(f"--prompt must contain {{text}}: {settings.prompt!r}")
+    if settings.labels is not None and len(settings.labels) < 2:
+        raise SettingsError("--labels needs at least two comma-separated names")
+    return settings
+
+
+def with_changes(settings: IngestSettings, **changes: Any) -> IngestSettings:
+    return replace(settings, **changes)

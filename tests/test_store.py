@@ -1,0 +1,91 @@
+"""The store on SQLite: array column type, migrations, pragmas and constraints.
+The same checks run against PostgreSQL in test_postgres.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+import store_checks
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from db.engine import DatabaseUrlError, make_engine, resolve_url
+from db.migrate import alembic_config
+from models import decode_array, encode_array
+
+
+@pytest.mark.parametrize("name", sorted(store_checks.ARRAYS))
+@pytest.mark.parametrize("compress", [False, True])
+def test_encode_decode_keeps_dtype_shape_values(name: str, compress: bool) -> None:
+    array = store_checks.ARRAYS[name]
+    back = decode_array(encode_array(array, compress=compress))
+    assert back.dtype == array.dtype and back.shape == array.shape
+    np.testing.assert_array_equal(back, array)
+
+
+def test_decode_rejects_foreign_bytes() -> None:
+    with pytest.raises(ValueError, match="not an Attention Atlas array"):
+        decode_array(b"X123")
+
+
+def test_migrations_have_one_head(sqlite_url_factory: Callable[..., str]) -> None:
+    engine = make_engine(sqlite_url_factory(migrated=False))
+    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    assert len(heads) == 1, heads
+
+
+def test_upgrade_from_empty_matches_models(sqlite_url_factory: Callable[..., str]) -> None:
+    store_checks.check_migrated_from_empty(make_engine(sqlite_url_factory(migrated=False)))
+
+
+def test_array_round_trip_through_sqlite(sqlite_url_factory: Callable[..., str]) -> None:
+    store_checks.check_array_round_trip(make_engine(sqlite_url_factory()))
+
+
+def test_constraints_on_sqlite(sqlite_url_factory: Callable[..., str]) -> None:
+    store_checks.check_constraints(make_engine(sqlite_url_factory()))
+
+
+def test_sqlite_uses_wal_and_foreign_keys(sqlite_url_factory: Callable[..., str]) -> None:
+    engine = make_engine(sqlite_url_factory())
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_readonly_engine_reads_but_cannot_write(sqlite_url_factory: Callable[..., str]) -> None:
+    url = sqlite_url_factory()
+    make_engine(url).dispose()
+    engine = make_engine(url, readonly=True)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM runs")).scalar() == 0
+        with pytest.raises(Exception, match="readonly"):
+            connection.execute(text("DELETE FROM runs"))
+
+
+def test_url_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ATLAS_DATABASE_URL", raising=False)
+    assert resolve_url(None) == "sqlite:///atlas.db"
+    assert resolve_url("runs/x.db") == "sqlite:///runs/x.db"
+    monkeypatch.setenv("ATLAS_DATABASE_URL", "postgresql+psycopg://h/db")
+    assert resolve_url(None) == "postgresql+psycopg://h/db"
+    assert resolve_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:////nonexistent-folder/x.db", "does not exist"),
+        ("nosuchdriver://host/db", "no driver"),
+        ("postgresql+psycopg://u@127.0.0.1:1/db", "cannot open database"),
+    ],
+)
+def test_bad_urls_raise_database_url_error(url: str, message: str) -> None:
+    with pytest.raises(DatabaseUrlError, match=message):
+        make_engine(url)
+
+
+def test_write_explanations_on_sqlite(sqlite_url_factory: Callable[..., str]) -> None:
+    store_checks.check_write_explanations(make_engine(sqlite_url_factory()))
