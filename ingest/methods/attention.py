@@ -1,0 +1,140 @@
+"""Attention-derived scores: raw last-layer attention, attention rollout and attention flow.
+
+- ``attention``: the prediction position's attention row, last layer, mean over heads
+  (Karpekov et al., eq. 1).
+- ``rollout`` (Abnar & Zuidema 2020): per layer A' = 0.5 * mean_heads(A) + 0.5 * I with rows
+  renormalised, multiplied from the first layer up (R = A'_L ... A'_1); the prediction row of R.
+- ``flow`` (Abnar & Zuidema 2020): the maximum flow from each input token to the prediction
+  position through the layered graph of residual-corrected attention (capacities A'); opt-in and
+  length-capped because it needs one max-flow per token.
+
+All three reuse the pipeline's forward attentions ([B, H, T, T] per layer, padded) sliced to each
+example's real length; nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from ingest.methods.base import MethodResult
+
+if TYPE_CHECKING:
+    from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+    from ingest.explain import ExplainOptions
+
+FLOW_SCALE = 1_000_000  # scipy's max-flow wants integer capacities
+
+
+@dataclass(frozen=True)
+class FlowParams:
+    max_tokens: int = 64
+
+
+def example_attentions(forward: ForwardOutput, b: int, n: int) -> np.ndarray:
+    """Attention of example ``b`` sliced to its length: [layers, heads, n, n] float64."""
+    if forward.attentions is None:
+        raise ValueError("attention methods need a forward pass with output_attentions=True")
+    layers = [layer[b, :, :n, :n] for layer in forward.attentions]
+    return torch.stack(layers).detach().double().cpu().numpy()
+
+
+def attention_scores(attn: np.ndarray, pos: int) -> np.ndarray:
+    """Last layer, prediction row, mean over heads: attn [L, H, n, n] -> [n]."""
+    return attn[-1, :, pos, :].mean(axis=0)
+
+
+def residual_attention(attn: np.ndarray) -> np.ndarray:
+    """A' = 0.5 * mean_heads(A) + 0.5 * I per layer, rows renormalised: [L, n, n]."""
+    n = attn.shape[-1]
+    mixed = 0.5 * attn.mean(axis=1) + 0.5 * np.eye(n)[None]
+    return mixed / mixed.sum(axis=-1, keepdims=True)
+
+
+def rollout_scores(attn: np.ndarray, pos: int) -> np.ndarray:
+    """Attention rollout [n]: the prediction row of A'_L ... A'_1."""
+    layers = residual_attention(attn)
+    joint = layers[0]
+    for layer in layers[1:]:
+        joint = layer @ joint
+    return joint[pos]
+
+
+def flow_scores(attn: np.ndarray, pos: int) -> np.ndarray:
+    """Attention flow [n]: max flow from input token j (layer 0) to ``pos`` at the top layer,
+    edge (layer l, token j) -> (layer l+1, token k) with capacity A'_l[k, j]."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
+    layers = residual_attention(attn)
+    n_layers, n, _ = layers.shape
+    rows, cols, caps = [], [], []
+    for level in range(n_layers):
+        caps_l = np.rint(layers[level].T * FLOW_SCALE).astype(np.int64)  # [from j, to k]
+        j, k = np.nonzero(caps_l)
+        rows.append(level * n + j)
+        cols.append((level + 1) * n + k)
+        caps.append(caps_l[j, k])
+    size = (n_layers + 1) * n
+    graph = csr_matrix(
+        (np.concatenate(caps), (np.concatenate(rows), np.concatenate(cols))), shape=(size, size)
+    )
+    sink = n_layers * n + pos
+    return np.array(
+        [maximum_flow(graph, j, sink).flow_value / FLOW_SCALE for j in range(n)], dtype=np.float64
+    )
+
+
+def _per_example(forward: ForwardOutput, items: list[EncodedText], score) -> list[MethodResult]:  # noqa: ANN001
+    results = []
+    for b, item in enumerate(items):
+        attn = example_attentions(forward, b, item.length)
+        scores = score(attn, item.prediction_position)
+        results.append(MethodResult(np.asarray(scores, dtype=np.float32)))
+    return results
+
+
+def compute_attention(
+    adapter: Adapter,
+    batch: Batch,
+    items: list[EncodedText],
+    forward: ForwardOutput,
+    options: ExplainOptions,
+    shared=None,  # noqa: ANN001
+) -> list[MethodResult]:
+    return _per_example(forward, items, attention_scores)
+
+
+def compute_rollout(
+    adapter: Adapter,
+    batch: Batch,
+    items: list[EncodedText],
+    forward: ForwardOutput,
+    options: ExplainOptions,
+    shared=None,  # noqa: ANN001
+) -> list[MethodResult]:
+    return _per_example(forward, items, rollout_scores)
+
+
+def compute_flow(
+    adapter: Adapter,
+    batch: Batch,
+    items: list[EncodedText],
+    forward: ForwardOutput,
+    options: ExplainOptions,
+    shared=None,  # noqa: ANN001
+) -> list[MethodResult | None]:
+    """Flow per example, or None for examples longer than ``options.flow_max_tokens``."""
+    params = FlowParams(max_tokens=options.flow_max_tokens)
+    results: list[MethodResult | None] = []
+    for b, item in enumerate(items):
+        if item.length > params.max_tokens:
+            results.append(None)
+            continue
+        attn = example_attentions(forward, b, item.length)
+        scores = flow_scores(attn, item.prediction_position)
+        results.append(MethodResult(scores.astype(np.float32)))
+    return results

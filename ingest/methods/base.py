@@ -1,0 +1,130 @@
+"""Shared pieces of the explanation methods: the method unit, the explained output, and a
+batched evaluator for many token-id variants of the batch's examples (SHAP masks, deletion tests).
+
+Every method is a :class:`Method`: a string id (used unchanged by the CLI, the DB and the URL), a
+parameter dataclass built from :class:`~ingest.explain.ExplainOptions`, and a batched compute
+function ``compute(adapter, batch, items, forward, options, shared=None) -> list[MethodResult]``
+that returns one result per example, scores sliced to the example's real length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:
+    from ingest.adapters import Adapter, ForwardOutput
+
+# rows x width of one evaluation pass; a CPU is compute-bound, a GPU wants more
+DEFAULT_TOKEN_BUDGET = 8192
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """Scores of one method for one example: [tokens] float32 and the method's own check."""
+
+    scores: np.ndarray
+    check: float | None = None
+
+
+Compute = Callable[..., list[MethodResult]]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One registered attribution method."""
+
+    id: str
+    compute: Compute
+    signed: bool
+    default: bool
+    summary: str
+
+
+@dataclass
+class Shared:
+    """Work shared by several methods of one batch (e.g. one gradient pass for agrad and
+    grad_input), filled lazily by the first method that needs it."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self.values:
+            self.values[key] = make()
+        return self.values[key]
+
+
+def targets_of(forward: ForwardOutput) -> torch.Tensor:
+    """The predicted class of each example [B] (the target every method explains)."""
+    return forward.logits.detach().argmax(-1)
+
+
+def explained(logits: torch.Tensor, targets: torch.Tensor, kind: str) -> torch.Tensor:
+    """The explained output [N]: probability (``prob``) or logit (``logit``) of ``targets``."""
+    if kind == "prob":
+        values = torch.softmax(logits, dim=-1)
+    elif kind == "logit":
+        values = logits
+    else:
+        raise ValueError(f"explain_output must be prob or logit, not {kind!r}")
+    return values.gather(-1, targets.reshape(-1, 1)).squeeze(-1)
+
+
+def chunks_by_budget(widths: list[int], budget: int) -> list[list[int]]:
+    """Split row indices (in the given order) into chunks whose rows x max width <= budget."""
+    out: list[list[int]] = []
+    current: list[int] = []
+    width = 0
+    for index, w in enumerate(widths):
+        new_width = max(width, w)
+        if current and new_width * (len(current) + 1) > budget:
+            out.append(current)
+            current, new_width = [], w
+        current.append(index)
+        width = new_width
+    if current:
+        out.append(current)
+    return out
+
+
+@torch.no_grad()
+def evaluate_ids(
+    adapter: Adapter,
+    rows: list[np.ndarray],
+    positions: list[int],
+    *,
+    budget: int = DEFAULT_TOKEN_BUDGET,
+) -> torch.Tensor:
+    """Class logits [N, classes] for N id sequences (each at its own length, no padding waste:
+    rows are sorted by length and padded only to the longest row of their chunk)."""
+    order = np.argsort([len(r) for r in rows], kind="stable")
+    widths = [len(rows[i]) for i in order]
+    logits: list[torch.Tensor | None] = [None] * len(rows)
+    for chunk in chunks_by_budget(widths, budget):
+        picked = [int(order[c]) for c in chunk]
+        width = max(len(rows[i]) for i in picked)
+        ids = torch.full((len(picked), width), adapter.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(picked), width), dtype=torch.long)
+        for r, i in enumerate(picked):
+            ids[r, : len(rows[i])] = torch.from_numpy(np.asarray(rows[i], dtype=np.int64))
+            mask[r, : len(rows[i])] = 1
+        pos = torch.tensor([positions[i] for i in picked])
+        out = adapter.forward(
+            None,  # type: ignore[arg-type] - everything is passed explicitly
+            input_ids=ids.to(adapter.device),
+            attention_mask=mask.to(adapter.device),
+            prediction_positions=pos.to(adapter.device),
+        ).logits.float()
+        for r, i in enumerate(picked):
+            logits[i] = out[r]
+    return torch.stack(logits)  # type: ignore[arg-type]
+
+
+def prediction_rows(forward_attentions: tuple[torch.Tensor, ...], b: int, pos: int, n: int):
+    """Prediction-position rows of every layer and head of example ``b``: [L, H, n] numpy."""
+    rows = [layer[b, :, pos, :n] for layer in forward_attentions]
+    return torch.stack(rows).detach().float().cpu().numpy()

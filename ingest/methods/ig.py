@@ -1,0 +1,180 @@
+"""Integrated Gradients (Sundararajan et al. 2017) on the input embeddings, batched.
+
+The path integral is approximated with Captum's Gauss-Legendre rule (the same alphas and step
+sizes Captum uses). Rows are (example, alpha) pairs of *all* examples of the batch, sorted by
+example length and packed into chunks of at most ``token_budget`` rows x width, so steps of
+several examples share one forward/backward and no row is padded beyond its chunk's longest
+example. Pad positions take the pad embedding at every alpha, are masked out, and are never
+scored: scores are sliced to each example's length.
+
+Baselines: ``zero`` (all-zero word embeddings, every position) or ``pad`` (the pad token's
+embedding at content positions, special tokens kept). Target: the predicted class; output:
+``options.explain_output``. The check is the completeness gap |sum(attr) - (f(x) - f(b))|.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from captum.attr._utils.approximation_methods import approximation_parameters
+
+from ingest.methods.base import (
+    DEFAULT_TOKEN_BUDGET,
+    MethodResult,
+    chunks_by_budget,
+    explained,
+    targets_of,
+)
+
+if TYPE_CHECKING:
+    from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+    from ingest.explain import ExplainOptions
+
+
+@dataclass(frozen=True)
+class IGParams:
+    steps: int = 50
+    baseline: str = "zero"  # zero | pad
+    output: str = "prob"  # prob | logit
+    method: str = "gausslegendre"
+    token_budget: int = DEFAULT_TOKEN_BUDGET
+
+
+def params_from(options: ExplainOptions) -> IGParams:
+    return IGParams(
+        steps=options.ig_steps,
+        baseline=options.ig_baseline,
+        output=options.explain_output,
+        token_budget=options.token_budget,
+    )
+
+
+def baseline_embeds(
+    adapter: Adapter, item: EncodedText, embeds: torch.Tensor, kind: str
+) -> torch.Tensor:
+    """Baseline [n, D] for one example's input embeddings [n, D]."""
+    if kind == "zero":
+        return torch.zeros_like(embeds)
+    if kind != "pad":
+        raise ValueError(f"ig_baseline must be zero or pad, not {kind!r}")
+    pad = adapter.embed(torch.tensor([[adapter.pad_token_id]], device=embeds.device))[0, 0]
+    content = torch.from_numpy(~item.special_mask).to(embeds.device)[:, None]
+    return torch.where(content, pad.expand_as(embeds), embeds)
+
+
+def _rows(items: list[EncodedText], steps: int) -> list[tuple[int, int]]:
+    """(example, step) rows sorted by example length; step == steps is the baseline row."""
+    order = sorted(range(len(items)), key=lambda i: items[i].length)
+    return [(i, s) for i in order for s in range(steps + 1)]
+
+
+def integrated_gradients(
+    adapter: Adapter, items: list[EncodedText], targets: torch.Tensor, params: IGParams
+) -> list[MethodResult]:
+    """Batched IG of ``items`` for class ``targets`` [B]; returns scores [n] and the gap."""
+    step_sizes_fn, alphas_fn = approximation_parameters(params.method)
+    step_sizes, alphas = step_sizes_fn(params.steps), alphas_fn(params.steps)
+    device = adapter.device
+    with torch.no_grad():
+        inputs = [adapter.embed(torch.tensor([it.input_ids], device=device))[0] for it in items]
+        bases = [
+            baseline_embeds(adapter, it, x, params.baseline)
+            for it, x in zip(items, inputs, strict=True)
+        ]
+        pad = adapter.embed(torch.tensor([[adapter.pad_token_id]], device=device))[0, 0]
+    total = [torch.zeros_like(x) for x in inputs]
+    f_base = [0.0] * len(items)
+    rows = _rows(items, params.steps)
+    widths = [items[i].length for i, _ in rows]
+    for chunk in chunks_by_budget(widths, params.token_budget):
+        picked = [rows[c] for c in chunk]
+        width = max(items[i].length for i, _ in picked)
+        embeds = pad.expand(len(picked), width, pad.shape[0]).clone()
+        mask = torch.zeros((len(picked), width), dtype=torch.long, device=device)
+        for r, (i, s) in enumerate(picked):
+            alpha = 0.0 if s == params.steps else alphas[s]
+            n = items[i].length
+            embeds[r, :n] = bases[i] + alpha * (inputs[i] - bases[i])
+            mask[r, :n] = 1
+        positions = torch.tensor([items[i].prediction_position for i, _ in picked], device=device)
+        row_targets = targets[[i for i, _ in picked]]
+        with torch.enable_grad():
+            embeds.requires_grad_(True)
+            logits = adapter.forward(
+                None, inputs_embeds=embeds, attention_mask=mask, prediction_positions=positions
+            ).logits.float()  # type: ignore[arg-type]
+            values = explained(logits, row_targets, params.output)
+            (grads,) = torch.autograd.grad(values.sum(), embeds)
+        for r, (i, s) in enumerate(picked):
+            if s == params.steps:
+                f_base[i] = float(values[r].detach())
+            else:
+                total[i] += step_sizes[s] * grads[r, : items[i].length]
+    return _finish(adapter, items, targets, params, inputs, bases, total, f_base)
+
+
+def _finish(adapter, items, targets, params, inputs, bases, total, f_base) -> list[MethodResult]:  # noqa: ANN001
+    from ingest.methods.base import evaluate_ids
+
+    logits = evaluate_ids(
+        adapter,
+        [np.asarray(it.input_ids) for it in items],
+        [it.prediction_position for it in items],
+    )
+    f_input = explained(logits, targets, params.output)
+    results = []
+    for i in range(len(items)):
+        scores = ((inputs[i] - bases[i]) * total[i]).sum(-1).double()
+        gap = abs(float(scores.sum()) - (float(f_input[i]) - f_base[i]))
+        results.append(MethodResult(scores.float().cpu().numpy(), gap))
+    return results
+
+
+def compute_ig(
+    adapter: Adapter,
+    batch: Batch,
+    items: list[EncodedText],
+    forward: ForwardOutput,
+    options: ExplainOptions,
+    shared=None,  # noqa: ANN001
+) -> list[MethodResult]:
+    return integrated_gradients(adapter, items, targets_of(forward), params_from(options))
+
+
+def captum_reference(
+    adapter: Adapter, item: EncodedText, target: int, params: IGParams
+) -> tuple[np.ndarray, float]:
+    """Straightforward per-example Captum IG (the benchmark's and tests' reference): scores [n]
+    and Captum's signed convergence delta."""
+    from captum.attr import IntegratedGradients
+
+    device = adapter.device
+    ids = torch.tensor([item.input_ids], device=device)
+    single = adapter.collate([item])
+    target_t = torch.tensor([target], device=device)
+
+    def forward_func(embeds: torch.Tensor) -> torch.Tensor:
+        rows = embeds.shape[0]
+        logits = adapter.forward(
+            single,
+            inputs_embeds=embeds,
+            attention_mask=single.attention_mask.expand(rows, -1),
+            prediction_positions=single.prediction_positions.expand(rows),
+        ).logits.float()
+        return explained(logits, target_t.expand(rows), params.output)
+
+    with torch.no_grad():
+        x = adapter.embed(ids)
+        base = baseline_embeds(adapter, item, x[0], params.baseline)[None]
+    ig = IntegratedGradients(forward_func)
+    attr, delta = ig.attribute(
+        x,
+        baselines=base,
+        n_steps=params.steps,
+        method=params.method,
+        return_convergence_delta=True,
+    )
+    return attr.sum(-1)[0].detach().float().cpu().numpy(), float(delta[0])

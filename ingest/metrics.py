@@ -1,0 +1,79 @@
+"""Agreement between methods and per-head agreement with reference attributions (pure numpy).
+
+Everything is computed over non-special tokens (``content`` mask). Undefined values (constant
+scores, fewer than two tokens) are None in agreement rows and NaN in head grids.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+import numpy as np
+from scipy.stats import kendalltau, rankdata, spearmanr
+
+
+def _corr(fn, a: np.ndarray, b: np.ndarray) -> float | None:  # noqa: ANN001
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return None
+    value = float(fn(a, b)[0])
+    return None if math.isnan(value) else value
+
+
+def top_k(scores: np.ndarray, k: int) -> set[int]:
+    """Indices of the k largest |scores| (ties broken by position)."""
+    order = np.argsort(-np.abs(scores), kind="stable")
+    return set(order[:k].tolist())
+
+
+def jaccard_top_k(a: np.ndarray, b: np.ndarray, k: int) -> float | None:
+    """Jaccard overlap of the top-k tokens by |score|; k is capped at the token count."""
+    k = min(k, len(a))
+    if k == 0:
+        return None
+    left, right = top_k(a, k), top_k(b, k)
+    return len(left & right) / len(left | right)
+
+
+def agreement(a: np.ndarray, b: np.ndarray) -> dict[str, float | None]:
+    """Agreement of two score vectors [n] (already restricted to content tokens)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return {
+        "spearman": _corr(spearmanr, np.abs(a), np.abs(b)),
+        "kendall": _corr(kendalltau, np.abs(a), np.abs(b)),
+        "spearman_signed": _corr(spearmanr, a, b),
+        "kendall_signed": _corr(kendalltau, a, b),
+        "jaccard_5": jaccard_top_k(a, b, 5),
+        "jaccard_10pct": jaccard_top_k(a, b, math.ceil(0.1 * len(a))),
+    }
+
+
+def agreement_rows(scores: dict[str, np.ndarray], content: np.ndarray) -> list[dict]:
+    """One row per pair (method_a before method_b in the given dict order)."""
+    rows = []
+    for method_a, method_b in combinations(scores, 2):
+        row = {"method_a": method_a, "method_b": method_b}
+        row.update(agreement(scores[method_a][content], scores[method_b][content]))
+        rows.append(row)
+    return rows
+
+
+def head_grid(rows: np.ndarray, reference: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """[layers, heads] Spearman rho between each head's prediction row (rows [L, H, n]) and
+    |reference| [n], over content tokens; NaN where undefined."""
+    layers, heads, _ = rows.shape
+    grid = np.full((layers, heads), np.nan, dtype=np.float32)
+    ref = np.abs(np.asarray(reference, dtype=np.float64))[content]
+    att = np.asarray(rows, dtype=np.float64)[:, :, content].reshape(layers * heads, -1)
+    if ref.size < 2 or np.ptp(ref) == 0:
+        return grid
+    ref_rank = rankdata(ref)
+    ref_c = ref_rank - ref_rank.mean()
+    att_rank = rankdata(att, axis=1)
+    att_c = att_rank - att_rank.mean(axis=1, keepdims=True)
+    denom = np.sqrt((att_c**2).sum(axis=1) * (ref_c**2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (att_c @ ref_c) / denom
+    rho[denom == 0] = np.nan
+    return rho.reshape(layers, heads).astype(np.float32)

@@ -1,0 +1,82 @@
+"""Adapters over tiny random checkpoints for the method tests (weights scaled up so the
+predictions and attributions are far from uniform)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ingest.adapters import Adapter, DecoderAdapter, EncoderAdapter, ZeroShotAdapter
+from ingest.explain import ExplainOptions
+
+LABELS = ["negative", "positive"]
+TEXTS = [
+    "the movie was great",
+    "a terrible boring film that i hated and never liked the plot at all",
+    "good",
+    "the acting was wonderful but the script was dull and slow",
+]
+
+
+def sharpen(model: torch.nn.Module, seed: int = 1, std: float = 0.3) -> torch.nn.Module:
+    """Re-draw the non-LayerNorm weights with a larger std so outputs vary with the input."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "LayerNorm" in name or ".ln_" in name or name.startswith("ln_"):
+                continue
+            param.copy_(torch.randn(param.shape, generator=gen) * std)
+    return model
+
+
+def build_adapter(kind: str, folder: Path) -> Adapter:
+    """``bert``, ``gpt2`` (classifier) or ``zero_shot`` from a saved tiny checkpoint."""
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    if kind == "zero_shot":
+        model = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager")
+        tokenizer.pad_token = tokenizer.eos_token
+        return ZeroShotAdapter(
+            sharpen(model),
+            tokenizer,
+            LABELS,
+            prompt="Review: {text}\nSentiment:",
+            verbalizers=[" negative", " positive"],
+        )
+    model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="eager")
+    if kind == "gpt2":
+        tokenizer.pad_token = tokenizer.eos_token
+        model.config.pad_token_id = tokenizer.pad_token_id
+        return DecoderAdapter(sharpen(model), tokenizer, LABELS)
+    return EncoderAdapter(sharpen(model), tokenizer, LABELS)
+
+
+def run_forward(adapter: Adapter, texts: list[str]):  # noqa: ANN201
+    items = [adapter.encode(t) for t in texts]
+    batch = adapter.collate(items)
+    with torch.no_grad():
+        forward = adapter.forward(batch, output_attentions=True)
+    return items, batch, forward
+
+
+def options(*methods: str, **kw) -> ExplainOptions:  # noqa: ANN003
+    kw.setdefault("faithfulness", False)
+    return ExplainOptions(methods=tuple(methods), **kw)
+
+
+def save_checkpoint(kind: str, root: Path) -> Path:
+    """Save the tiny checkpoint for ``kind`` under ``root`` (skips zero-shot without GPT-2
+    tokenizer files)."""
+    import pytest
+    from fixtures_models import GPT2_TOKENIZER_DIR, save_tiny_bert, save_tiny_gpt2
+
+    folder = root / kind
+    if kind == "bert":
+        return save_tiny_bert(folder)
+    if kind == "gpt2":
+        return save_tiny_gpt2(folder)
+    if not GPT2_TOKENIZER_DIR.exists():
+        pytest.skip(f"zero-shot needs the GPT-2 tokenizer files in {GPT2_TOKENIZER_DIR}")
+    return save_tiny_gpt2(folder, lm_head=True, tokenizer_dir=GPT2_TOKENIZER_DIR)

@@ -1,0 +1,290 @@
+"""Attribution methods: known answers (IG completeness, SHAP additivity, hand-computed rollout
+and AGrad), batched == one-at-a-time on padded batches of mixed lengths, Captum agreement, and
+every registered method on a tiny BERT, a tiny GPT-2 classifier and the zero-shot path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from methods_helpers import (
+    TEXTS,
+    build_adapter,
+    options,
+    run_forward,
+    save_checkpoint,
+    sharpen,
+)
+
+from ingest.explain import explain_batch
+from ingest.methods import ig as ig_method
+from ingest.methods import shap_method
+from ingest.methods.attention import flow_scores, residual_attention, rollout_scores
+from ingest.methods.base import targets_of
+from ingest.methods.gradients import agrad_scores
+from ingest.methods.registry import DEFAULT_METHODS, METHODS, validate_methods
+
+torch.set_num_threads(1)
+KINDS = ("bert", "gpt2", "zero_shot")
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def adapter(request, tmp_path_factory):  # noqa: ANN001, ANN201
+    return build_adapter(
+        request.param, save_checkpoint(request.param, tmp_path_factory.mktemp("m"))
+    )
+
+
+@pytest.fixture(scope="module")
+def bert(tmp_path_factory):  # noqa: ANN001, ANN201
+    return build_adapter("bert", save_checkpoint("bert", tmp_path_factory.mktemp("b")))
+
+
+@pytest.fixture(scope="module")
+def gpt2(tmp_path_factory):  # noqa: ANN001, ANN201
+    return build_adapter("gpt2", save_checkpoint("gpt2", tmp_path_factory.mktemp("g")))
+
+
+def test_registry_ids_and_defaults() -> None:
+    assert DEFAULT_METHODS == ("attention", "rollout", "agrad", "grad_input", "ig", "shap")
+    assert set(DEFAULT_METHODS) < set(METHODS) and "flow" in METHODS
+    assert all(METHODS[m].default for m in DEFAULT_METHODS) and not METHODS["flow"].default
+    assert validate_methods(["shap", "attention", "shap"]) == ("attention", "shap")
+    with pytest.raises(ValueError, match="unknown method"):
+        validate_methods(["lime"])
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_on_every_adapter(adapter, method: str) -> None:  # noqa: ANN001
+    items, batch, forward = run_forward(adapter, TEXTS[:3])
+    out = explain_batch(adapter, batch, items, forward, options(method, shap_evals=64))
+    for item, explanation in zip(items, out, strict=True):
+        scores, check, seconds = explanation.attributions[method]
+        assert scores.dtype == np.float32 and scores.shape == (item.length,)
+        assert np.isfinite(scores).all() and seconds >= 0
+        assert np.abs(scores).sum() > 0
+        if method == "shap":
+            assert (scores[item.special_mask] == 0).all()
+            assert check is not None and check < 1e-4
+
+
+def test_rollout_hand_computed_two_layers() -> None:
+    # 2 layers, 1 head, 2 tokens; A' = 0.5 A + 0.5 I (rows already sum to 1)
+    a1 = np.array([[0.2, 0.8], [0.6, 0.4]])
+    a2 = np.array([[1.0, 0.0], [0.5, 0.5]])
+    attn = np.stack([a1, a2])[:, None]  # [L=2, H=1, 2, 2]
+    r1 = np.array([[0.6, 0.4], [0.3, 0.7]])
+    r2 = np.array([[1.0, 0.0], [0.25, 0.75]])
+    np.testing.assert_allclose(residual_attention(attn), np.stack([r1, r2]))
+    # R = A'_2 @ A'_1 -> row 0 = [0.6, 0.4]; row 1 = 0.25*[0.6,0.4] + 0.75*[0.3,0.7]
+    np.testing.assert_allclose(rollout_scores(attn, 0), [0.6, 0.4])
+    np.testing.assert_allclose(rollout_scores(attn, 1), [0.375, 0.625])
+    # heads are averaged before the residual mix
+    two_heads = np.stack([np.stack([a1, a1 * 0 + [[1, 0], [0, 1]]]), np.stack([a2, a2])])
+    mean1 = 0.5 * (a1 + np.eye(2))
+    expected = (0.5 * np.stack([a2]) + 0.5 * np.eye(2))[0] @ (0.5 * mean1 + 0.5 * np.eye(2))
+    np.testing.assert_allclose(rollout_scores(two_heads, 0), expected[0])
+
+
+def test_flow_hand_computed_two_layers() -> None:
+    a1 = np.array([[0.2, 0.8], [0.6, 0.4]])
+    a2 = np.array([[1.0, 0.0], [0.5, 0.5]])
+    attn = np.stack([a1, a2])[:, None]
+    # into output token 0 only edge from layer-1 token 0 (cap 1.0); into that node:
+    # from token 0 cap 0.6, from token 1 cap 0.4 -> flows 0.6 and 0.4
+    np.testing.assert_allclose(flow_scores(attn, 0), [0.6, 0.4], atol=1e-6)
+
+
+def test_agrad_hand_computed_two_layers() -> None:
+    # only the last layer counts: -(dL/dalpha * alpha), mean over its 2 heads
+    attention = np.array([[0.5, 0.25, 0.25], [0.1, 0.6, 0.3]])  # [H, n], last layer rows
+    loss_grad = np.array([[1.0, -2.0, 0.0], [-0.5, 0.5, 4.0]])
+    expected = -np.array([(0.5 - 0.05) / 2, (-0.5 + 0.3) / 2, (0.0 + 1.2) / 2])
+    np.testing.assert_allclose(agrad_scores(attention, loss_grad), expected)
+
+
+def test_agrad_matches_value_vectors(bert) -> None:  # noqa: ANN001
+    """dL/dalpha[h, j] at the prediction row equals <dL/dcontext_h, v_j,h> (the last layer's
+    context is sum_j alpha_j v_j): an independent route through hooks on the value projection
+    and the attention output."""
+    items, batch, forward = run_forward(bert, TEXTS[1:2])
+    out = explain_batch(bert, batch, items, forward, options("agrad"))
+    scores = out[0].attributions["agrad"][0]
+    attention_module = bert.model.bert.encoder.layer[-1].attention.self
+    captured = {}
+    hooks = [
+        attention_module.value.register_forward_hook(lambda m, i, o: captured.update(v=o)),
+        attention_module.register_forward_hook(lambda m, i, o: captured.update(ctx=o[0])),
+    ]
+    try:
+        result = bert.forward(batch, output_attentions=True)
+        ctx = captured["ctx"]
+        loss = torch.nn.functional.cross_entropy(result.logits, targets_of(forward))
+        (grad_ctx,) = torch.autograd.grad(loss, ctx)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    heads, n = bert.num_heads, items[0].length
+    g = grad_ctx[0, 0].reshape(heads, -1)  # prediction position 0 ([CLS])
+    v = captured["v"][0, :n].reshape(n, heads, -1)
+    d_alpha = torch.einsum("hd,jhd->hj", g, v).detach().double().numpy()
+    alpha = result.attentions[-1][0, :, 0, :n].detach().double().numpy()
+    np.testing.assert_allclose(scores, agrad_scores(alpha, d_alpha), atol=1e-6)
+    assert np.abs(scores).max() > 1e-4
+
+
+@pytest.fixture(scope="module")
+def bert_sharp(tmp_path_factory):  # noqa: ANN001, ANN201
+    """Weights drawn with std 1: a far-from-linear model where 50 IG steps are not enough."""
+    adapter = build_adapter("bert", save_checkpoint("bert", tmp_path_factory.mktemp("s")))
+    sharpen(adapter.model, std=1.0)
+    return adapter
+
+
+def test_ig_completeness_300_steps_and_report_50(bert_sharp, capsys) -> None:  # noqa: ANN001
+    bert = bert_sharp
+    items, batch, forward = run_forward(bert, TEXTS)
+    targets = targets_of(forward)
+    for steps, tolerance in ((300, 0.01), (50, None)):
+        params = ig_method.IGParams(steps=steps)
+        results = ig_method.integrated_gradients(bert, items, targets, params)
+        for item, result in zip(items, results, strict=True):
+            gap = _completeness(bert, item, int(targets[items.index(item)]), result.scores)
+            assert abs(gap - result.check) < 1e-6
+            if tolerance is not None:
+                assert result.check <= tolerance * _f_range(
+                    bert, item, int(targets[items.index(item)])
+                )
+        ranges = [_f_range(bert, it, int(t)) for it, t in zip(items, targets, strict=True)]
+        assert max(ranges) > 0.05
+        if tolerance is None:  # 50 steps is visibly worse on this model (reported, not asserted)
+            assert max(r.check for r in results) > 1e-3
+        with capsys.disabled():
+            print(f"\nIG {steps} steps: completeness gaps {[f'{r.check:.2e}' for r in results]}")
+
+
+def _f_range(adapter, item, target) -> float:  # noqa: ANN001
+    x = adapter.embed(torch.tensor([item.input_ids]))
+    with torch.no_grad():
+        f = [
+            torch.softmax(adapter.forward(adapter.collate([item]), inputs_embeds=e).logits, -1)[
+                0, target
+            ]
+            for e in (x, torch.zeros_like(x))
+        ]
+    return abs(float(f[0] - f[1]))
+
+
+def _completeness(adapter, item, target, scores) -> float:  # noqa: ANN001
+    x = adapter.embed(torch.tensor([item.input_ids]))
+    with torch.no_grad():
+        f = [
+            torch.softmax(adapter.forward(adapter.collate([item]), inputs_embeds=e).logits, -1)[
+                0, target
+            ]
+            for e in (x, torch.zeros_like(x))
+        ]
+    return abs(float(scores.astype(np.float64).sum()) - float(f[0] - f[1]))
+
+
+@pytest.mark.parametrize("baseline", ["zero", "pad"])
+def test_ig_matches_captum_and_batched_equals_single(adapter, baseline: str) -> None:  # noqa: ANN001
+    items, batch, forward = run_forward(adapter, TEXTS)
+    targets = targets_of(forward)
+    params = ig_method.IGParams(steps=20, baseline=baseline, token_budget=256)  # several chunks
+    batched = ig_method.integrated_gradients(adapter, items, targets, params)
+    for i, item in enumerate(items):
+        single = ig_method.integrated_gradients(adapter, [item], targets[i : i + 1], params)[0]
+        assert batched[i].scores.shape == (item.length,)  # pads never scored
+        np.testing.assert_allclose(batched[i].scores, single.scores, atol=1e-5)
+        reference, delta = ig_method.captum_reference(adapter, item, int(targets[i]), params)
+        np.testing.assert_allclose(batched[i].scores, reference, atol=1e-5)
+        assert abs(batched[i].check - abs(delta)) < 1e-5
+
+
+def test_ig_gpt2_ignores_pad_positions(gpt2) -> None:  # noqa: ANN001
+    """Right-padded GPT-2 rows: scores stop at the real length and do not depend on the pad
+    embedding (changing it leaves the scores unchanged)."""
+    items, batch, forward = run_forward(gpt2, [TEXTS[1], TEXTS[2]])
+    assert batch.input_ids.shape[1] > items[1].length
+    targets = targets_of(forward)
+    params = ig_method.IGParams(steps=16)
+    before = ig_method.integrated_gradients(gpt2, items, targets, params)
+    embedding = gpt2.model.get_input_embeddings().weight
+    saved = embedding[gpt2.pad_token_id].clone()
+    with torch.no_grad():
+        embedding[gpt2.pad_token_id] += 5.0
+    try:
+        after = ig_method.integrated_gradients(gpt2, items, targets, params)
+    finally:
+        with torch.no_grad():
+            embedding[gpt2.pad_token_id] = saved
+    assert after[1].scores.shape == (items[1].length,)
+    # the pad token is also the last real token (eos) nowhere in these texts
+    np.testing.assert_allclose(before[1].scores, after[1].scores, atol=1e-6)
+
+
+def test_shap_additivity_and_batched_equals_single(adapter) -> None:  # noqa: ANN001
+    items, batch, forward = run_forward(adapter, TEXTS)
+    opts = options("shap", shap_evals=200, token_budget=128)
+    batched = explain_batch(adapter, batch, items, forward, opts)
+    for i, item in enumerate(items):
+        scores, gap, _ = batched[i].attributions["shap"]
+        assert gap < 1e-4
+        single_batch = adapter.collate([item])
+        with torch.no_grad():
+            single_forward = adapter.forward(single_batch, output_attentions=True)
+        single = explain_batch(adapter, single_batch, [item], single_forward, opts)[0]
+        np.testing.assert_allclose(scores, single.attributions["shap"][0], atol=1e-5)
+
+
+def test_shap_masker_never_retokenizes(bert) -> None:  # noqa: ANN001
+    item = bert.encode(TEXTS[1])
+    content = np.flatnonzero(~item.special_mask)
+    x = np.asarray(item.input_ids)[content]
+    tree = shap_method.token_clustering(item, content)
+    masker = shap_method.TokenMasker(x, bert.removal_token_id, tree)
+    mask = np.zeros(len(x), dtype=bool)
+    mask[::2] = True
+    (out,) = masker(mask, x)
+    assert out.shape == (1, len(x))
+    assert (out[0][mask] == x[mask]).all() and (out[0][~mask] == bert.removal_token_id).all()
+    assert tree.shape == (len(x) - 1, 4)
+
+
+def test_shap_exact_for_two_tokens(bert) -> None:  # noqa: ANN001
+    """With two content tokens Owen = Shapley values, computed here by hand."""
+    item = bert.encode("great film")
+    assert (~item.special_mask).sum() == 2
+    target = 1
+    params = shap_method.ShapParams(evals=50)
+    result = shap_method.explain_example(bert, item, target, params)
+    ids = np.asarray(item.input_ids)
+    a, b = np.flatnonzero(~item.special_mask)
+    rows = []
+    for keep_a in (0, 1):
+        for keep_b in (0, 1):
+            r = ids.copy()
+            if not keep_a:
+                r[a] = bert.removal_token_id
+            if not keep_b:
+                r[b] = bert.removal_token_id
+            rows.append(r)
+    with torch.no_grad():
+        p = (
+            torch.softmax(
+                bert.forward(
+                    None,
+                    input_ids=torch.tensor(np.stack(rows)),
+                    attention_mask=torch.ones(4, len(ids), dtype=torch.long),
+                    prediction_positions=torch.zeros(4, dtype=torch.long),
+                ).logits,
+                -1,
+            )[:, target]
+            .double()
+            .numpy()
+        )
+    f00, f01, f10, f11 = p
+    phi_a = 0.5 * ((f10 - f00) + (f11 - f01))
+    phi_b = 0.5 * ((f01 - f00) + (f11 - f10))
+    np.testing.assert_allclose(result.scores[[a, b]], [phi_a, phi_b], atol=1e-6)
