@@ -1,0 +1,440 @@
+"""Corpus page ``/``: filter a run's examples, see where two methods agree, open an example.
+
+Filters, counting, sorting and paging run in SQL (``db.queries``); this module only turns
+control values into a :class:`CorpusState` and results into components.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard import figures, ids
+from dashboard.data import service
+from dashboard.urlstate import CorpusState
+from db import queries
+
+PAGE_SIZE = 50
+FILTER_INPUTS = [
+    (ids.RUN, "run"),
+    (ids.LABEL, "label"),
+    (ids.PRED, "pred"),
+    (ids.CORRECT, "correct"),
+    (ids.LENGTH_MIN, "minlen"),
+    (ids.LENGTH_MAX, "maxlen"),
+    (ids.SEARCH, "q"),
+    (ids.PAIR, "pair"),
+    (ids.YPAIR, "ypair"),
+    (ids.MEASURE, "measure"),
+    (ids.AGREE, "agree"),
+    (ids.DISAGREE, "disagree"),
+    (ids.BAND, "band"),
+    (ids.SORT, "sort"),
+    (ids.DESC, "desc"),
+    (ids.PAGE, "page"),
+]
+PAGING_IDS = {ids.PAGE, ids.SORT, ids.DESC}
+
+
+def state_from_controls(values: list[Any], selection: dict | None) -> CorpusState:
+    """Control values (in :data:`FILTER_INPUTS` order) -> state, through the URL codec so a
+    bad value becomes the default exactly as in a URL."""
+    query: dict[str, str] = {}
+    for (_, key), value in zip(FILTER_INPUTS, values, strict=True):
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        if key == "desc":
+            value = "1" if value else ""
+        if value is not None:
+            query[key] = str(value)
+    for key in ("box", "ids"):
+        if selection and selection.get(key):
+            query[key] = ",".join(str(v) for v in selection[key])
+    return CorpusState.parse(query)
+
+
+def selection_from_event(selected: dict | None) -> dict | None:
+    """Plotly ``selectedData`` -> {"box": [x0, x1, y0, y1]} or {"ids": [...]} (lasso)."""
+    if not selected:
+        return None
+    if selected.get("range"):
+        (x0, x1), (y0, y1) = selected["range"]["x"], selected["range"]["y"]
+        return {"box": [round(v, 4) for v in (x0, x1, y0, y1)]}
+    points = [p.get("customdata") for p in selected.get("points", [])]
+    chosen = sorted({int(p) for p in points if p is not None})
+    return {"ids": chosen[:500]} if chosen else None
+
+
+def corpus_view(state: CorpusState) -> dict[str, Any]:
+    """Everything the table part of the page shows, for ``state`` (used by the callback and
+    the benchmark): rows, counts, page, run."""
+    data = service()
+    run = data.run(state.run)
+    if run is None:
+        return {"run": None, "rows": [], "counts": None, "page": 1, "pages": 1}
+    f = state.to_filter(run.id)
+    with data.session() as session:
+        counts = data.counts(run, f)  # cached per filter: paging and sorting do not recount
+        pages = max(1, -(-counts.total // PAGE_SIZE))
+        page = min(state.page, pages)
+        frame = queries.corpus_page(
+            session, f, state.sort, state.desc, (page - 1) * PAGE_SIZE, PAGE_SIZE
+        )
+    names = run.label_names
+    frame["label"] = frame["label"].map(lambda v: _name(names, v))
+    frame["prediction"] = frame["prediction"].map(lambda v: _name(names, v))
+    frame = frame.round({"confidence": 3, "x": 3, "y": 3})
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return {"run": run, "rows": rows, "counts": counts, "page": page, "pages": pages}
+
+
+def _name(names: list[str], value: Any) -> str:
+    if value is None or value != value:
+        return "–"
+    return names[int(value)] if 0 <= int(value) < len(names) else str(value)
+
+
+def _pair_options(run: queries.RunInfo | None) -> list[dict]:
+    methods = run.methods if run else list(queries.METHOD_ORDER)
+    return [
+        {"label": f"{a} vs {b}", "value": f"{a},{b}"}
+        for i, a in enumerate(methods)
+        for b in methods[i + 1 :]
+    ]
+
+
+def _field(label: str, control: Any) -> html.Div:
+    return html.Div([html.Label(label), control], className="field")
+
+
+def _controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) -> html.Div:
+    names = run.label_names if run else []
+    classes = [{"label": n, "value": i} for i, n in enumerate(names)]
+    measures = [{"label": figures.MEASURE_NAMES[m], "value": m} for m in queries.MEASURES]
+    return html.Div(
+        [
+            _field("Run", dcc.Dropdown(runs, run.id if run else None, id=ids.RUN, clearable=False)),
+            _field(
+                "Gold label", dcc.Checklist(classes, list(state.label), id=ids.LABEL, inline=True)
+            ),
+            _field(
+                "Prediction", dcc.Checklist(classes, list(state.pred), id=ids.PRED, inline=True)
+            ),
+            _field(
+                "Correct",
+                dcc.RadioItems(
+                    [
+                        {"label": "all", "value": ""},
+                        {"label": "correct", "value": "yes"},
+                        {"label": "incorrect", "value": "no"},
+                    ],
+                    {None: "", True: "yes", False: "no"}[state.correct],
+                    id=ids.CORRECT,
+                    inline=True,
+                ),
+            ),
+            _field(
+                "Length (tokens)",
+                html.Div(
+                    [
+                        dcc.Input(
+                            id=ids.LENGTH_MIN,
+                            type="number",
+                            value=state.minlen,
+                            placeholder="min",
+                            debounce=True,
+                            min=0,
+                        ),
+                        dcc.Input(
+                            id=ids.LENGTH_MAX,
+                            type="number",
+                            value=state.maxlen,
+                            placeholder="max",
+                            debounce=True,
+                            min=0,
+                        ),
+                    ],
+                    className="pair-inputs",
+                ),
+            ),
+            _field(
+                "Text contains",
+                dcc.Input(
+                    id=ids.SEARCH,
+                    value=state.q,
+                    debounce=True,
+                    placeholder="search text",
+                    type="text",
+                ),
+            ),
+            _field(
+                "Method pair (x)",
+                dcc.Dropdown(
+                    _pair_options(run), ",".join(state.pair), id=ids.PAIR, clearable=False
+                ),
+            ),
+            _field(
+                "Scatter y pair",
+                dcc.Dropdown(
+                    _pair_options(run), ",".join(state.ypair), id=ids.YPAIR, clearable=False
+                ),
+            ),
+            _field(
+                "Agreement measure",
+                dcc.Dropdown(measures, state.measure, id=ids.MEASURE, clearable=False),
+            ),
+            _field(
+                "Agree if x ≥ / disagree if x ≤",
+                html.Div(
+                    [
+                        dcc.Input(
+                            id=ids.AGREE, type="number", value=state.agree, step=0.05, debounce=True
+                        ),
+                        dcc.Input(
+                            id=ids.DISAGREE,
+                            type="number",
+                            value=state.disagree,
+                            step=0.05,
+                            debounce=True,
+                        ),
+                    ],
+                    className="pair-inputs",
+                ),
+            ),
+            _field(
+                "Show", dcc.RadioItems(list(queries.BANDS), state.band, id=ids.BAND, inline=True)
+            ),
+        ],
+        className="controls",
+    )
+
+
+COLUMNS = [
+    {"field": "id", "headerName": "id", "width": 80},
+    {"field": "snippet", "headerName": "text", "flex": 3, "minWidth": 280},
+    {"field": "label", "headerName": "gold", "width": 100},
+    {"field": "prediction", "headerName": "prediction", "width": 110},
+    {"field": "confidence", "headerName": "conf.", "width": 90},
+    {"field": "correct", "headerName": "correct", "width": 95},
+    {"field": "length", "headerName": "tokens", "width": 90},
+    {"field": "x", "headerName": "x agreement", "width": 120},
+    {"field": "y", "headerName": "y agreement", "width": 120},
+]
+SORT_OPTIONS = [{"label": c, "value": c} for c in queries.SORT_COLUMNS]
+
+
+def _table(state: CorpusState) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(id=ids.COUNTS, className="counts"),
+                    html.Label("Sort by"),
+                    dcc.Dropdown(
+                        SORT_OPTIONS,
+                        state.sort,
+                        id=ids.SORT,
+                        clearable=False,
+                        className="sort-dropdown",
+                    ),
+                    dcc.Checklist(
+                        [{"label": "descending", "value": 1}],
+                        [1] if state.desc else [],
+                        id=ids.DESC,
+                        inline=True,
+                    ),
+                    html.Label("Page"),
+                    dcc.Input(
+                        id=ids.PAGE,
+                        type="number",
+                        min=1,
+                        value=state.page,
+                        debounce=True,
+                        className="page-input",
+                    ),
+                    html.Span(id=ids.PAGE_INFO, className="page-info"),
+                    html.Button("Download CSV", id=ids.CSV_BUTTON, n_clicks=0),
+                    dcc.Download(id=ids.CSV_DOWNLOAD),
+                ],
+                className="table-bar",
+            ),
+            dag.AgGrid(
+                id=ids.GRID,
+                columnDefs=COLUMNS,
+                rowData=[],
+                getRowId="params.data.id",
+                defaultColDef={"sortable": False, "resizable": True},
+                dashGridOptions={"rowSelection": {"mode": "singleRow"}, "tooltipShowDelay": 300},
+                style={"height": "560px", "width": "100%"},
+                className="ag-theme-alpine",
+            ),
+        ]
+    )
+
+
+def layout(**query: Any) -> html.Div:
+    """The page for ``?query`` (unknown keys ignored, bad values -> defaults)."""
+    state = CorpusState.parse(query)
+    data = service()
+    with data.session() as session:
+        runs = queries.list_runs(session)
+    if runs.empty:
+        return html.Div(
+            [
+                html.H2("No runs in this database yet"),
+                html.P("Ingest a corpus first: attention-atlas ingest ..."),
+            ]
+        )
+    run = data.run(state.run)
+    if run is None:
+        run, state = data.run(None), state.with_(run=None)
+    options = [
+        {"label": f"{r.name} ({r.n_examples})", "value": int(r.id)} for r in runs.itertuples()
+    ]
+    selection = (
+        {"box": list(state.box)} if state.box else ({"ids": list(state.ids)} if state.ids else None)
+    )
+    return html.Div(
+        [
+            dcc.Store(id=ids.STATE, data=state.to_search()),
+            dcc.Store(id=ids.SELECTION, data=selection),
+            html.H2(f"Corpus: {run.name}", className="page-title"),
+            html.Div(
+                [
+                    _controls(state, run, options),
+                    html.Div(
+                        [
+                            dcc.Graph(id=ids.SCATTER, config={"displaylogo": False}),
+                            html.Button("Clear selection", id=ids.CLEAR_SELECTION, n_clicks=0),
+                        ],
+                        className="scatter-box",
+                    ),
+                ],
+                className="corpus-top",
+            ),
+            _table(state),
+        ]
+    )
+
+
+def _triggered() -> str | None:
+    """The id that fired the callback; None on first load or when called outside Dash."""
+    try:
+        return ctx.triggered_id
+    except dash.exceptions.MissingCallbackContextException:
+        return None
+
+
+def update_table(*args: Any) -> tuple:
+    """Controls -> table rows, counts, page, canonical query string."""
+    *values, selection = args
+    state = state_from_controls(values, selection)
+    if _triggered() is not None and _triggered() not in PAGING_IDS:
+        state = state.with_(page=1)  # a new filter starts at the first page
+    view = corpus_view(state)
+    counts = view["counts"]
+    if counts is None:
+        return [], "no run", "", 1, state.to_search()
+    state = state.with_(page=view["page"])
+    text = (
+        f"{counts.total} examples shown · agree {counts.agree} · in between "
+        f"{counts.between} · disagree {counts.disagree}"
+    )
+    info = f"of {view['pages']}"
+    return view["rows"], text, info, view["page"], state.to_search()
+
+
+def update_scatter(*args: Any):  # noqa: ANN201
+    *values, selection = args
+    state = state_from_controls(values, selection)
+    data = service()
+    run = data.run(state.run)
+    if run is None:
+        return figures.empty_figure("no run")
+    with data.session() as session:
+        points = queries.scatter_points(session, state.to_filter(run.id))
+    return figures.agreement_scatter(
+        points,
+        figures.pair_label(state.pair, state.measure),
+        figures.pair_label(state.ypair, state.measure),
+        state.agree,
+        state.disagree,
+        state.box,
+    )
+
+
+def update_selection(selected: dict | None, _clear: int) -> dict | None:
+    if _triggered() == ids.CLEAR_SELECTION:
+        return None
+    return selection_from_event(selected)
+
+
+def open_example(cell: dict | None, rows: list[dict] | None, search: str | None):  # noqa: ANN201
+    """A table click -> ``/example/<id>`` keeping the filter (for previous / next)."""
+    if not cell:
+        return no_update
+    example_id = cell.get("rowId")
+    if example_id is None and rows and cell.get("rowIndex") is not None:
+        example_id = rows[cell["rowIndex"]]["id"]
+    if example_id is None:
+        return no_update
+    return f"/example/{int(example_id)}{CorpusState.parse(search or '').to_search()}"
+
+
+def download_csv(_n: int, search: str | None):  # noqa: ANN201
+    state = CorpusState.parse(search or "")
+    data = service()
+    run = data.run(state.run)
+    if run is None:
+        return no_update
+    with data.session() as session:
+        frame = queries.corpus_all(session, state.to_filter(run.id), state.sort, state.desc)
+    return dcc.send_data_frame(frame.to_csv, f"atlas-run{run.id}-examples.csv", index=False)
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    inputs = [Input(cid, "value") for cid, _ in FILTER_INPUTS]
+    app.callback(
+        Output(ids.GRID, "rowData"),
+        Output(ids.COUNTS, "children"),
+        Output(ids.PAGE_INFO, "children"),
+        Output(ids.PAGE, "value"),
+        Output(ids.STATE, "data"),
+        *inputs,
+        Input(ids.SELECTION, "data"),
+    )(update_table)
+    scatter_inputs = [
+        Input(c, "value") if c not in PAGING_IDS and c != ids.BAND else State(c, "value")
+        for c, _ in FILTER_INPUTS
+    ]
+    app.callback(Output(ids.SCATTER, "figure"), *scatter_inputs, State(ids.SELECTION, "data"))(
+        update_scatter
+    )
+    app.callback(
+        Output(ids.SELECTION, "data"),
+        Input(ids.SCATTER, "selectedData"),
+        Input(ids.CLEAR_SELECTION, "n_clicks"),
+        prevent_initial_call=True,
+    )(update_selection)
+    app.callback(
+        Output(ids.NAV_LOCATION, "href"),
+        Input(ids.GRID, "cellClicked"),
+        State(ids.GRID, "rowData"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )(open_example)
+    app.callback(
+        Output(ids.CSV_DOWNLOAD, "data"),
+        Input(ids.CSV_BUTTON, "n_clicks"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )(download_csv)
+
+
+# Registered last so the registry holds this module's layout (no folder scan).
+dash.register_page(
+    __name__, path="/", title="Attention Atlas: corpus", name="Corpus", layout=layout
+)

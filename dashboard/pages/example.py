@@ -1,0 +1,313 @@
+"""Example page ``/example/<id>``: one example's tokens per method, attention, heads, curves.
+
+Static parts (prediction, top-k bars, deletion curves, previous / next) are built in
+``layout``; the token rows, the attention heatmap and the head grid follow the controls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import numpy as np
+from dash import Input, Output, State, dcc, html, no_update
+
+from dashboard import components, figures, ids
+from dashboard.data import service
+from dashboard.urlstate import ExampleState
+from db import queries
+
+
+def _parse_id(example_id: Any) -> int | None:
+    try:
+        value = int(str(example_id))
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
+
+
+def not_found(example_id: Any) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Example not found"),
+            html.P(f"There is no example with id {example_id!s} in this database."),
+            dcc.Link("Back to the corpus", href="/"),
+        ],
+        className="not-found",
+    )
+
+
+def neighbours(state: ExampleState, run: queries.RunInfo, example_id: int):
+    """(previous id, next id, position, total) of the example in the current filtered list."""
+    corpus = state.corpus
+    f = corpus.to_filter(run.id)
+    order = service().ids(run, f, corpus.sort, corpus.desc)
+    where = np.flatnonzero(order == example_id)
+    if where.size == 0:
+        return None, None, None, len(order)
+    i = int(where[0])
+    prev_id = int(order[i - 1]) if i > 0 else None
+    next_id = int(order[i + 1]) if i + 1 < len(order) else None
+    return prev_id, next_id, i + 1, len(order)
+
+
+def _walk(state: ExampleState, run: queries.RunInfo, example_id: int) -> html.Div:
+    prev_id, next_id, pos, total = neighbours(state, run, example_id)
+    search = state.corpus.to_search()
+
+    def link(target: int | None, text: str, cid: str) -> Any:
+        if target is None:
+            return html.Span(text, id=cid, className="walk disabled")
+        return dcc.Link(text, href=f"/example/{target}{search}", id=cid, className="walk")
+
+    where = f"{pos} of {total} in the current filter" if pos else "not in the current filter"
+    return html.Div(
+        [
+            link(prev_id, "← previous", ids.EX_PREV),
+            html.Span(where),
+            link(next_id, "next →", ids.EX_NEXT),
+            dcc.Link("back to corpus", href="/" + search, className="walk"),
+        ],
+        className="walk-bar",
+    )
+
+
+def _controls(state: ExampleState, detail: queries.ExampleDetail) -> html.Div:
+    layers = [{"label": "mean", "value": -1}] + [
+        {"label": str(i), "value": i} for i in range(detail.num_layers)
+    ]
+    heads = [{"label": "mean", "value": -1}] + [
+        {"label": str(i), "value": i} for i in range(detail.num_heads)
+    ]
+    value = lambda v: -1 if v is None else v  # noqa: E731
+    return html.Div(
+        [
+            dcc.RadioItems(["subword", "word"], state.view, id=ids.EX_VIEW, inline=True),
+            dcc.Checklist(
+                [{"label": "show special tokens", "value": 1}],
+                [1] if state.specials else [],
+                id=ids.EX_SPECIALS,
+                inline=True,
+            ),
+            html.Label("layer"),
+            dcc.Dropdown(
+                layers,
+                value(state.layer),
+                id=ids.EX_LAYER,
+                clearable=False,
+                className="small-dropdown",
+            ),
+            html.Label("head"),
+            dcc.Dropdown(
+                heads,
+                value(state.head),
+                id=ids.EX_HEAD,
+                clearable=False,
+                className="small-dropdown",
+            ),
+            html.Label("head grid reference"),
+            dcc.RadioItems(["ig", "shap"], state.ref, id=ids.EX_REF, inline=True),
+        ],
+        className="example-controls",
+    )
+
+
+def _summary(detail: queries.ExampleDetail) -> html.Div:
+    names = detail.label_names
+    gold = names[detail.label] if detail.label is not None else "–"
+    verdict = {True: "correct", False: "wrong", None: "no gold label"}[detail.correct]
+    return html.Div(
+        [
+            html.P(
+                [
+                    html.B("Gold: "),
+                    gold,
+                    html.B("  Prediction: "),
+                    names[detail.prediction],
+                    f" (p = {detail.confidence:.3f}, {verdict})",
+                ]
+            ),
+            dcc.Graph(
+                figure=figures.probability_bars(detail.probabilities, names, detail.label),
+                config={"displayModeBar": False},
+            ),
+        ],
+        className="summary",
+    )
+
+
+def _deletion(example_id: int) -> Any:
+    with service().session() as session:
+        frame = queries.example_faithfulness(session, example_id)
+    if frame.empty:
+        return figures.empty_figure("no faithfulness curves stored")
+    order = queries.normalize_order(set(frame["method"]) - {"random"}) + ["random"]
+    curves = {
+        m: np.asarray(frame.set_index("method").loc[m, "deletion"])
+        for m in order
+        if m in set(frame["method"])
+    }
+    return figures.deletion_curves(curves, title="Deletion curve of this example")
+
+
+def layout(example_id: Any = None, **query: Any) -> html.Div:
+    state = ExampleState.parse(query)
+    number = _parse_id(example_id)
+    if number is None:
+        return not_found(example_id)
+    data = service()
+    with data.session() as session:
+        detail = queries.example_detail(session, number)
+        attributions = queries.example_attributions(session, number) if detail else {}
+    if detail is None:
+        return not_found(example_id)
+    run = data.run(detail.run_id)
+    keep = ~np.asarray(detail.special_mask, dtype=bool)
+    topk = {m: np.where(keep, s, 0.0) for m, s in attributions.items()}
+    return html.Div(
+        [
+            dcc.Store(id=ids.STATE, data=state.to_search()),
+            dcc.Store(id=ids.EX_ID, data=number),
+            dcc.Store(id=ids.EX_TOKEN, data=state.token),
+            _walk(state, run, number),
+            html.H2(f"Example {number}", className="page-title"),
+            html.Div(
+                [html.P(detail.text, className="example-text"), _summary(detail)],
+                className="example-top",
+            ),
+            _controls(state, detail),
+            html.Div(id=ids.EX_TOKENS, className="tokens-box"),
+            html.Div(
+                [dcc.Graph(id=ids.EX_HEATMAP), dcc.Graph(id=ids.EX_HEADGRID)], className="two-col"
+            ),
+            dcc.Graph(figure=figures.topk_bars(topk, detail.tokens), id=ids.EX_TOPK),
+            dcc.Graph(figure=_deletion(number), id=ids.EX_DELETION),
+        ]
+    )
+
+
+def _state(search, view, specials, layer, head, ref, token) -> ExampleState:  # noqa: ANN001
+    state = ExampleState.parse(search or "")
+    return state.with_(
+        view=view if view in ("subword", "word") else "subword",
+        specials=bool(specials),
+        layer=None if layer in (None, -1) else int(layer),
+        head=None if head in (None, -1) else int(head),
+        ref=ref if ref in ("ig", "shap") else "ig",
+        token=int(token) if isinstance(token, int) and token >= 0 else None,
+    )
+
+
+NOTE = "full matrix not stored for long examples"
+
+
+def heatmap_for(detail: queries.ExampleDetail, state: ExampleState, keep: np.ndarray):
+    """The token x token heatmap for the chosen layer/head (mean when None). Falls back to the
+    prediction position's rows when the full tensor was not stored (long examples)."""
+    rows, full = service().attention(detail.id)
+    if rows is None:
+        return figures.empty_figure("no attention stored")
+    layer = slice(None) if state.layer is None else state.layer
+    head = slice(None) if state.head is None else state.head
+    where = f"layer {state.layer if state.layer is not None else 'mean'}, head " + (
+        f"{state.head}" if state.head is not None else "mean"
+    )
+    tokens = np.array(detail.tokens, dtype=object)
+    key_pos = np.flatnonzero(keep)
+    highlight = None
+    if state.token is not None and state.token in key_pos:
+        highlight = int(np.flatnonzero(key_pos == state.token)[0])
+    if full is not None:
+        matrix = np.asarray(full[layer, head], dtype=np.float32)
+        matrix = matrix.reshape(-1, *full.shape[-2:]).mean(axis=0)[np.ix_(key_pos, key_pos)]
+        return figures.attention_heatmap(
+            matrix, list(tokens[key_pos]), list(tokens[key_pos]), f"Attention, {where}", highlight
+        )
+    picked = np.asarray(rows[layer, head], dtype=np.float32).reshape(-1, rows.shape[-1])
+    if state.layer is None and state.head is None:
+        picked = picked.reshape(detail.num_layers, -1, rows.shape[-1]).mean(axis=1)
+        labels = [f"layer {i} (mean of heads)" for i in range(detail.num_layers)]
+    else:
+        labels = [f"L{state.layer if state.layer is not None else i}" for i in range(len(picked))]
+    return figures.attention_heatmap(
+        picked[:, key_pos],
+        labels,
+        list(tokens[key_pos]),
+        f"Prediction-position attention, {where}<br><sup>{NOTE}</sup>",
+        highlight,
+    )
+
+
+def update_example(example_id, search, view, specials, layer, head, ref, token):  # noqa: ANN001, ANN201
+    """Controls -> token rows, heatmap, head grid, canonical query string."""
+    state = _state(search, view, specials, layer, head, ref, token)
+    data = service()
+    with data.session() as session:
+        detail = queries.example_detail(session, int(example_id))
+        if detail is None:
+            return no_update, no_update, no_update, no_update
+        attributions = queries.example_attributions(session, detail.id)
+        grids = queries.example_head_scores(session, detail.id)
+    special = np.asarray(detail.special_mask, dtype=bool)
+    rows = components.token_rows(
+        detail.tokens,
+        detail.word_ids,
+        special,
+        attributions,
+        state.view,
+        state.specials,
+        state.token,
+    )
+    keep = np.ones_like(special) if state.specials else ~special
+    heatmap = heatmap_for(detail, state, keep)
+    grid = grids.get(state.ref)
+    selected = (state.layer, state.head) if None not in (state.layer, state.head) else None
+    grid_fig = (
+        figures.head_grid(
+            grid,
+            f"Head ρ with {state.ref} (click a head)",
+            f"Spearman ρ with {state.ref}",
+            selected,
+        )
+        if grid is not None
+        else figures.empty_figure("no head scores")
+    )
+    return rows, heatmap, grid_fig, state.to_search()
+
+
+def pick_head(click: dict | None):  # noqa: ANN201
+    """A click on the head grid -> (layer, head) dropdown values."""
+    if not click or not click.get("points"):
+        return no_update, no_update
+    point = click["points"][0]
+    return int(point["y"]), int(point["x"])
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.EX_TOKENS, "children"),
+        Output(ids.EX_HEATMAP, "figure"),
+        Output(ids.EX_HEADGRID, "figure"),
+        Output(ids.STATE, "data", allow_duplicate=True),
+        Input(ids.EX_ID, "data"),
+        State(ids.STATE, "data"),
+        Input(ids.EX_VIEW, "value"),
+        Input(ids.EX_SPECIALS, "value"),
+        Input(ids.EX_LAYER, "value"),
+        Input(ids.EX_HEAD, "value"),
+        Input(ids.EX_REF, "value"),
+        Input(ids.EX_TOKEN, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(update_example)
+    app.callback(
+        Output(ids.EX_LAYER, "value"),
+        Output(ids.EX_HEAD, "value"),
+        Input(ids.EX_HEADGRID, "clickData"),
+        prevent_initial_call=True,
+    )(pick_head)
+
+
+# Registered last so the registry holds this module's layout (no folder scan).
+dash.register_page(
+    __name__, path_template="/example/<example_id>", title="Attention Atlas: example", layout=layout
+)

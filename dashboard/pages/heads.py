@@ -1,0 +1,137 @@
+"""Heads page ``/heads``: the layer x head grid averaged over the current filter.
+
+Statistics: mean Spearman rho of each head's prediction-position attention with IG or SHAP
+(``HeadScore``), or the share of that attention on the first token / on special tokens
+(from ``Attention.rows``). Reduced with numpy over per-run cached stacks (``dashboard.data``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+
+from dashboard import figures, ids
+from dashboard.data import service
+from dashboard.urlstate import HeadsState
+
+STATS = {
+    "rho": "mean Spearman ρ",
+    "first": "share on first token",
+    "special": "share on special tokens",
+}
+
+
+def layout(**query: Any) -> html.Div:
+    state = HeadsState.parse(query)
+    return html.Div(
+        [
+            dcc.Store(id=ids.STATE, data=state.to_search()),
+            dcc.Store(id=ids.HD_SELECTED, data=[state.layer, state.head]),
+            html.H2("Heads over the current filter", className="page-title"),
+            html.Div(
+                [
+                    html.Label("reference"),
+                    dcc.RadioItems(["ig", "shap"], state.ref, id=ids.HD_REF, inline=True),
+                    html.Label("statistic"),
+                    dcc.RadioItems(
+                        [{"label": v, "value": k} for k, v in STATS.items()],
+                        state.stat,
+                        id=ids.HD_STAT,
+                        inline=True,
+                    ),
+                ],
+                className="example-controls",
+            ),
+            html.Div([dcc.Graph(id=ids.HD_GRID), dcc.Graph(id=ids.HD_TREND)], className="two-col"),
+            html.Div(id=ids.HD_TABLE),
+        ]
+    )
+
+
+def heads_view(state: HeadsState):  # noqa: ANN201
+    """(grid figure, trend figure, example lists) for ``state``."""
+    data = service()
+    run = data.run(state.corpus.run)
+    if run is None:
+        empty = figures.empty_figure("no run")
+        return empty, empty, ""
+    f = state.corpus.to_filter(run.id)
+    summary = data.heads_summary(run, f, state.ref, state.stat)
+    if summary.mean is None:
+        empty = figures.empty_figure("no examples match the filter")
+        return empty, empty, ""
+    label = STATS[state.stat] + (f" with {state.ref}" if state.stat == "rho" else "")
+    selected = (state.layer, state.head) if None not in (state.layer, state.head) else None
+    grid = figures.head_grid(
+        summary.mean,
+        f"{label} (n = {summary.n}); click a head",
+        label,
+        selected,
+        signed=state.stat == "rho",
+    )
+    trend = figures.layer_trend(summary.mean, summary.std, f"{label} by layer", label)
+    return grid, trend, _extremes(state, run, f, selected)
+
+
+def _extremes(state: HeadsState, run, f, selected) -> Any:  # noqa: ANN001
+    if selected is None:
+        return html.P("Click a head to list the examples where it agrees most and least.")
+    top, bottom = service().head_extremes(run, f, state.ref, *selected)
+    search = state.corpus.to_search()
+
+    def items(pairs: list[tuple[int, float]]) -> html.Ul:
+        return html.Ul(
+            [
+                html.Li(dcc.Link(f"example {i}: ρ = {v:.3f}", href=f"/example/{i}{search}"))
+                for i, v in pairs
+            ]
+        )
+
+    return html.Div(
+        [
+            html.Div([html.H3(f"Layer {selected[0]} head {selected[1]}: agrees most"), items(top)]),
+            html.Div([html.H3("agrees least"), items(bottom)]),
+        ],
+        className="two-col",
+    )
+
+
+def update_heads(ref: str, stat: str, click: dict | None, selected: list, search: str | None):
+    state = HeadsState.parse(search or "")
+    layer, head = selected or [None, None]
+    if click and click.get("points"):
+        layer, head = int(click["points"][0]["y"]), int(click["points"][0]["x"])
+    state = HeadsState.parse(
+        {
+            **state.to_query(),
+            "ref": ref or "",
+            "stat": stat or "",
+            "layer": "" if layer is None else str(layer),
+            "head": "" if head is None else str(head),
+        }
+    )
+    grid, trend, table = heads_view(state)
+    return grid, trend, table, state.to_search()
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.HD_GRID, "figure"),
+        Output(ids.HD_TREND, "figure"),
+        Output(ids.HD_TABLE, "children"),
+        Output(ids.STATE, "data", allow_duplicate=True),
+        Input(ids.HD_REF, "value"),
+        Input(ids.HD_STAT, "value"),
+        Input(ids.HD_GRID, "clickData"),
+        State(ids.HD_SELECTED, "data"),
+        State(ids.STATE, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(update_heads)
+
+
+# Registered last so the registry holds this module's layout (no folder scan).
+dash.register_page(
+    __name__, path="/heads", title="Attention Atlas: heads", name="Heads", layout=layout
+)

@@ -1,0 +1,240 @@
+"""The URL grammar of the dashboard: one frozen dataclass per page, one codec.
+
+Every control lives in the query string. ``parse()`` never raises: unknown keys are ignored and
+malformed values fall back to the default. ``to_search()`` drops defaults and sorts keys, so each
+view has exactly one canonical link, and values stay readable::
+
+    /?measure=kendall&pair=attention,ig&agree=0.6&band=disagree&label=1&page=2
+    /example/42?layer=5&head=3&token=7&view=word&pair=attention,ig
+
+Corpus filter keys (shared by every page, so links between pages keep the filter):
+``run`` run id; ``label`` / ``pred`` comma-separated class ids; ``correct`` yes|no;
+``minlen`` / ``maxlen`` token counts; ``q`` text search; ``pair`` / ``ypair`` method pairs for
+the x / y agreement; ``measure``; ``agree`` / ``disagree`` thresholds; ``band``
+all|agree|between|disagree; ``box`` x0,x1,y0,y1 scatter box; ``ids`` lasso-selected ids;
+``sort`` table column; ``desc`` 1 for descending; ``page`` 1-based table page.
+Example page: ``view`` subword|word, ``specials`` 1 to show, ``layer`` / ``head`` (absent =
+mean), ``token`` highlighted position, ``ref`` ig|shap. Heads page: ``ref``, ``stat``
+rho|first|special, ``layer`` / ``head`` the selected head.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from db.queries import BANDS, MEASURES, METHOD_ORDER, SORT_COLUMNS, CorpusFilter, normalize_pair
+
+MAX_IDS = 500
+
+
+def _int(value: str, low: int | None = None) -> int:
+    number = int(value)
+    if low is not None and number < low:
+        raise ValueError(value)
+    return number
+
+
+def _float(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def _ints(value: str) -> tuple[int, ...]:
+    items = tuple(sorted({int(v) for v in value.split(",") if v.strip()}))
+    if len(items) > MAX_IDS:
+        raise ValueError("too many ids")
+    return items
+
+
+def _pair(value: str) -> tuple[str, str]:
+    a, b = value.split(",")
+    if a == b or a not in METHOD_ORDER or b not in METHOD_ORDER:
+        raise ValueError(value)
+    return normalize_pair(a, b)
+
+
+def _box(value: str) -> tuple[float, float, float, float]:
+    x0, x1, y0, y1 = (_float(v) for v in value.split(","))
+    return (min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1))
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in options:
+            raise ValueError(value)
+        return value
+
+    return parse
+
+
+def _bool(value: str) -> bool:
+    return {"1": True, "yes": True, "true": True, "0": False, "no": False, "false": False}[
+        value.lower()
+    ]
+
+
+def _correct(value: str) -> bool:
+    return {"yes": True, "no": False}[value]
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return ",".join(_fmt(v) for v in value)
+    return str(value)
+
+
+def _spec(parser: Callable[[str], Any], default: Any = None, fmt=_fmt):  # noqa: ANN001, ANN202
+    return field(default=default, metadata={"parse": parser, "fmt": fmt})
+
+
+def _correct_fmt(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+class _Codec:
+    """parse / to_search / with_ shared by every page's state dataclass."""
+
+    @classmethod
+    def parse(cls, query: Mapping[str, Any] | str | None = None):  # noqa: ANN206
+        """State from a query mapping (Dash passes ``layout(**query)``) or a search string."""
+        if isinstance(query, str):
+            query = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = (query or {}).get(f.name)
+            if isinstance(raw, list | tuple):
+                raw = raw[-1] if raw else None
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = f.metadata["parse"](str(raw))
+            except (ValueError, KeyError, TypeError):
+                continue  # a malformed value means the default, never an error page
+        try:
+            return cls(**values)
+        except ValueError:
+            return cls()
+
+    def to_query(self) -> dict[str, str]:
+        """Non-default values as strings, keys sorted."""
+        out = {}
+        for f in sorted(fields(self), key=lambda f: f.name):
+            value = getattr(self, f.name)
+            if value != f.default and value is not None and value != ():
+                out[f.name] = f.metadata["fmt"](value)
+        return out
+
+    def to_search(self) -> str:
+        """``?k=v&...`` (empty string when everything is default); commas stay readable."""
+        query = self.to_query()
+        return "?" + urlencode(query, safe=",") if query else ""
+
+    def with_(self, **changes: Any):  # noqa: ANN204
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class CorpusState(_Codec):
+    """Corpus page ``/`` (and the filter part of every other page)."""
+
+    run: int | None = _spec(lambda v: _int(v, 1))
+    label: tuple[int, ...] = _spec(_ints, ())
+    pred: tuple[int, ...] = _spec(_ints, ())
+    correct: bool | None = _spec(_correct, None, _correct_fmt)
+    minlen: int | None = _spec(lambda v: _int(v, 0))
+    maxlen: int | None = _spec(lambda v: _int(v, 0))
+    q: str = _spec(lambda v: v.strip()[:200], "")
+    pair: tuple[str, str] = _spec(_pair, ("attention", "ig"))
+    ypair: tuple[str, str] = _spec(_pair, ("attention", "shap"))
+    measure: str = _spec(_choice(MEASURES), "spearman")
+    agree: float = _spec(_float, 0.5)
+    disagree: float = _spec(_float, 0.0)
+    band: str = _spec(_choice(BANDS), "all")
+    box: tuple[float, float, float, float] | None = _spec(_box)
+    ids: tuple[int, ...] = _spec(_ints, ())
+    sort: str = _spec(_choice(SORT_COLUMNS), "id")
+    desc: bool = _spec(_bool, False)
+    page: int = _spec(lambda v: _int(v, 1), 1)
+
+    def to_filter(self, run_id: int) -> CorpusFilter:
+        return CorpusFilter(
+            run_id=run_id,
+            labels=self.label,
+            predictions=self.pred,
+            correct=self.correct,
+            min_length=self.minlen,
+            max_length=self.maxlen,
+            text=self.q,
+            pair=self.pair,
+            y_pair=self.ypair,
+            measure=self.measure,
+            agree=self.agree,
+            disagree=self.disagree,
+            band=self.band,
+            box=self.box,
+            ids=self.ids,
+        )
+
+
+FILTER_KEYS = tuple(f.name for f in fields(CorpusState))
+
+
+@dataclass(frozen=True)
+class _WithFilter(_Codec):
+    """A page state that carries the corpus filter along (previous/next, heads, faithfulness)."""
+
+    corpus: CorpusState = field(default_factory=CorpusState, metadata={})
+
+    @classmethod
+    def parse(cls, query: Mapping[str, Any] | str | None = None):  # noqa: ANN206
+        if isinstance(query, str):
+            query = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+        own = {k: v for k, v in (query or {}).items() if k not in FILTER_KEYS}
+        shared = {k: v for k, v in (query or {}).items() if k in FILTER_KEYS}
+        state = super().parse(own)
+        return replace(state, corpus=CorpusState.parse(shared))
+
+    def to_query(self) -> dict[str, str]:
+        own = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name != "corpus" and value != f.default and value is not None:
+                own[f.name] = f.metadata["fmt"](value)
+        return dict(sorted({**self.corpus.to_query(), **own}.items()))
+
+
+@dataclass(frozen=True)
+class ExampleState(_WithFilter):
+    """Example page ``/example/<id>``."""
+
+    view: str = _spec(_choice(("subword", "word")), "subword")
+    specials: bool = _spec(_bool, False)
+    layer: int | None = _spec(lambda v: _int(v, 0))
+    head: int | None = _spec(lambda v: _int(v, 0))
+    token: int | None = _spec(lambda v: _int(v, 0))
+    ref: str = _spec(_choice(("ig", "shap")), "ig")
+
+
+@dataclass(frozen=True)
+class HeadsState(_WithFilter):
+    """Heads page ``/heads``."""
+
+    ref: str = _spec(_choice(("ig", "shap")), "ig")
+    stat: str = _spec(_choice(("rho", "first", "special")), "rho")
+    layer: int | None = _spec(lambda v: _int(v, 0))
+    head: int | None = _spec(lambda v: _int(v, 0))
+
+
+@dataclass(frozen=True)
+class FaithfulnessState(_WithFilter):
+    """Faithfulness page ``/faithfulness`` (the filter only)."""

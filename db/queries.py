@@ -1,0 +1,487 @@
+"""Read-side queries for the dashboard: a ``Session`` in, DataFrames / numpy / dataclasses out.
+
+Filtering, counting, sorting and paging happen in SQL so a run of 25,000 examples stays fast;
+only the rows of one page (or the columns of one scatter) come back. ORM objects never leave
+this module. The ``stack_*`` loaders decode every blob of a run once, for the dashboard to cache
+per run and reduce per filter with numpy.
+
+Agreement pairs are stored with ``method_a < method_b`` in registry order (:data:`METHOD_ORDER`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from models.schema import (
+    Agreement,
+    Attention,
+    Attribution,
+    Example,
+    Faithfulness,
+    HeadScore,
+    Run,
+)
+
+METHOD_ORDER = ("attention", "rollout", "flow", "agrad", "grad_input", "ig", "shap")
+SIGNED_METHODS = frozenset({"agrad", "grad_input", "ig", "shap"})
+MEASURES = (
+    "spearman",
+    "kendall",
+    "spearman_signed",
+    "kendall_signed",
+    "jaccard_5",
+    "jaccard_10pct",
+)
+BANDS = ("all", "agree", "between", "disagree")
+SORT_COLUMNS = ("id", "label", "prediction", "confidence", "correct", "length", "x", "y")
+SNIPPET_CHARS = 140
+
+
+def normalize_pair(a: str, b: str) -> tuple[str, str]:
+    """The stored order of a method pair (registry order; unknown methods sort last)."""
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    return tuple(sorted((a, b), key=lambda m: (rank.get(m, len(rank)), m)))  # type: ignore
+
+
+@dataclass(frozen=True)
+class CorpusFilter:
+    """Which examples of a run are in view. ``pair``/``measure`` give the agreement value ``x``
+    that ``agree``/``disagree`` thresholds cut into bands; ``y_pair`` gives the scatter's ``y``;
+    ``box`` (x0, x1, y0, y1) and ``ids`` are the scatter's box / lasso selection."""
+
+    run_id: int
+    labels: tuple[int, ...] = ()
+    predictions: tuple[int, ...] = ()
+    correct: bool | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    text: str = ""
+    pair: tuple[str, str] = ("attention", "ig")
+    y_pair: tuple[str, str] = ("attention", "shap")
+    measure: str = "spearman"
+    agree: float = 0.5
+    disagree: float = 0.0
+    band: str = "all"
+    box: tuple[float, float, float, float] | None = None
+    ids: tuple[int, ...] = field(default=())
+
+    def without_selection(self) -> CorpusFilter:
+        return replace(self, box=None, ids=(), band="all")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    name: str
+    checkpoint: str
+    dataset: str
+    label_names: list[str]
+    methods: list[str]
+    num_layers: int
+    num_heads: int
+    n_examples: int
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int  # matching every filter, band and selection included
+    agree: int  # of the examples before band/selection
+    between: int
+    disagree: int
+
+
+@dataclass(frozen=True)
+class ExampleDetail:
+    id: int
+    run_id: int
+    text: str
+    tokens: list[str]
+    special_mask: np.ndarray  # [T] bool
+    word_ids: np.ndarray  # [T] int
+    label: int | None
+    prediction: int
+    probabilities: np.ndarray  # [classes]
+    confidence: float
+    correct: bool | None
+    prediction_position: int
+    label_names: list[str]
+    num_layers: int
+    num_heads: int
+
+
+def list_runs(session: Session) -> pd.DataFrame:
+    """One row per run: id, name, checkpoint, n_examples (newest first)."""
+    counts = select(Example.run_id, func.count().label("n")).group_by(Example.run_id).subquery()
+    stmt = (
+        select(Run.id, Run.name, Run.checkpoint, func.coalesce(counts.c.n, 0).label("n_examples"))
+        .outerjoin(counts, counts.c.run_id == Run.id)
+        .order_by(Run.id.desc())
+    )
+    return pd.DataFrame(
+        session.execute(stmt).all(), columns=["id", "name", "checkpoint", "n_examples"]
+    )
+
+
+def get_run(session: Session, run_id: int | None) -> RunInfo | None:
+    """The run ``run_id`` (or the newest run when None); None when there is none."""
+    stmt = select(Run).order_by(Run.id.desc()).limit(1)
+    run = session.get(Run, run_id) if run_id is not None else session.scalars(stmt).first()
+    if run is None:
+        return None
+    n = session.scalar(select(func.count()).where(Example.run_id == run.id)) or 0
+    return RunInfo(
+        run.id,
+        run.name,
+        run.checkpoint,
+        run.dataset,
+        list(run.label_names),
+        list(run.methods),
+        run.num_layers,
+        run.num_heads,
+        n,
+        str(run.updated_at),
+    )
+
+
+def _pair_join(stmt: Select, alias, pair: tuple[str, str]) -> Select:  # noqa: ANN001
+    a, b = normalize_pair(*pair)
+    on = and_(alias.example_id == Example.id, alias.method_a == a, alias.method_b == b)
+    return stmt.outerjoin(alias, on)
+
+
+def _filtered(
+    f: CorpusFilter, *columns, need_y: bool = True, selection: bool = True
+) -> tuple[Select, object, object]:  # noqa: ANN002
+    """SELECT ``columns`` (may use the returned x / y agreement columns) over the filter.
+    The y join is skipped when neither the columns nor the box need it (half the lookups);
+    ``selection=False`` leaves band / box / ids out of the WHERE clause."""
+    need_y = need_y or f.box is not None
+    ax, ay = aliased(Agreement), aliased(Agreement)
+    x, y = getattr(ax, f.measure).label("x"), getattr(ay, f.measure).label("y")
+    built = [c(x, y) if callable(c) else c for c in columns]
+    flat = [part for c in built for part in (c if isinstance(c, tuple) else (c,))]
+    stmt = select(*flat).select_from(Example)
+    stmt = _pair_join(stmt, ax, f.pair)
+    if need_y:
+        stmt = _pair_join(stmt, ay, f.y_pair)
+    stmt = stmt.where(Example.run_id == f.run_id, *_base_conditions(f))
+    if selection:
+        stmt = stmt.where(*_selection_conditions(f, x, y))
+    return stmt, x, y
+
+
+def _base_conditions(f: CorpusFilter) -> list:
+    conditions = []
+    if f.labels:
+        conditions.append(Example.label.in_(f.labels))
+    if f.predictions:
+        conditions.append(Example.prediction.in_(f.predictions))
+    if f.correct is not None:
+        conditions.append(Example.correct.is_(f.correct))
+    if f.min_length is not None:
+        conditions.append(Example.length >= f.min_length)
+    if f.max_length is not None:
+        conditions.append(Example.length <= f.max_length)
+    if f.text:
+        conditions.append(Example.text.icontains(f.text, autoescape=True))
+    return conditions
+
+
+def _selection_conditions(f: CorpusFilter, x, y) -> list:  # noqa: ANN001
+    conditions = []
+    if f.band == "agree":
+        conditions.append(x >= f.agree)
+    elif f.band == "disagree":
+        conditions.append(x <= f.disagree)
+    elif f.band == "between":
+        conditions.append(and_(x > f.disagree, x < f.agree))
+    if f.box is not None:
+        x0, x1, y0, y1 = f.box
+        conditions.append(and_(x.between(x0, x1), y.between(y0, y1)))
+    if f.ids:
+        conditions.append(Example.id.in_(f.ids))
+    return conditions
+
+
+def _x(x, _y):  # noqa: ANN001, ANN202
+    return x
+
+
+def _y(_x, y):  # noqa: ANN001, ANN202
+    return y
+
+
+TABLE_COLUMNS = [
+    "id",
+    "source_index",
+    "snippet",
+    "label",
+    "prediction",
+    "confidence",
+    "correct",
+    "length",
+    "x",
+    "y",
+]
+
+
+def _table_columns() -> list:
+    return [
+        Example.id,
+        Example.source_index,
+        func.substr(Example.text, 1, SNIPPET_CHARS).label("snippet"),
+        Example.label,
+        Example.prediction,
+        Example.confidence,
+        Example.correct,
+        Example.length,
+        _x,
+        _y,
+    ]
+
+
+def _order(stmt: Select, sort: str, descending: bool, x, y) -> Select:  # noqa: ANN001
+    columns = {
+        "id": Example.id,
+        "label": Example.label,
+        "prediction": Example.prediction,
+        "confidence": Example.confidence,
+        "correct": Example.correct,
+        "length": Example.length,
+        "x": x,
+        "y": y,
+    }
+    column = columns.get(sort, Example.id)
+    primary = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    return stmt.order_by(primary, Example.id)
+
+
+def corpus_page(
+    session: Session,
+    f: CorpusFilter,
+    sort: str = "id",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> pd.DataFrame:
+    """One page of the filtered table, sorted in SQL; columns :data:`TABLE_COLUMNS`."""
+    stmt, x, y = _filtered(f, *_table_columns())
+    stmt = _order(stmt, sort, descending, x, y).offset(max(offset, 0)).limit(limit)
+    return pd.DataFrame(session.execute(stmt).all(), columns=TABLE_COLUMNS)
+
+
+def corpus_all(session: Session, f: CorpusFilter, sort: str = "id", descending: bool = False):
+    """Every filtered row (for the CSV download), full text instead of the snippet."""
+    columns = _table_columns()
+    columns[2] = Example.text.label("snippet")
+    stmt, x, y = _filtered(f, *columns)
+    frame = pd.DataFrame(
+        session.execute(_order(stmt, sort, descending, x, y)).all(), columns=TABLE_COLUMNS
+    )
+    return frame.rename(columns={"snippet": "text"})
+
+
+def filtered_ids(session: Session, f: CorpusFilter, sort: str = "id", descending: bool = False):
+    """Example ids ([N] int64) of the filter in table order (for previous / next)."""
+    stmt, x, y = _filtered(f, Example.id, need_y=sort == "y")
+    rows = session.scalars(_order(stmt, sort, descending, x, y)).all()
+    return np.asarray(rows, dtype=np.int64)
+
+
+def corpus_counts(session: Session, f: CorpusFilter) -> Counts:
+    """Total matching rows, and the agree / between / disagree split before band/selection,
+    in one scan."""
+
+    def sums(x, y):  # noqa: ANN001, ANN202
+        chosen = _selection_conditions(f, x, y)
+        return (
+            func.sum(case((and_(*chosen), 1), else_=0)) if chosen else func.count(),
+            func.sum(case((x >= f.agree, 1), else_=0)),
+            func.sum(case((and_(x > f.disagree, x < f.agree), 1), else_=0)),
+            func.sum(case((x <= f.disagree, 1), else_=0)),
+        )
+
+    stmt, _, _ = _filtered(f, sums, need_y=False, selection=False)
+    total, agree, between, disagree = session.execute(stmt).one()
+    return Counts(int(total or 0), int(agree or 0), int(between or 0), int(disagree or 0))
+
+
+def scatter_points(session: Session, f: CorpusFilter) -> pd.DataFrame:
+    """id, x, y, correct of every example in the filter (selection and band ignored)."""
+    stmt, _, _ = _filtered(f.without_selection(), Example.id, _x, _y, Example.correct)
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=["id", "x", "y", "correct"])
+    return frame.dropna(subset=["x", "y"])
+
+
+def example_detail(session: Session, example_id: int) -> ExampleDetail | None:
+    row = session.execute(
+        select(Example, Run.label_names, Run.num_layers, Run.num_heads)
+        .join(Run, Run.id == Example.run_id)
+        .where(Example.id == example_id)
+    ).first()
+    if row is None:
+        return None
+    e, names, layers, heads = row
+    return ExampleDetail(
+        e.id,
+        e.run_id,
+        e.text,
+        list(e.tokens),
+        e.special_mask,
+        e.word_ids,
+        e.label,
+        e.prediction,
+        e.probabilities,
+        e.confidence,
+        e.correct,
+        e.prediction_position,
+        list(names),
+        layers,
+        heads,
+    )
+
+
+def example_attributions(session: Session, example_id: int) -> dict[str, np.ndarray]:
+    """method -> scores [T], in registry order."""
+    rows = session.execute(
+        select(Attribution.method, Attribution.scores).where(Attribution.example_id == example_id)
+    ).all()
+    found = dict(rows)
+    return {m: found[m] for m in normalize_order(found)}
+
+
+def normalize_order(methods) -> list[str]:  # noqa: ANN001
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    return sorted(methods, key=lambda m: (rank.get(m, len(rank)), m))
+
+
+def example_attention(session: Session, example_id: int, full: bool = True):
+    """(rows [L, H, T], full [L, H, T, T] or None); (None, None) when nothing is stored."""
+    columns = (Attention.rows, Attention.full) if full else (Attention.rows,)
+    row = session.execute(select(*columns).where(Attention.example_id == example_id)).first()
+    if row is None:
+        return None, None
+    return row[0], (row[1] if full else None)
+
+
+def example_head_scores(session: Session, example_id: int) -> dict[str, np.ndarray]:
+    """reference method -> [L, H] Spearman grid."""
+    stmt = select(HeadScore.reference, HeadScore.grid).where(HeadScore.example_id == example_id)
+    return dict(session.execute(stmt).all())
+
+
+def example_faithfulness(session: Session, example_id: int) -> pd.DataFrame:
+    """method, comprehensiveness, sufficiency, deletion (array) for one example."""
+    stmt = select(
+        Faithfulness.method,
+        Faithfulness.comprehensiveness,
+        Faithfulness.sufficiency,
+        Faithfulness.deletion,
+    ).where(Faithfulness.example_id == example_id)
+    return pd.DataFrame(
+        session.execute(stmt).all(),
+        columns=["method", "comprehensiveness", "sufficiency", "deletion"],
+    )
+
+
+def examples_by_ids(session: Session, ids) -> pd.DataFrame:  # noqa: ANN001
+    """id, snippet, label, prediction, correct for the given ids (order of ``ids`` kept)."""
+    ids = [int(i) for i in ids]
+    stmt = select(
+        Example.id,
+        func.substr(Example.text, 1, SNIPPET_CHARS),
+        Example.label,
+        Example.prediction,
+        Example.correct,
+    ).where(Example.id.in_(ids))
+    frame = pd.DataFrame(
+        session.execute(stmt).all(), columns=["id", "snippet", "label", "prediction", "correct"]
+    )
+    return frame.set_index("id").reindex(ids).reset_index()
+
+
+def faithfulness_table(session: Session, f: CorpusFilter) -> pd.DataFrame:
+    """Per method: n, mean comprehensiveness and sufficiency over the filter (AVG in SQL)."""
+    ids, _, _ = _filtered(f, Example.id, need_y=False)
+    stmt = (
+        select(
+            Faithfulness.method,
+            func.count(),
+            func.avg(Faithfulness.comprehensiveness),
+            func.avg(Faithfulness.sufficiency),
+        )
+        .where(Faithfulness.run_id == f.run_id, Faithfulness.example_id.in_(ids.scalar_subquery()))
+        .group_by(Faithfulness.method)
+    )
+    return pd.DataFrame(
+        session.execute(stmt).all(), columns=["method", "n", "comprehensiveness", "sufficiency"]
+    )
+
+
+def stack_head_grids(session: Session, run_id: int, reference: str):
+    """(ids [N] sorted, grids [N, L, H]) of every example of the run with ``reference`` scores."""
+    stmt = (
+        select(HeadScore.example_id, HeadScore.grid)
+        .where(HeadScore.run_id == run_id, HeadScore.reference == reference)
+        .order_by(HeadScore.example_id)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), None
+    return np.array([r[0] for r in rows], dtype=np.int64), np.stack([r[1] for r in rows])
+
+
+def stack_sink_shares(session: Session, run_id: int, chunk: int = 500):
+    """(ids [N], first [N, L, H], special [N, L, H]): share of the prediction position's
+    attention on the first token and on all special tokens, per head. Streams the rows blobs."""
+    stmt = (
+        select(Attention.example_id, Attention.rows, Example.special_mask)
+        .join(Example, Example.id == Attention.example_id)
+        .where(Example.run_id == run_id)
+        .order_by(Attention.example_id)
+        .execution_options(yield_per=chunk)
+    )
+    ids, first, special = [], [], []
+    for example_id, rows, mask in session.execute(stmt):
+        total = rows.sum(axis=-1)
+        total = np.where(total > 0, total, 1.0)
+        ids.append(example_id)
+        first.append(rows[..., 0] / total)
+        special.append(rows[..., mask].sum(axis=-1) / total)
+    if not ids:
+        return np.zeros(0, dtype=np.int64), None, None
+    return np.array(ids, dtype=np.int64), np.stack(first), np.stack(special)
+
+
+def stack_deletion(session: Session, run_id: int):
+    """(ids [N], methods [M], curves [N, M, K+1]) deletion curves, NaN where missing/shorter."""
+    stmt = (
+        select(Faithfulness.example_id, Faithfulness.method, Faithfulness.deletion)
+        .where(Faithfulness.run_id == run_id)
+        .order_by(Faithfulness.example_id)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), [], None
+    ids = np.unique(np.array([r[0] for r in rows], dtype=np.int64))
+    methods = normalize_order({r[1] for r in rows} - {"random"}) + ["random"]
+    methods = [m for m in methods if any(r[1] == m for r in rows)]
+    width = max(len(r[2]) for r in rows)
+    curves = np.full((len(ids), len(methods), width), np.nan, dtype=np.float32)
+    row_of = np.searchsorted(ids, [r[0] for r in rows])
+    col = {m: i for i, m in enumerate(methods)}
+    for i, (_, method, curve) in zip(row_of, rows, strict=True):
+        curves[i, col[method], : len(curve)] = curve
+    return ids, methods, curves
+
+
+def take(ids: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Rows of ``values`` (aligned with sorted ``ids``) whose id is in ``wanted``."""
+    mask = np.isin(ids, wanted, assume_unique=False)
+    return values[mask]
