@@ -136,7 +136,8 @@ def _load_request(settings: IngestSettings) -> LoadRequest:
 
 
 def _run_fields(settings: IngestSettings, corpus: Corpus, adapter: Adapter) -> dict[str, Any]:
-    run_settings = settings.run_settings()
+    # what the user chose, plus how the methods read those choices (provenance)
+    run_settings = explain_options(settings).as_settings() | settings.run_settings()
     run_settings["effective_max_length"] = adapter.max_length
     return {
         "checkpoint": settings.checkpoint,
