@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import MISSING, fields
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -202,10 +203,14 @@ def db_upgrade(db_url: str | None) -> None:
 @click.option("--debug", is_flag=True, help="Dash debug mode (reloader, dev tools).")
 def serve(db_url: str | None, host: str, port: int, debug: bool) -> None:
     """Serve the dashboard over a database written by ingest."""
-    from db.engine import DatabaseUrlError, resolve_url
+    from db.engine import resolve_url
 
-    url = resolve_url(db_url)
+    _serve(resolve_url(db_url), host, port, debug)
+
+
+def _serve(url: str, host: str, port: int, debug: bool) -> None:
     from dashboard.app import create_app
+    from db.engine import DatabaseUrlError
 
     try:
         app = create_app(url)
@@ -216,8 +221,46 @@ def serve(db_url: str | None, host: str, port: int, debug: bool) -> None:
 
 
 # -- demo ---------------------------------------------------------------------------------
-# The `demo` command (build the demo model, ingest the demo corpus, serve) is added here by
-# the demo issue.
+@main.command()
+@click.option(
+    "--db",
+    "db_url",
+    default="atlas-demo.db",
+    show_default=True,
+    help="Database URL or SQLite file path for the demo run.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=".cache/attention-atlas",
+    show_default=True,
+    envvar="ATLAS_CACHE_DIR",
+    help="Where the fine-tuned demo model is kept and reused.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to serve on.")
+@click.option("--port", default=8050, show_default=True, type=click.INT, help="Port.")
+@click.option("--no-serve", is_flag=True, help="Build and ingest only; do not start the server.")
+def demo(db_url: str, cache_dir: str, host: str, port: int, no_serve: bool) -> None:
+    """Fine-tune all-MiniLM-L6-v2 on the demo corpus, ingest its held-out reviews, serve."""
+    from db.engine import resolve_url
+    from ingest.demo.model import DemoModelError
+    from ingest.demo.run import prepare_demo
+
+    url = resolve_url(db_url)
+    try:
+        timings = prepare_demo(url, Path(cache_dir))
+    except (DemoModelError, *_user_errors()) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("Interrupted: rerun `attention-atlas demo` to continue.", err=True)
+        sys.exit(INTERRUPTED)
+    click.echo(
+        f"demo ready: fine-tune {timings.fine_tune:.0f} s, ingest {timings.ingest:.0f} s, "
+        f"{timings.n_examples} examples in {url}",
+        err=True,
+    )
+    if not no_serve:
+        _serve(url, host, port, debug=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
