@@ -437,26 +437,20 @@ def stack_head_grids(session: Session, run_id: int, reference: str):
     return np.array([r[0] for r in rows], dtype=np.int64), np.stack([r[1] for r in rows])
 
 
-def stack_sink_shares(session: Session, run_id: int, chunk: int = 500):
+def stack_sink_shares(session: Session, run_id: int):
     """(ids [N], first [N, L, H], special [N, L, H]): share of the prediction position's
-    attention on the first token and on all special tokens, per head. Streams the rows blobs."""
+    attention on the first token and on all special tokens, per head (stored at ingest)."""
     stmt = (
-        select(Attention.example_id, Attention.rows, Example.special_mask)
+        select(Attention.example_id, Attention.first_share, Attention.special_share)
         .join(Example, Example.id == Attention.example_id)
         .where(Example.run_id == run_id)
         .order_by(Attention.example_id)
-        .execution_options(yield_per=chunk)
     )
-    ids, first, special = [], [], []
-    for example_id, rows, mask in session.execute(stmt):
-        total = rows.sum(axis=-1)
-        total = np.where(total > 0, total, 1.0)
-        ids.append(example_id)
-        first.append(rows[..., 0] / total)
-        special.append(rows[..., mask].sum(axis=-1) / total)
-    if not ids:
+    rows = session.execute(stmt).all()
+    if not rows:
         return np.zeros(0, dtype=np.int64), None, None
-    return np.array(ids, dtype=np.int64), np.stack(first), np.stack(special)
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    return ids, np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows])
 
 
 def stack_deletion(session: Session, run_id: int):

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from db.queries import METHOD_ORDER
+from db.writers import attention_row
 from models.schema import (
     Agreement,
     Attention,
@@ -268,7 +269,7 @@ def _write_batch(session: Session, items: list[dict], derived: list[dict]) -> No
     session.execute(
         insert(Attention),
         [
-            {"example_id": it["example"]["id"], "rows": it["rows"], "full": it["full"]}
+            attention_row(it["example"]["id"], it["rows"], it["full"], it["special"])
             for it in items
         ],
     )

@@ -139,11 +139,29 @@ def write_examples(session: Session, run_id: int, records: Sequence[ExampleRecor
     statement = insert(Example).returning(Example.id, sort_by_parameter_order=True)
     ids = list(session.scalars(statement, rows))
     attention = [
-        {"example_id": i, "rows": r.attention_rows, "full": r.attention_full}
+        attention_row(i, r.attention_rows, r.attention_full, r.special_mask)
         for i, r in zip(ids, records, strict=True)
     ]
     session.execute(insert(Attention), attention)
     return ids
+
+
+def attention_row(
+    example_id: int, rows: np.ndarray, full: np.ndarray | None, special_mask: np.ndarray
+) -> dict[str, Any]:
+    """The ``attention`` row of one example: prediction-position rows [layers, heads, tokens],
+    the optional full tensor, and per-head shares of the rows on the first token and on the
+    non-content tokens ([layers, heads])."""
+    total = rows.sum(axis=-1)
+    total = np.where(total > 0, total, 1.0)
+    mask = np.asarray(special_mask, dtype=bool)
+    return {
+        "example_id": example_id,
+        "rows": rows,
+        "full": full,
+        "first_share": (rows[..., 0] / total).astype(np.float32),
+        "special_share": (rows[..., mask].sum(axis=-1) / total).astype(np.float32),
+    }
 
 
 def _example_row(run_id: int, r: ExampleRecord) -> dict[str, Any]:

@@ -147,7 +147,9 @@ class Adapter:
         if inputs_embeds is None and input_ids is None:
             input_ids = batch.input_ids
         mask = batch.attention_mask if attention_mask is None else attention_mask
-        positions = batch.prediction_positions if prediction_positions is None else prediction_positions
+        positions = prediction_positions
+        if positions is None:
+            positions = batch.prediction_positions
         return self._logits(input_ids, inputs_embeds, mask, positions, output_attentions)
 
     def _logits(self, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001

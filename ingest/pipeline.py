@@ -13,7 +13,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from importlib import metadata
 from typing import Any
 
@@ -29,6 +29,7 @@ from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
 from ingest.corpus import Corpus, CorpusError, CorpusItem, load_corpus
 from ingest.explain import ExplainOptions, explain_batch
 from ingest.loading import LoadRequest, load_adapter
+from ingest.methods.base import GPU_TOKEN_BUDGET
 from ingest.settings import IngestSettings, validate
 
 VERSIONED = (
@@ -98,6 +99,8 @@ def run_ingest(
             n_done=len(done),
         )
     options = explain_options(settings)
+    if adapter.device.type == "cuda":
+        options = replace(options, token_budget=GPU_TOKEN_BUDGET)
     started = time.perf_counter()
     stored = _process(
         sessions, run_id, adapter, corpus, done, settings, options, progress, on_batch

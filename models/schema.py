@@ -120,6 +120,10 @@ class Attention(Base):
     )
     rows: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
     full: Mapped[np.ndarray | None] = mapped_column(NumpyArray("float16", compress=True))
+    # share of each head's prediction-row attention on the first token and on all non-content
+    # tokens ([layers, heads]): precomputed so the heads page never decodes ``rows`` in bulk
+    first_share: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
+    special_share: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
 
 
 class Attribution(Base):

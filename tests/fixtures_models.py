@@ -56,14 +56,16 @@ def _bpe_tokenizer(folder: Path):  # noqa: ANN202 - GPT2TokenizerFast
     from transformers import GPT2TokenizerFast
 
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(_sample_sentences(), vocab_size=400, min_frequency=1,
-                            special_tokens=["<|endoftext|>"])
+    bpe.train_from_iterator(
+        _sample_sentences(), vocab_size=400, min_frequency=1, special_tokens=["<|endoftext|>"]
+    )
     bpe.save_model(str(folder))
     return GPT2TokenizerFast.from_pretrained(str(folder))
 
 
-def save_tiny_gpt2(folder: Path, *, lm_head: bool = False, tokenizer_dir: Path | None = None,
-                   seed: int = 0) -> Path:
+def save_tiny_gpt2(
+    folder: Path, *, lm_head: bool = False, tokenizer_dir: Path | None = None, seed: int = 0
+) -> Path:
     """A 2-layer, 4-head GPT-2: a 2-class sequence classifier, or an LM head model."""
     import torch
     from transformers import (

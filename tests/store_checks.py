@@ -95,7 +95,13 @@ def check_array_round_trip(engine: Engine) -> None:
         session.execute(
             insert(Attention),
             [
-                {"example_id": i, "rows": array.astype(np.float32), "full": array}
+                {
+                    "example_id": i,
+                    "rows": array.astype(np.float32),
+                    "full": array,
+                    "first_share": np.zeros((1, 1), np.float32),
+                    "special_share": np.zeros((1, 1), np.float32),
+                }
                 for i, array in zip(ids, ARRAYS.values(), strict=True)
             ],
         )

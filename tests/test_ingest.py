@@ -240,3 +240,18 @@ def test_fresh_head_loads_a_checkpoint_without_classifier(tmp_path: Path) -> Non
     assert adapter.kind == "decoder" and adapter.label_names == ["n", "p", "x"]
     assert adapter.model.score.out_features == 3
     assert adapter.model.config.pad_token_id == adapter.tokenizer.pad_token_id is not None
+
+
+def test_attention_shares_are_stored_per_head(
+    tiny_bert_dir: Path, tiny_corpus: Path, sqlite_url_factory: Callable[..., str]
+) -> None:
+    """first_share / special_share are the stored prediction rows' mass on those tokens."""
+    url = sqlite_url_factory(migrated=False)
+    ingest_tiny(tiny_bert_dir, tiny_corpus, url)
+    _, pairs = stored(url)
+    for example, attention in pairs:
+        rows = attention.rows
+        assert attention.first_share.shape == rows.shape[:2]
+        np.testing.assert_allclose(attention.first_share, rows[..., 0] / rows.sum(-1), rtol=1e-5)
+        mass = rows[..., example.special_mask].sum(-1) / rows.sum(-1)
+        np.testing.assert_allclose(attention.special_share, mass, rtol=1e-5)

@@ -105,6 +105,8 @@ def upgrade() -> None:
     sa.Column('example_id', sa.Integer(), nullable=False),
     sa.Column('rows', sa.LargeBinary(), nullable=False),
     sa.Column('full', sa.LargeBinary(), nullable=True),
+    sa.Column('first_share', sa.LargeBinary(), nullable=False),
+    sa.Column('special_share', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['example_id'], ['examples.id'], name=op.f('fk_attention_example_id_examples'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('example_id', name=op.f('pk_attention'))
     )
