@@ -152,3 +152,10 @@ def shared_data() -> Path:
         pytest.skip(f"shared data folder {path} not found")
     assert path == SHARED_DATA
     return path
+
+
+# -- demo -----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the demo model, so the suite fine-tunes it once."""
+    return tmp_path_factory.mktemp("demo-cache")

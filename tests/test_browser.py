@@ -6,78 +6,36 @@ Never runs ``playwright install``: it uses Debian's chromium. Screenshots of eac
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
-from urllib.request import urlopen
 
 import pytest
+from browser_support import CHROMIUM, chromium, full_page_screenshot, recording_page, served
 from dash_fixtures import build_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-playwright = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):  # noqa: ANN001, ANN201
     url, _ = build_store(tmp_path_factory.mktemp("browser"))
-    port = _free_port()
-    code = f"from dashboard.app import serve; serve({url!r}, '127.0.0.1', {port})"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urlopen(base, timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(10)
+    with served(url) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():  # noqa: ANN201
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser):  # noqa: ANN001, ANN201
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    pg.errors = []
-    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    yield pg
-    context.close()
+    with recording_page(browser) as pg:
+        yield pg
 
 
 def _counts(pg) -> str:  # noqa: ANN001
@@ -96,12 +54,7 @@ def test_pages_load_without_console_errors(server, page, path) -> None:  # noqa:
     page.goto(server + path)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(800)
-    height = page.evaluate("document.documentElement.scrollHeight")
-    page.set_viewport_size({"width": 1400, "height": max(1000, min(int(height), 4000))})
-    page.wait_for_timeout(500)
-    SHOTS.mkdir(exist_ok=True)
-    name = path.strip("/").replace("/", "-").split("?")[0] or "corpus"
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    full_page_screenshot(page, path.strip("/").replace("/", "-").split("?")[0] or "corpus")
     assert page.errors == []
     if path == "/example/123456":
         assert "Example not found" in page.inner_text("body")
