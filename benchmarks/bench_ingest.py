@@ -33,6 +33,8 @@ LABELS = ["negative", "positive"]
 
 
 def load_texts(data: str, n: int) -> list[str]:
+    if not DATA.is_dir():
+        raise SystemExit(f"bench_ingest needs the shared data sets at {DATA} (absent here)")
     if data == "sst2":
         with (DATA / "sst2" / "dev.tsv").open() as handle:
             rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)

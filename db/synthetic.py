@@ -268,10 +268,7 @@ def _write_batch(session: Session, items: list[dict], derived: list[dict]) -> No
     session.execute(insert(Example), [it["example"] for it in items])
     session.execute(
         insert(Attention),
-        [
-            attention_row(it["example"]["id"], it["rows"], it["full"], it["special"])
-            for it in items
-        ],
+        [attention_row(it["example"]["id"], it["rows"], it["full"], it["special"]) for it in items],
     )
     session.execute(
         insert(Attribution),
@@ -308,34 +305,11 @@ def fill_synthetic_store(
     attention tensor is stored only for examples up to ``full_max_tokens`` tokens, like a real
     run's length cap. The same arguments always give the same numbers.
     """
+    args = (n_examples, layers, heads, min_tokens, max_tokens, seed, run_name, methods)
     if isinstance(session_or_engine, Session):
-        return _fill(
-            session_or_engine,
-            n_examples,
-            layers,
-            heads,
-            min_tokens,
-            max_tokens,
-            seed,
-            run_name,
-            methods,
-            full_max_tokens,
-            batch_size,
-        )
+        return _fill(session_or_engine, *args, full_max_tokens, batch_size)
     with Session(session_or_engine) as session:
-        return _fill(
-            session,
-            n_examples,
-            layers,
-            heads,
-            min_tokens,
-            max_tokens,
-            seed,
-            run_name,
-            methods,
-            full_max_tokens,
-            batch_size,
-        )
+        return _fill(session, *args, full_max_tokens, batch_size)
 
 
 def _fill(

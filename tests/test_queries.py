@@ -187,3 +187,12 @@ def test_synthetic_store_is_deterministic(tmp_path) -> None:  # noqa: ANN001
     (tmp_path / "b").mkdir()
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
     assert fill_synthetic_store  # the factory is importable without a browser or torch
+
+
+def test_dashboard_method_order_is_the_registry_order() -> None:
+    """The dashboard cannot import ingest, so it keeps its own copy of the method order; the
+    agreement pairs (method_a before method_b) depend on both being the same."""
+    from db.queries import METHOD_ORDER
+    from ingest.methods.registry import METHODS
+
+    assert tuple(METHODS) == METHOD_ORDER
