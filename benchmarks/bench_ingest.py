@@ -67,7 +67,8 @@ def load_adapter(model: str, max_length: int):  # noqa: ANN201
     net = AutoModelForSequenceClassification.from_pretrained(
         folder, num_labels=2, attn_implementation="eager"
     )
-    return EncoderAdapter(net, AutoTokenizer.from_pretrained(folder), LABELS, max_length=max_length)
+    length = min(max_length, net.config.max_position_embeddings)  # as ingest.loading caps it
+    return EncoderAdapter(net, AutoTokenizer.from_pretrained(folder), LABELS, max_length=length)
 
 
 class Counter:
