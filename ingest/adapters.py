@@ -180,7 +180,6 @@ class _TokenizedAdapter(Adapter):
 
     def _encode(self, text: str) -> EncodedText:
         tokenizer = self.tokenizer
-        full_length = len(tokenizer(text, add_special_tokens=True)["input_ids"])
         encoding = tokenizer(
             text,
             truncation=True,
@@ -199,7 +198,8 @@ class _TokenizedAdapter(Adapter):
             special_mask=special,
             word_ids=_word_ids(encoding, special),
             prediction_position=self._prediction_position(ids, special),
-            truncated=full_length > len(ids),
+            # the fast tokenizer keeps what truncation cut off: no second tokenization
+            truncated=bool(encoding.encodings[0].overflowing),
         )
 
     def _prediction_position(self, ids: list[int], special: np.ndarray) -> int:
@@ -268,11 +268,13 @@ class ZeroShotAdapter(Adapter):
         super().__init__(model, tokenizer, label_names, **kw)
         self.prefix, self.suffix = prompt.split("{text}", 1)
         self.verbalizer_ids = torch.tensor(ids, device=self.device)
+        # tokens the prompt itself takes (with specials): the text gets the rest of max_length
+        frame = tokenizer(self.prefix + self.suffix, add_special_tokens=True)["input_ids"]
+        self.text_budget = max(self.max_length - len(frame), 1)
 
     def _encode(self, text: str) -> EncodedText:
         tokenizer = self.tokenizer
-        frame = len(tokenizer(self.prefix + self.suffix, add_special_tokens=True)["input_ids"])
-        budget = max(self.max_length - frame, 1)
+        budget = self.text_budget
         text_enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         truncated = len(text_enc["input_ids"]) > budget
         kept = text[: text_enc["offset_mapping"][budget - 1][1]] if truncated else text

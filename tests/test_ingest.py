@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from cli_helpers import ingest_args
 from click.testing import CliRunner, Result
 from conftest import corpus_rows, write_csv
 from sqlalchemy import select
@@ -39,23 +40,8 @@ def stored(url: str) -> tuple[Run, list[tuple[Example, Attention]]]:
 
 
 def ingest_tiny(model_dir: Path, corpus: Path, url: str, *extra: str) -> None:
-    run_cli(
-        "--model",
-        str(model_dir),
-        "--dataset",
-        str(corpus),
-        "--label-field",
-        "label",
-        "--db",
-        url,
-        "--methods",
-        "none",
-        "--batch-size",
-        "4",
-        "--full-attention-max-tokens",
-        str(FULL_CAP),
-        *extra,
-    )
+    cap = ("--full-attention-max-tokens", str(FULL_CAP))
+    run_cli(*ingest_args(model_dir, corpus, url, *cap, *extra)[1:])  # run_cli adds "ingest"
 
 
 def test_bert_ingest_stores_examples_and_run(

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import store_checks
 from alembic.script import ScriptDirectory
+from cli_helpers import ingest_args
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -40,27 +41,7 @@ def test_write_explanations(postgres_url: str) -> None:
 
 
 def _ingest(model: Path, corpus: Path, url: str) -> str:
-    result = CliRunner().invoke(
-        main,
-        [
-            "ingest",
-            "-q",
-            "--model",
-            str(model),
-            "--dataset",
-            str(corpus),
-            "--label-field",
-            "label",
-            "--db",
-            url,
-            "--methods",
-            "none",
-            "--batch-size",
-            "4",
-            "--run",
-            "pg",
-        ],
-    )
+    result = CliRunner().invoke(main, ingest_args(model, corpus, url, "-q", "--run", "pg"))
     assert result.exit_code == 0, result.output
     return result.output
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import ingest_args
 from click.testing import CliRunner
 from conftest import corpus_rows, write_csv
 
@@ -28,21 +29,7 @@ def _cli() -> list[str]:
 
 
 def _args(model: Path, corpus: Path, db: Path) -> list[str]:
-    return [
-        "ingest",
-        "--model",
-        str(model),
-        "--dataset",
-        str(corpus),
-        "--label-field",
-        "label",
-        "--db",
-        f"sqlite:///{db}",
-        "--methods",
-        "none",
-        "--batch-size",
-        "2",
-    ]
+    return ingest_args(model, corpus, f"sqlite:///{db}", batch_size=2)
 
 
 def _count(db: Path) -> int:

@@ -72,9 +72,15 @@ def _rows(items: list[EncodedText], steps: int) -> list[tuple[int, int]]:
 
 
 def integrated_gradients(
-    adapter: Adapter, items: list[EncodedText], targets: torch.Tensor, params: IGParams
+    adapter: Adapter,
+    items: list[EncodedText],
+    targets: torch.Tensor,
+    params: IGParams,
+    input_logits: torch.Tensor | None = None,
 ) -> list[MethodResult]:
-    """Batched IG of ``items`` for class ``targets`` [B]; returns scores [n] and the gap."""
+    """Batched IG of ``items`` for class ``targets`` [B]; returns scores [n] and the gap.
+    ``input_logits`` [B, classes] are the logits at the inputs when the caller already has
+    them (the pipeline's forward pass); else they are evaluated here for the gap."""
     step_sizes_fn, alphas_fn = approximation_parameters(params.method)
     step_sizes, alphas = step_sizes_fn(params.steps), alphas_fn(params.steps)
     device = adapter.device
@@ -113,17 +119,20 @@ def integrated_gradients(
                 f_base[i] = float(values[r].detach())
             else:
                 total[i] += step_sizes[s] * grads[r, : items[i].length]
-    return _finish(adapter, items, targets, params, inputs, bases, total, f_base)
+    return _finish(adapter, items, targets, params, inputs, bases, total, f_base, input_logits)
 
 
-def _finish(adapter, items, targets, params, inputs, bases, total, f_base) -> list[MethodResult]:  # noqa: ANN001
+def _finish(
+    adapter, items, targets, params, inputs, bases, total, f_base, logits
+) -> list[MethodResult]:  # noqa: ANN001, E501
     from ingest.methods.base import evaluate_ids
 
-    logits = evaluate_ids(
-        adapter,
-        [np.asarray(it.input_ids) for it in items],
-        [it.prediction_position for it in items],
-    )
+    if logits is None:
+        logits = evaluate_ids(
+            adapter,
+            [np.asarray(it.input_ids) for it in items],
+            [it.prediction_position for it in items],
+        )
     f_input = explained(logits, targets, params.output)
     results = []
     for i in range(len(items)):
@@ -141,7 +150,9 @@ def compute_ig(
     options: ExplainOptions,
     shared=None,  # noqa: ANN001
 ) -> list[MethodResult]:
-    return integrated_gradients(adapter, items, targets_of(forward), params_from(options))
+    targets = targets_of(forward)
+    logits = forward.logits.detach().float()
+    return integrated_gradients(adapter, items, targets, params_from(options), logits)
 
 
 def captum_reference(
