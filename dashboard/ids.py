@@ -9,9 +9,11 @@ COPY_STATUS = "copy-status"
 NAV_CORPUS = "nav-corpus"
 NAV_HEADS = "nav-heads"
 NAV_FAITH = "nav-faithfulness"
+PROVENANCE = "run-provenance"  # on every page that shows one run
 
 # corpus page
 RUN = "corpus-run"
+CORPUS_HEADER = "corpus-header"
 LABEL = "corpus-label"
 PRED = "corpus-pred"
 CORRECT = "corpus-correct"

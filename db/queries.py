@@ -86,6 +86,7 @@ class RunInfo:
     num_heads: int
     n_examples: int
     updated_at: str
+    settings: dict = field(default_factory=dict, compare=False, hash=False)  # as ingested
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def get_run(session: Session, run_id: int | None) -> RunInfo | None:
         run.num_heads,
         n,
         str(run.updated_at),
+        dict(run.settings or {}),
     )
 
 

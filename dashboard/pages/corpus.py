@@ -14,6 +14,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import figures, ids
 from dashboard.data import service
+from dashboard.provenance import run_provenance
 from dashboard.urlstate import CorpusState
 from db import queries
 
@@ -275,6 +276,17 @@ def _table(state: CorpusState) -> html.Div:
     )
 
 
+def _header(run: queries.RunInfo) -> list:
+    return [html.H2(f"Corpus: {run.name}", className="page-title"), run_provenance(run)]
+
+
+def update_header(run_id: Any) -> list:
+    """Run dropdown -> page title and the run's settings (the rest of the page follows
+    through ``update_table``)."""
+    run = service().run(run_id if isinstance(run_id, int) else None)
+    return _header(run) if run else []
+
+
 def layout(**query: Any) -> html.Div:
     """The page for ``?query`` (unknown keys ignored, bad values -> defaults)."""
     state = CorpusState.parse(query)
@@ -301,7 +313,7 @@ def layout(**query: Any) -> html.Div:
         [
             dcc.Store(id=ids.STATE, data=state.to_search()),
             dcc.Store(id=ids.SELECTION, data=selection),
-            html.H2(f"Corpus: {run.name}", className="page-title"),
+            html.Div(_header(run), id=ids.CORPUS_HEADER),
             html.Div(
                 [
                     _controls(state, run, options),
@@ -426,6 +438,9 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.STATE, "data"),
         prevent_initial_call=True,
     )(open_example)
+    app.callback(
+        Output(ids.CORPUS_HEADER, "children"), Input(ids.RUN, "value"), prevent_initial_call=True
+    )(update_header)
     app.callback(
         Output(ids.CSV_DOWNLOAD, "data"),
         Input(ids.CSV_BUTTON, "n_clicks"),

@@ -14,6 +14,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import components, figures, ids
 from dashboard.data import service
+from dashboard.provenance import run_provenance
 from dashboard.urlstate import ExampleState
 from db import queries
 
@@ -171,6 +172,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
             dcc.Store(id=ids.EX_TOKEN, data=state.token),
             _walk(state, run, number),
             html.H2(f"Example {number}", className="page-title"),
+            run_provenance(run),
             html.Div(
                 [html.P(detail.text, className="example-text"), _summary(detail)],
                 className="example-top",

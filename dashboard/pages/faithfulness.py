@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from dashboard import figures, ids
 from dashboard.data import service
+from dashboard.provenance import run_provenance
 from dashboard.urlstate import FaithfulnessState
 from db import queries
 
@@ -57,6 +58,7 @@ def layout(**query: Any) -> html.Div:
         [
             dcc.Store(id=ids.STATE, data=state.to_search()),
             html.H2("Faithfulness over the current filter", className="page-title"),
+            run_provenance(service().run(state.corpus.run)),
             dcc.Graph(figure=fig, id=ids.FA_CURVES),
             html.Table(
                 [html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(body)],

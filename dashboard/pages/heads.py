@@ -14,6 +14,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard import figures, ids
 from dashboard.data import service
+from dashboard.provenance import run_provenance
 from dashboard.urlstate import HeadsState
 
 STATS = {
@@ -30,6 +31,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=ids.STATE, data=state.to_search()),
             dcc.Store(id=ids.HD_SELECTED, data=[state.layer, state.head]),
             html.H2("Heads over the current filter", className="page-title"),
+            run_provenance(service().run(state.corpus.run)),
             html.Div(
                 [
                     html.Label("reference"),
