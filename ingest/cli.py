@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
-from ingest.settings import IngestSettings, SettingsError, parse_methods
+from ingest.settings import IngestSettings, SettingsError, option_envvar, parse_methods
 
 USER_ERROR = 2
 INTERRUPTED = 130
@@ -59,8 +59,11 @@ def _setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for f in reversed(fields(IngestSettings)):
         meta = f.metadata
         kind = meta["kind"]
-        envvar = meta.get("envvar", "ATLAS_" + f.name.upper())
-        kwargs: dict[str, Any] = {"help": meta["help"], "envvar": envvar, "show_envvar": True}
+        kwargs: dict[str, Any] = {
+            "help": meta["help"],
+            "envvar": option_envvar(f),
+            "show_envvar": True,
+        }
         if kind == "flag":
             kwargs["is_flag"] = True
         elif kind == "int":

@@ -70,6 +70,8 @@ def run_ingest(
     exceptions of its parts (CorpusError, CheckpointError, RunConflictError, SettingsError,
     DatabaseUrlError); ``on_batch`` is called with the stored count after each batch."""
     validate(settings)
+    if settings.threads:
+        torch.set_num_threads(settings.threads)  # process-wide, as torch allows no other way
     engine = engine or make_engine(settings.db)
     upgrade(engine)
     corpus = load_corpus(

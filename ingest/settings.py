@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from typing import Any
 
 FALLBACK_METHODS = ("attention", "rollout", "flow", "agrad", "grad_input", "ig", "shap")
@@ -19,7 +19,7 @@ FALLBACK_DEFAULT_METHODS = ("attention", "rollout", "agrad", "grad_input", "ig",
 NO_METHODS = ("", "none")
 
 # settings that never change the stored numbers: excluded from the run's identity
-_NOT_RUN_DEFINING = {"db", "run_name", "batch_size", "device"}
+_NOT_RUN_DEFINING = {"db", "run_name", "batch_size", "device", "threads"}
 
 
 class SettingsError(ValueError):
@@ -128,6 +128,15 @@ class IngestSettings:
             "auto (CUDA when available), cpu or cuda.",
             "choice",
             choices=("auto", "cpu", "cuda"),
+        ),
+    )
+    threads: int | None = field(
+        default=None,
+        metadata=_opt(
+            "--threads",
+            "CPU threads for torch. Default: torch's own choice (all cores). When other "
+            "processes share the CPU, 1 thread can be several times faster.",
+            "int",
         ),
     )
     zero_shot: bool = field(
@@ -244,6 +253,11 @@ class IngestSettings:
         return self.run_name or self.default_run_name()
 
 
+def option_envvar(setting: Field) -> str:
+    """The environment variable an IngestSettings field's option is read from."""
+    return setting.metadata.get("envvar", "ATLAS_" + setting.name.upper())
+
+
 def _short(ref: str) -> str:
     tail = ref.rstrip("/").replace("\\", "/").split("/")[-1] or ref
     for ext in (".csv", ".tsv", ".jsonl", ".parquet"):
@@ -278,7 +292,7 @@ def parse_methods(value: str | None) -> tuple[str, ...]:
 
 def validate(settings: IngestSettings) -> IngestSettings:
     """Check values the CLI types cannot; returns the settings or raises SettingsError."""
-    positive = ("batch_size", "max_length", "ig_steps", "limit", "sample", "shap_evals")
+    positive = ("batch_size", "max_length", "ig_steps", "limit", "sample", "shap_evals", "threads")
     for name in positive:
         value = getattr(settings, name)
         if value is not None and value < 1:

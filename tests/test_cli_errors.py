@@ -150,3 +150,7 @@ def test_gold_labels_outside_the_model_classes(base, tmp_path: Path) -> None:  #
     rows = [{"text": r["text"], "label": i} for i, r in enumerate(corpus_rows(4))]
     corpus = write_csv(tmp_path / "many.csv", rows)
     assert_user_error(invoke(*base(**{"--dataset": str(corpus)})), "gold label(s) [2, 3]")
+
+
+def test_threads_must_be_positive(base) -> None:  # noqa: ANN001
+    assert_user_error(invoke(*base(**{"--threads": "0"})), "--threads must be at least 1")

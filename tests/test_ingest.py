@@ -169,6 +169,21 @@ def test_max_length_truncates_and_records_it(
         assert example.tokens[-1] == "[SEP]" and attention.rows.shape[-1] == example.length
 
 
+def test_threads_sets_torch_threads_without_changing_the_run(
+    tiny_bert_dir: Path, tiny_corpus: Path, sqlite_url_factory: Callable[..., str]
+) -> None:
+    before = torch.get_num_threads()
+    url = sqlite_url_factory()
+    try:
+        ingest_tiny(tiny_bert_dir, tiny_corpus, url, "--threads", "1", "--limit", "6")
+        assert torch.get_num_threads() == 1
+        ingest_tiny(tiny_bert_dir, tiny_corpus, url, "--limit", "6")  # the same run again
+    finally:
+        torch.set_num_threads(before)
+    run, pairs = stored(url)  # one() fails if the thread count had split the run
+    assert "threads" not in run.settings and len(pairs) == 5  # of 6 rows, one is blank
+
+
 def test_sample_and_limit_pick_the_same_rows_every_time(
     tiny_bert_dir: Path, tmp_path: Path, sqlite_url_factory: Callable[..., str]
 ) -> None:
