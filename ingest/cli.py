@@ -54,6 +54,11 @@ def main() -> None:
 
 
 # -- ingest -------------------------------------------------------------------------------
+def _shown_default(value: Any) -> str | bool:
+    """A str default escaped, so --help shows the prompt's newline as \\n, not a folded line."""
+    return value.encode("unicode_escape").decode() if isinstance(value, str) else True
+
+
 def _setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate ``command`` with one click option per IngestSettings field."""
     for f in reversed(fields(IngestSettings)):
@@ -74,7 +79,7 @@ def _setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
             kwargs["required"] = True
         elif f.default is not MISSING and f.default is not None and kind != "list":
             kwargs["default"] = f.default
-            kwargs["show_default"] = True
+            kwargs["show_default"] = _shown_default(f.default)
         elif kind == "list" and f.default not in (MISSING, None):
             kwargs["show_default"] = ",".join(f.default)
         command = click.option(meta["flag"], f.name, **kwargs)(command)
@@ -185,6 +190,9 @@ def db_upgrade(db_url: str | None) -> None:
     click.echo(f"database at revision {current_revision(engine)}")
 
 
+PORT = click.IntRange(0, 65535)  # 0: any free port
+
+
 # -- serve --------------------------------------------------------------------------------
 @main.command()
 @_DB_OPTION
@@ -193,14 +201,16 @@ def db_upgrade(db_url: str | None) -> None:
     default="127.0.0.1",
     show_default=True,
     envvar="ATLAS_HOST",
+    show_envvar=True,
     help="Interface to listen on (0.0.0.0 to share on the network).",
 )
 @click.option(
     "--port",
     default=8050,
     show_default=True,
-    type=click.INT,
+    type=PORT,
     envvar="ATLAS_PORT",
+    show_envvar=True,
     help="Port to listen on.",
 )
 @click.option("--debug", is_flag=True, help="Dash debug mode (reloader, dev tools).")
@@ -238,10 +248,11 @@ def _serve(url: str, host: str, port: int, debug: bool) -> None:
     default=".cache/attention-atlas",
     show_default=True,
     envvar="ATLAS_CACHE_DIR",
+    show_envvar=True,
     help="Where the fine-tuned demo model is kept and reused.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to serve on.")
-@click.option("--port", default=8050, show_default=True, type=click.INT, help="Port.")
+@click.option("--port", default=8050, show_default=True, type=PORT, help="Port.")
 @click.option("--no-serve", is_flag=True, help="Build and ingest only; do not start the server.")
 def demo(db_url: str, cache_dir: str, host: str, port: int, no_serve: bool) -> None:
     """Fine-tune all-MiniLM-L6-v2 on the demo corpus, ingest its held-out reviews, serve."""

@@ -154,3 +154,14 @@ def test_gold_labels_outside_the_model_classes(base, tmp_path: Path) -> None:  #
 
 def test_threads_must_be_positive(base) -> None:  # noqa: ANN001
     assert_user_error(invoke(*base(**{"--threads": "0"})), "--threads must be at least 1")
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_port_outside_the_valid_range(command: str) -> None:
+    result = invoke(command, "--port", "99999")
+    assert result.exit_code == 2 and "99999 is not in the range" in result.output
+
+
+def test_help_shows_the_prompt_newline_escaped() -> None:
+    text = invoke("ingest", "--help").output
+    assert "Review: {text}\\nSentiment:" in text and "ATLAS_THREADS" in text
