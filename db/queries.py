@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from db.measures import MEASURES
 from models.schema import (
     Agreement,
     Attention,
@@ -29,14 +30,6 @@ from models.schema import (
 
 METHOD_ORDER = ("attention", "rollout", "flow", "agrad", "grad_input", "ig", "shap")
 SIGNED_METHODS = frozenset({"agrad", "grad_input", "ig", "shap"})
-MEASURES = (
-    "spearman",
-    "kendall",
-    "spearman_signed",
-    "kendall_signed",
-    "jaccard_5",
-    "jaccard_10pct",
-)
 BANDS = ("all", "agree", "between", "disagree")
 SORT_COLUMNS = ("id", "label", "prediction", "confidence", "correct", "length", "x", "y")
 SNIPPET_CHARS = 140
@@ -356,6 +349,13 @@ def example_attributions(session: Session, example_id: int) -> dict[str, np.ndar
     ).all()
     found = dict(rows)
     return {m: found[m] for m in normalize_order(found)}
+
+
+def example_agreements(session: Session, example_id: int) -> pd.DataFrame:
+    """method_a, method_b and every measure (None where undefined) for one example."""
+    columns = [Agreement.method_a, Agreement.method_b] + [getattr(Agreement, m) for m in MEASURES]
+    rows = session.execute(select(*columns).where(Agreement.example_id == example_id)).all()
+    return pd.DataFrame(rows, columns=["method_a", "method_b", *MEASURES], dtype=object)
 
 
 def normalize_order(methods) -> list[str]:  # noqa: ANN001

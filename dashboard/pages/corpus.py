@@ -17,6 +17,7 @@ from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import CorpusState
 from db import queries
+from db.measures import MEASURES
 
 PAGE_SIZE = 50
 FILTER_INPUTS = [
@@ -114,7 +115,7 @@ def _field(label: str, control: Any) -> html.Div:
 def _controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) -> html.Div:
     names = run.label_names if run else []
     classes = [{"label": n, "value": i} for i, n in enumerate(names)]
-    measures = [{"label": figures.MEASURE_NAMES[m], "value": m} for m in queries.MEASURES]
+    measures = [{"label": figures.MEASURE_NAMES[m], "value": m} for m in MEASURES]
     return html.Div(
         [
             _field("Run", dcc.Dropdown(runs, run.id if run else None, id=ids.RUN, clearable=False)),
