@@ -19,7 +19,7 @@ import flask
 import numpy as np
 from sqlalchemy.orm import Session
 
-from db import queries
+from db import example_queries, queries, stacks
 from db.engine import make_engine, session_factory
 
 EXTENSION = "attention_atlas"
@@ -98,21 +98,21 @@ class AtlasData:
     def head_stack(self, run: queries.RunInfo, reference: str):
         def compute():  # noqa: ANN202
             with self.session() as session:
-                return queries.stack_head_grids(session, run.id, reference)
+                return stacks.stack_head_grids(session, run.id, reference)
 
         return self.stacks.get(("heads", self._version(run), reference), compute)
 
     def sink_stack(self, run: queries.RunInfo):
         def compute():  # noqa: ANN202
             with self.session() as session:
-                return queries.stack_sink_shares(session, run.id)
+                return stacks.stack_sink_shares(session, run.id)
 
         return self.stacks.get(("sink", self._version(run)), compute)
 
     def deletion_stack(self, run: queries.RunInfo):
         def compute():  # noqa: ANN202
             with self.session() as session:
-                return queries.stack_deletion(session, run.id)
+                return stacks.stack_deletion(session, run.id)
 
         return self.stacks.get(("deletion", self._version(run)), compute)
 
@@ -130,7 +130,7 @@ class AtlasData:
                 values = first if stat == "first" else special
             if values is None or len(wanted) == 0:
                 return HeadsSummary(None, None, 0)
-            subset = queries.take(ids, values, wanted)
+            subset = stacks.take(ids, values, wanted)
             if len(subset) == 0:
                 return HeadsSummary(None, None, 0)
             return HeadsSummary(subset.mean(axis=0), subset.std(axis=0), len(subset))
@@ -159,7 +159,7 @@ class AtlasData:
 
         def compute():  # noqa: ANN202
             with self.session() as session:
-                return queries.example_attention(session, example_id)
+                return example_queries.example_attention(session, example_id)
 
         return self.examples.get(("attention", example_id), compute)
 

@@ -146,7 +146,7 @@ def head_grid(
     }
     if signed:
         trace["zmid"] = 0
-    layout = _layout_dict(title, 460)
+    layout = layout_dict(title, 460)
     layout["xaxis"] = {"title": {"text": "head"}, "dtick": 1}
     layout["yaxis"] = {"title": {"text": "layer"}, "dtick": 1}
     if selected is not None:
@@ -164,72 +164,7 @@ def head_grid(
     return {"data": [trace], "layout": layout}
 
 
-def attention_heatmap(
-    matrix: np.ndarray,
-    query_tokens: list[str],
-    key_tokens: list[str],
-    title: str,
-    highlight: int | None = None,
-) -> dict:
-    """Token x token attention ([queries, keys]) as a plain figure dict; ``highlight`` (a key
-    position) outlined in its column, and in its row when queries are the same tokens."""
-    keys = [f"{t} ({i})" for i, t in enumerate(key_tokens)]
-    trace = {
-        "type": "heatmap",
-        "z": np.asarray(matrix, dtype=float).round(5).tolist(),
-        "x": list(range(len(key_tokens))),
-        "y": list(range(len(query_tokens))),
-        "customdata": [[f"{q} → {k}" for k in keys] for q in query_tokens],
-        "colorscale": SEQUENTIAL,
-        "zmin": 0,
-        "colorbar": {"title": {"text": "attention weight", "side": "right"}},
-        "hovertemplate": "%{customdata}<br>weight = %{z:.4f}<extra></extra>",
-    }
-    longest = max((len(t) for t in key_tokens), default=4)
-    layout = _layout_dict(title, max(340, min(900, 200 + 14 * len(query_tokens))))
-    layout["margin"] = {**layout["margin"], "b": 50 + 8 * longest}  # rotated tick labels
-    layout["xaxis"] = {
-        "title": {"text": "attended-to token (key)"},
-        "tickangle": -60,
-        "tickvals": list(range(len(key_tokens))),
-        "ticktext": key_tokens,
-    }
-    layout["yaxis"] = {
-        "title": {"text": "query token"},
-        "autorange": "reversed",
-        "tickvals": list(range(len(query_tokens))),
-        "ticktext": query_tokens,
-        "automargin": True,
-    }
-    shapes = []
-    line = {"color": "#e66101", "width": 3}
-    if highlight is not None and 0 <= highlight < len(key_tokens):
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": highlight - 0.5,
-                "x1": highlight + 0.5,
-                "y0": -0.5,
-                "y1": len(query_tokens) - 0.5,
-                "line": line,
-            }
-        )
-        if len(query_tokens) == len(key_tokens):
-            shapes.append(
-                {
-                    "type": "rect",
-                    "y0": highlight - 0.5,
-                    "y1": highlight + 0.5,
-                    "x0": -0.5,
-                    "x1": len(key_tokens) - 0.5,
-                    "line": line,
-                }
-            )
-    layout["shapes"] = shapes
-    return {"data": [trace], "layout": layout}
-
-
-def _layout_dict(title: str, height: int) -> dict:
+def layout_dict(title: str, height: int) -> dict:
     """The :func:`_base` look as a plain dict, for figures built without plotly's validation
     (it costs tens of ms per figure, and the example page builds several per request)."""
     return {
@@ -241,63 +176,6 @@ def _layout_dict(title: str, height: int) -> dict:
         "plot_bgcolor": "white",
         "paper_bgcolor": "white",
     }
-
-
-def topk_bars(scores: dict[str, np.ndarray], tokens: list[str], k: int = 8) -> dict:
-    """Top-k tokens by |score| per method, one small horizontal bar chart per method.
-    Returned as a plain figure dict (``dcc.Graph`` accepts it)."""
-    methods = list(scores)
-    if not methods:
-        return empty_figure("no attributions stored")
-    cols = min(4, len(methods))
-    rows = -(-len(methods) // cols)
-    width, gap_x, gap_y = 1 / cols, 0.11, 0.16 if rows > 1 else 0.0
-    layout = _layout_dict(
-        f"Top-{k} tokens per method (red positive, blue negative)", 260 * rows + 80
-    )
-    layout["font"] = {"size": 13}
-    data, annotations = [], []
-    for i, method in enumerate(methods):
-        values = np.asarray(scores[method], dtype=float)
-        order = np.argsort(-np.abs(values), kind="stable")[:k][::-1]
-        row, col, n = i // cols, i % cols, i + 1
-        x0, x1 = col * width + gap_x, (col + 1) * width - 0.01
-        y1 = 1 - row / rows - (gap_y / 2 if row else 0)
-        y0 = 1 - (row + 1) / rows + (gap_y / 2 if row < rows - 1 else 0)
-        data.append(
-            {
-                "type": "bar",
-                "orientation": "h",
-                "x": values[order].tolist(),
-                "y": [f"{tokens[j]} ({j})" for j in order],
-                "xaxis": f"x{n}",
-                "yaxis": f"y{n}",
-                "marker": {"color": ["#b2182b" if v >= 0 else "#2166ac" for v in values[order]]},
-                "hovertemplate": "%{y}<br>score = %{x:.4f}<extra>" + method + "</extra>",
-                "showlegend": False,
-            }
-        )
-        layout[f"xaxis{n}"] = {
-            "domain": [x0, x1],
-            "anchor": f"y{n}",
-            "gridcolor": "#e8e8e8",
-            "zerolinecolor": "#999",
-        }
-        layout[f"yaxis{n}"] = {"domain": [y0, y1], "anchor": f"x{n}", "automargin": True}
-        annotations.append(
-            {
-                "text": method,
-                "x": (x0 + x1) / 2,
-                "y": y1,
-                "xref": "paper",
-                "yref": "paper",
-                "showarrow": False,
-                "yanchor": "bottom",
-                "font": {"size": 15},
-            }
-        )
-    layout["annotations"] = annotations
-    return {"data": data, "layout": layout}
 
 
 def deletion_curves(
@@ -342,7 +220,7 @@ def deletion_curves(
                 "hovertemplate": "k = %{x}<br>p = %{y:.4f}<extra>" + method + "</extra>",
             }
         )
-    layout = _layout_dict(title, 440)
+    layout = layout_dict(title, 440)
     layout["xaxis"] = {
         "title": {"text": "tokens deleted (top-k by the method)"},
         "dtick": 1,
@@ -387,44 +265,3 @@ def layer_trend(mean: np.ndarray, std: np.ndarray, title: str, y_title: str) -> 
     fig.update_yaxes(title=y_title)
     fig.update_layout(legend={"orientation": "h", "y": -0.25})
     return _base(fig, title, 420)
-
-
-def probability_bars(probabilities: np.ndarray, names: list[str], gold: int | None) -> dict:
-    """Predicted probability per class (plain figure dict), the gold class marked."""
-    labels = [n + (" (gold)" if i == gold else "") for i, n in enumerate(names)]
-    trace = {
-        "type": "bar",
-        "orientation": "h",
-        "y": labels,
-        "marker": {"color": "#5e3c99"},
-        "x": np.asarray(probabilities, dtype=float).tolist(),
-        "hovertemplate": "%{y}: p = %{x:.4f}<extra></extra>",
-    }
-    layout = _layout_dict("Prediction", 120 + 40 * len(names))
-    layout["xaxis"] = {"title": {"text": "probability"}, "range": [0, 1]}
-    layout["yaxis"] = {"automargin": True}
-    return {"data": [trace], "layout": layout}
-
-
-def agreement_matrix(methods: list[str], matrix: np.ndarray, title: str, measure: str) -> dict:
-    """[M, M] method-by-method agreement heatmap with the value written in each cell."""
-    signed = not measure.startswith("jaccard")
-    z = np.asarray(matrix, dtype=float).round(3)
-    text = [["" if np.isnan(v) else f"{v:.2f}" for v in row] for row in z]
-    trace = {
-        "type": "heatmap",
-        "z": [[None if np.isnan(v) else v for v in row] for row in z],
-        "x": methods,
-        "y": methods,
-        "text": text,
-        "texttemplate": "%{text}",
-        "colorscale": DIVERGING if signed else SEQUENTIAL,
-        "zmin": -1 if signed else 0,
-        "zmax": 1,
-        "colorbar": {"title": {"text": MEASURE_NAMES[measure], "side": "right"}},
-        "hovertemplate": "%{y} vs %{x}: %{z:.3f}<extra></extra>",
-    }
-    layout = _layout_dict(title, 420)
-    layout["yaxis"] = {"autorange": "reversed"}
-    layout["xaxis"] = {"tickangle": -30}
-    return {"data": [trace], "layout": layout}

@@ -2,8 +2,8 @@
 
 Filtering, counting, sorting and paging happen in SQL so a run of 25,000 examples stays fast;
 only the rows of one page (or the columns of one scatter) come back. ORM objects never leave
-this module. The ``stack_*`` loaders decode every blob of a run once, for the dashboard to cache
-per run and reduce per filter with numpy.
+this module. One example's rows: ``db.example_queries``; a run's decoded arrays for the
+aggregate views: ``db.stacks``.
 
 Agreement pairs are stored with ``method_a < method_b`` in registry order (:data:`METHOD_ORDER`).
 """
@@ -17,14 +17,10 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db.measures import MEASURES
 from models.schema import (
     Agreement,
-    Attention,
-    Attribution,
     Example,
     Faithfulness,
-    HeadScore,
     Run,
 )
 
@@ -88,25 +84,6 @@ class Counts:
     agree: int  # of the examples before band/selection
     between: int
     disagree: int
-
-
-@dataclass(frozen=True)
-class ExampleDetail:
-    id: int
-    run_id: int
-    text: str
-    tokens: list[str]
-    special_mask: np.ndarray  # [T] bool
-    word_ids: np.ndarray  # [T] int
-    label: int | None
-    prediction: int
-    probabilities: np.ndarray  # [classes]
-    confidence: float
-    correct: bool | None
-    prediction_position: int
-    label_names: list[str]
-    num_layers: int
-    num_heads: int
 
 
 def list_runs(session: Session) -> pd.DataFrame:
@@ -314,98 +291,9 @@ def scatter_points(session: Session, f: CorpusFilter) -> pd.DataFrame:
     return frame.dropna(subset=["x", "y"])
 
 
-def example_detail(session: Session, example_id: int) -> ExampleDetail | None:
-    row = session.execute(
-        select(Example, Run.label_names, Run.num_layers, Run.num_heads)
-        .join(Run, Run.id == Example.run_id)
-        .where(Example.id == example_id)
-    ).first()
-    if row is None:
-        return None
-    e, names, layers, heads = row
-    return ExampleDetail(
-        e.id,
-        e.run_id,
-        e.text,
-        list(e.tokens),
-        e.special_mask,
-        e.word_ids,
-        e.label,
-        e.prediction,
-        e.probabilities,
-        e.confidence,
-        e.correct,
-        e.prediction_position,
-        list(names),
-        layers,
-        heads,
-    )
-
-
-def example_attributions(session: Session, example_id: int) -> dict[str, np.ndarray]:
-    """method -> scores [T], in registry order."""
-    rows = session.execute(
-        select(Attribution.method, Attribution.scores).where(Attribution.example_id == example_id)
-    ).all()
-    found = dict(rows)
-    return {m: found[m] for m in normalize_order(found)}
-
-
-def example_agreements(session: Session, example_id: int) -> pd.DataFrame:
-    """method_a, method_b and every measure (None where undefined) for one example."""
-    columns = [Agreement.method_a, Agreement.method_b] + [getattr(Agreement, m) for m in MEASURES]
-    rows = session.execute(select(*columns).where(Agreement.example_id == example_id)).all()
-    return pd.DataFrame(rows, columns=["method_a", "method_b", *MEASURES], dtype=object)
-
-
 def normalize_order(methods) -> list[str]:  # noqa: ANN001
     rank = {m: i for i, m in enumerate(METHOD_ORDER)}
     return sorted(methods, key=lambda m: (rank.get(m, len(rank)), m))
-
-
-def example_attention(session: Session, example_id: int, full: bool = True):
-    """(rows [L, H, T], full [L, H, T, T] or None); (None, None) when nothing is stored."""
-    columns = (Attention.rows, Attention.full) if full else (Attention.rows,)
-    row = session.execute(select(*columns).where(Attention.example_id == example_id)).first()
-    if row is None:
-        return None, None
-    return row[0], (row[1] if full else None)
-
-
-def example_head_scores(session: Session, example_id: int) -> dict[str, np.ndarray]:
-    """reference method -> [L, H] Spearman grid."""
-    stmt = select(HeadScore.reference, HeadScore.grid).where(HeadScore.example_id == example_id)
-    return dict(session.execute(stmt).all())
-
-
-def example_faithfulness(session: Session, example_id: int) -> pd.DataFrame:
-    """method, comprehensiveness, sufficiency, deletion (array) for one example."""
-    stmt = select(
-        Faithfulness.method,
-        Faithfulness.comprehensiveness,
-        Faithfulness.sufficiency,
-        Faithfulness.deletion,
-    ).where(Faithfulness.example_id == example_id)
-    return pd.DataFrame(
-        session.execute(stmt).all(),
-        columns=["method", "comprehensiveness", "sufficiency", "deletion"],
-    )
-
-
-def examples_by_ids(session: Session, ids) -> pd.DataFrame:  # noqa: ANN001
-    """id, snippet, label, prediction, correct for the given ids (order of ``ids`` kept)."""
-    ids = [int(i) for i in ids]
-    stmt = select(
-        Example.id,
-        func.substr(Example.text, 1, SNIPPET_CHARS),
-        Example.label,
-        Example.prediction,
-        Example.correct,
-    ).where(Example.id.in_(ids))
-    frame = pd.DataFrame(
-        session.execute(stmt).all(), columns=["id", "snippet", "label", "prediction", "correct"]
-    )
-    return frame.set_index("id").reindex(ids).reset_index()
 
 
 def faithfulness_table(session: Session, f: CorpusFilter) -> pd.DataFrame:
@@ -424,60 +312,3 @@ def faithfulness_table(session: Session, f: CorpusFilter) -> pd.DataFrame:
     return pd.DataFrame(
         session.execute(stmt).all(), columns=["method", "n", "comprehensiveness", "sufficiency"]
     )
-
-
-def stack_head_grids(session: Session, run_id: int, reference: str):
-    """(ids [N] sorted, grids [N, L, H]) of every example of the run with ``reference`` scores."""
-    stmt = (
-        select(HeadScore.example_id, HeadScore.grid)
-        .where(HeadScore.run_id == run_id, HeadScore.reference == reference)
-        .order_by(HeadScore.example_id)
-    )
-    rows = session.execute(stmt).all()
-    if not rows:
-        return np.zeros(0, dtype=np.int64), None
-    return np.array([r[0] for r in rows], dtype=np.int64), np.stack([r[1] for r in rows])
-
-
-def stack_sink_shares(session: Session, run_id: int):
-    """(ids [N], first [N, L, H], special [N, L, H]): share of the prediction position's
-    attention on the first token and on all special tokens, per head (stored at ingest)."""
-    stmt = (
-        select(Attention.example_id, Attention.first_share, Attention.special_share)
-        .join(Example, Example.id == Attention.example_id)
-        .where(Example.run_id == run_id)
-        .order_by(Attention.example_id)
-    )
-    rows = session.execute(stmt).all()
-    if not rows:
-        return np.zeros(0, dtype=np.int64), None, None
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    return ids, np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows])
-
-
-def stack_deletion(session: Session, run_id: int):
-    """(ids [N], methods [M], curves [N, M, K+1]) deletion curves, NaN where missing/shorter."""
-    stmt = (
-        select(Faithfulness.example_id, Faithfulness.method, Faithfulness.deletion)
-        .where(Faithfulness.run_id == run_id)
-        .order_by(Faithfulness.example_id)
-    )
-    rows = session.execute(stmt).all()
-    if not rows:
-        return np.zeros(0, dtype=np.int64), [], None
-    ids = np.unique(np.array([r[0] for r in rows], dtype=np.int64))
-    methods = normalize_order({r[1] for r in rows} - {"random"}) + ["random"]
-    methods = [m for m in methods if any(r[1] == m for r in rows)]
-    width = max(len(r[2]) for r in rows)
-    curves = np.full((len(ids), len(methods), width), np.nan, dtype=np.float32)
-    row_of = np.searchsorted(ids, [r[0] for r in rows])
-    col = {m: i for i, m in enumerate(methods)}
-    for i, (_, method, curve) in zip(row_of, rows, strict=True):
-        curves[i, col[method], : len(curve)] = curve
-    return ids, methods, curves
-
-
-def take(ids: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Rows of ``values`` (aligned with sorted ``ids``) whose id is in ``wanted``."""
-    mask = np.isin(ids, wanted, assume_unique=False)
-    return values[mask]

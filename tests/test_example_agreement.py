@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dashboard import agreement
 from dashboard.app import create_app
-from db import queries
+from db import example_queries
 from db.engine import make_engine, session_factory
 from db.measures import agreement as measure_pair
 from models import Agreement
@@ -49,8 +49,8 @@ def store(tmp_path_factory):  # noqa: ANN001, ANN201
 
 def test_stored_matrix_equals_the_agreement_rows(store: str) -> None:
     with session_factory(make_engine(store))() as session:
-        methods = list(queries.example_attributions(session, 4))
-        rows = queries.example_agreements(session, 4)
+        methods = list(example_queries.example_attributions(session, 4))
+        rows = example_queries.example_agreements(session, 4)
         stored = session.execute(
             select(Agreement.method_a, Agreement.method_b, Agreement.kendall_signed).where(
                 Agreement.example_id == 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import components, figures
+from dashboard import components, example_figures, figures
 
 
 def test_scatter_colours_by_correctness_and_restores_box() -> None:
@@ -38,7 +38,9 @@ def test_head_grid_has_colourbar_meaning_and_selection() -> None:
 
 def test_attention_heatmap_highlights_row_and_column() -> None:
     matrix = np.eye(3)
-    fig = figures.attention_heatmap(matrix, ["a", "b", "c"], ["a", "b", "c"], "t", highlight=1)
+    fig = example_figures.attention_heatmap(
+        matrix, ["a", "b", "c"], ["a", "b", "c"], "t", highlight=1
+    )
     assert len(fig["layout"]["shapes"]) == 2
     assert fig["data"][0]["colorbar"]["title"]["text"] == "attention weight"
     assert fig["data"][0]["customdata"][0][2] == "a → c (2)"
@@ -46,7 +48,7 @@ def test_attention_heatmap_highlights_row_and_column() -> None:
 
 def test_topk_bars_pick_largest_absolute_scores() -> None:
     scores = {"ig": np.array([0.1, -0.9, 0.5, 0.0]), "attention": np.array([0.4, 0.3, 0.2, 0.1])}
-    fig = figures.topk_bars(scores, ["w", "x", "y", "z"], k=2)
+    fig = example_figures.topk_bars(scores, ["w", "x", "y", "z"], k=2)
     ig = fig["data"][0]
     assert ig["y"] == ["y (2)", "x (1)"] and ig["x"] == [0.5, -0.9]
     assert fig["layout"]["annotations"][1]["text"] == "attention"

@@ -9,7 +9,7 @@ from dash_fixtures import build_store
 from scipy import stats
 from sqlalchemy import select
 
-from db import queries
+from db import example_queries, queries, stacks
 from db.engine import make_engine, session_factory
 from db.queries import CorpusFilter
 from db.synthetic import fill_synthetic_store
@@ -138,19 +138,19 @@ def test_scatter_ignores_selection(store, frame) -> None:  # noqa: ANN001
 def test_head_stack_and_take(store) -> None:  # noqa: ANN001
     sessions, run_id = store
     with sessions() as s:
-        ids, grids = queries.stack_head_grids(s, run_id, "ig")
+        ids, grids = stacks.stack_head_grids(s, run_id, "ig")
         direct = s.scalars(
             select(HeadScore.grid).where(HeadScore.reference == "ig").order_by(HeadScore.example_id)
         ).all()
     assert grids.shape == (len(ids), 2, 3)
     wanted = ids[::3]
-    assert np.allclose(queries.take(ids, grids, wanted).mean(0), np.stack(direct[::3]).mean(0))
+    assert np.allclose(stacks.take(ids, grids, wanted).mean(0), np.stack(direct[::3]).mean(0))
 
 
 def test_sink_shares_are_fractions(store) -> None:  # noqa: ANN001
     sessions, run_id = store
     with sessions() as s:
-        ids, first, special = queries.stack_sink_shares(s, run_id)
+        ids, first, special = stacks.stack_sink_shares(s, run_id)
     assert first.shape == special.shape == (len(ids), 2, 3)
     assert np.all((first >= 0) & (first <= special + 1e-6) & (special <= 1 + 1e-6))
 
@@ -159,7 +159,7 @@ def test_faithfulness_table_and_deletion(store) -> None:  # noqa: ANN001
     sessions, run_id = store
     with sessions() as s:
         table = queries.faithfulness_table(s, CorpusFilter(run_id=run_id, labels=(0,)))
-        ids, methods, curves = queries.stack_deletion(s, run_id)
+        ids, methods, curves = stacks.stack_deletion(s, run_id)
     assert set(table["method"]) == set(queries.METHOD_ORDER) | {"random"}
     assert methods[-1] == "random" and curves.shape[:2] == (len(ids), 8)
     # the synthetic IG follows the hidden importance closely: it beats random on average
@@ -171,9 +171,9 @@ def test_example_detail_and_missing(store) -> None:  # noqa: ANN001
     sessions, run_id = store
     with sessions() as s:
         first = int(queries.filtered_ids(s, CorpusFilter(run_id=run_id))[0])
-        detail = queries.example_detail(s, first)
-        assert queries.example_detail(s, 10**6) is None
-        assert list(queries.example_attributions(s, first)) == list(queries.METHOD_ORDER)
+        detail = example_queries.example_detail(s, first)
+        assert example_queries.example_detail(s, 10**6) is None
+        assert list(example_queries.example_attributions(s, first)) == list(queries.METHOD_ORDER)
     assert len(detail.tokens) == len(detail.special_mask) == len(detail.word_ids)
 
 

@@ -13,11 +13,11 @@ import dash
 import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import agreement, components, figures, ids
+from dashboard import agreement, components, example_figures, figures, ids
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import ExampleState
-from db import queries
+from db import example_queries, queries
 
 
 def _parse_id(example_id: Any) -> int | None:
@@ -74,7 +74,7 @@ def _walk(state: ExampleState, run: queries.RunInfo, example_id: int) -> html.Di
     )
 
 
-def _controls(state: ExampleState, detail: queries.ExampleDetail) -> html.Div:
+def _controls(state: ExampleState, detail: example_queries.ExampleDetail) -> html.Div:
     layers = [{"label": "mean", "value": -1}] + [
         {"label": str(i), "value": i} for i in range(detail.num_layers)
     ]
@@ -114,7 +114,7 @@ def _controls(state: ExampleState, detail: queries.ExampleDetail) -> html.Div:
     )
 
 
-def _summary(detail: queries.ExampleDetail) -> html.Div:
+def _summary(detail: example_queries.ExampleDetail) -> html.Div:
     names = detail.label_names
     gold = names[detail.label] if detail.label is not None else "–"
     verdict = {True: "correct", False: "wrong", None: "no gold label"}[detail.correct]
@@ -130,7 +130,7 @@ def _summary(detail: queries.ExampleDetail) -> html.Div:
                 ]
             ),
             dcc.Graph(
-                figure=figures.probability_bars(detail.probabilities, names, detail.label),
+                figure=example_figures.probability_bars(detail.probabilities, names, detail.label),
                 config={"displayModeBar": False},
             ),
         ],
@@ -140,7 +140,7 @@ def _summary(detail: queries.ExampleDetail) -> html.Div:
 
 def _deletion(example_id: int) -> Any:
     with service().session() as session:
-        frame = queries.example_faithfulness(session, example_id)
+        frame = example_queries.example_faithfulness(session, example_id)
     if frame.empty:
         return figures.empty_figure("no faithfulness curves stored")
     order = queries.normalize_order(set(frame["method"]) - {"random"}) + ["random"]
@@ -159,8 +159,8 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
         return not_found(example_id)
     data = service()
     with data.session() as session:
-        detail = queries.example_detail(session, number)
-        attributions = queries.example_attributions(session, number) if detail else {}
+        detail = example_queries.example_detail(session, number)
+        attributions = example_queries.example_attributions(session, number) if detail else {}
     if detail is None:
         return not_found(example_id)
     run = data.run(detail.run_id)
@@ -183,7 +183,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
             html.Div(
                 [dcc.Graph(id=ids.EX_HEATMAP), dcc.Graph(id=ids.EX_HEADGRID)], className="two-col"
             ),
-            dcc.Graph(figure=figures.topk_bars(topk, detail.tokens), id=ids.EX_TOPK),
+            dcc.Graph(figure=example_figures.topk_bars(topk, detail.tokens), id=ids.EX_TOPK),
             html.Div(
                 [
                     dcc.Graph(id=ids.EX_AGREEMENT),
@@ -210,7 +210,7 @@ def _state(search, view, specials, layer, head, ref, token) -> ExampleState:  # 
 NOTE = "full matrix not stored for long examples"
 
 
-def heatmap_for(detail: queries.ExampleDetail, state: ExampleState, keep: np.ndarray):
+def heatmap_for(detail: example_queries.ExampleDetail, state: ExampleState, keep: np.ndarray):
     """The token x token heatmap for the chosen layer/head (mean when None). Falls back to the
     prediction position's rows when the full tensor was not stored (long examples)."""
     rows, full = service().attention(detail.id)
@@ -229,7 +229,7 @@ def heatmap_for(detail: queries.ExampleDetail, state: ExampleState, keep: np.nda
     if full is not None:
         matrix = np.asarray(full[layer, head], dtype=np.float32)
         matrix = matrix.reshape(-1, *full.shape[-2:]).mean(axis=0)[np.ix_(key_pos, key_pos)]
-        return figures.attention_heatmap(
+        return example_figures.attention_heatmap(
             matrix, list(tokens[key_pos]), list(tokens[key_pos]), f"Attention, {where}", highlight
         )
     picked = np.asarray(rows[layer, head], dtype=np.float32).reshape(-1, rows.shape[-1])
@@ -238,7 +238,7 @@ def heatmap_for(detail: queries.ExampleDetail, state: ExampleState, keep: np.nda
         labels = [f"layer {i} (mean of heads)" for i in range(detail.num_layers)]
     else:
         labels = [f"L{state.layer if state.layer is not None else i}" for i in range(len(picked))]
-    return figures.attention_heatmap(
+    return example_figures.attention_heatmap(
         picked[:, key_pos],
         labels,
         list(tokens[key_pos]),
@@ -252,11 +252,11 @@ def update_example(example_id, search, view, specials, layer, head, ref, token):
     state = _state(search, view, specials, layer, head, ref, token)
     data = service()
     with data.session() as session:
-        detail = queries.example_detail(session, int(example_id))
+        detail = example_queries.example_detail(session, int(example_id))
         if detail is None:
             return no_update, no_update, no_update, no_update
-        attributions = queries.example_attributions(session, detail.id)
-        grids = queries.example_head_scores(session, detail.id)
+        attributions = example_queries.example_attributions(session, detail.id)
+        grids = example_queries.example_head_scores(session, detail.id)
     special = np.asarray(detail.special_mask, dtype=bool)
     rows = components.token_rows(
         detail.tokens,
@@ -290,11 +290,11 @@ def update_agreement(example_id, search, view):  # noqa: ANN001, ANN201
     state = ExampleState.parse(search or "")
     measure = state.corpus.measure
     with service().session() as session:
-        detail = queries.example_detail(session, int(example_id))
+        detail = example_queries.example_detail(session, int(example_id))
         if detail is None:
             return no_update
-        scores = queries.example_attributions(session, detail.id)
-        rows = queries.example_agreements(session, detail.id)
+        scores = example_queries.example_attributions(session, detail.id)
+        rows = example_queries.example_agreements(session, detail.id)
     methods = list(scores)
     if len(methods) < 2:
         return figures.empty_figure("fewer than two methods stored")
@@ -306,7 +306,7 @@ def update_agreement(example_id, search, view):  # noqa: ANN001, ANN201
     else:
         matrix = agreement.stored_matrix(rows, methods, measure)
         title = f"Agreement (stored, subword tokens): {name}"
-    return figures.agreement_matrix(methods, matrix, title, measure)
+    return example_figures.agreement_matrix(methods, matrix, title, measure)
 
 
 def pick_head(click: dict | None):  # noqa: ANN201

@@ -18,7 +18,7 @@ from dashboard import figures, ids
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import FaithfulnessState
-from db import queries
+from db import queries, stacks
 
 
 def faithfulness_view(state: FaithfulnessState):  # noqa: ANN201
@@ -32,7 +32,7 @@ def faithfulness_view(state: FaithfulnessState):  # noqa: ANN201
     wanted = data.ids(run, f, "id", False)
     if curves is None or len(wanted) == 0:
         return figures.empty_figure("no faithfulness rows match the filter"), pd.DataFrame()
-    subset = queries.take(ids_all, curves, wanted)  # [N, M, K+1]
+    subset = stacks.take(ids_all, curves, wanted)  # [N, M, K+1]
     mean = np.nanmean(subset, axis=0)
     spread = np.nanstd(subset, axis=0) / np.sqrt(max(len(subset), 1))  # standard error
     fig = figures.deletion_curves(

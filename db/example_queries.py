@@ -1,0 +1,107 @@
+"""Read-side queries for one example (the example page): a ``Session`` and an id in,
+dataclasses / arrays / DataFrames out; ORM objects never leave this module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.measures import MEASURES
+from db.queries import normalize_order
+from models.schema import Agreement, Attention, Attribution, Example, Faithfulness, HeadScore, Run
+
+
+@dataclass(frozen=True)
+class ExampleDetail:
+    id: int
+    run_id: int
+    text: str
+    tokens: list[str]
+    special_mask: np.ndarray  # [T] bool
+    word_ids: np.ndarray  # [T] int
+    label: int | None
+    prediction: int
+    probabilities: np.ndarray  # [classes]
+    confidence: float
+    correct: bool | None
+    prediction_position: int
+    label_names: list[str]
+    num_layers: int
+    num_heads: int
+
+
+def example_detail(session: Session, example_id: int) -> ExampleDetail | None:
+    row = session.execute(
+        select(Example, Run.label_names, Run.num_layers, Run.num_heads)
+        .join(Run, Run.id == Example.run_id)
+        .where(Example.id == example_id)
+    ).first()
+    if row is None:
+        return None
+    e, names, layers, heads = row
+    return ExampleDetail(
+        e.id,
+        e.run_id,
+        e.text,
+        list(e.tokens),
+        e.special_mask,
+        e.word_ids,
+        e.label,
+        e.prediction,
+        e.probabilities,
+        e.confidence,
+        e.correct,
+        e.prediction_position,
+        list(names),
+        layers,
+        heads,
+    )
+
+
+def example_attributions(session: Session, example_id: int) -> dict[str, np.ndarray]:
+    """method -> scores [T], in registry order."""
+    rows = session.execute(
+        select(Attribution.method, Attribution.scores).where(Attribution.example_id == example_id)
+    ).all()
+    found = dict(rows)
+    return {m: found[m] for m in normalize_order(found)}
+
+
+def example_agreements(session: Session, example_id: int) -> pd.DataFrame:
+    """method_a, method_b and every measure (None where undefined) for one example."""
+    columns = [Agreement.method_a, Agreement.method_b] + [getattr(Agreement, m) for m in MEASURES]
+    rows = session.execute(select(*columns).where(Agreement.example_id == example_id)).all()
+    return pd.DataFrame(rows, columns=["method_a", "method_b", *MEASURES], dtype=object)
+
+
+def example_attention(session: Session, example_id: int, full: bool = True):
+    """(rows [L, H, T], full [L, H, T, T] or None); (None, None) when nothing is stored."""
+    columns = (Attention.rows, Attention.full) if full else (Attention.rows,)
+    row = session.execute(select(*columns).where(Attention.example_id == example_id)).first()
+    if row is None:
+        return None, None
+    return row[0], (row[1] if full else None)
+
+
+def example_head_scores(session: Session, example_id: int) -> dict[str, np.ndarray]:
+    """reference method -> [L, H] Spearman grid."""
+    stmt = select(HeadScore.reference, HeadScore.grid).where(HeadScore.example_id == example_id)
+    return dict(session.execute(stmt).all())
+
+
+def example_faithfulness(session: Session, example_id: int) -> pd.DataFrame:
+    """method, comprehensiveness, sufficiency, deletion (array) for one example."""
+    stmt = select(
+        Faithfulness.method,
+        Faithfulness.comprehensiveness,
+        Faithfulness.sufficiency,
+        Faithfulness.deletion,
+    ).where(Faithfulness.example_id == example_id)
+    return pd.DataFrame(
+        session.execute(stmt).all(),
+        columns=["method", "comprehensiveness", "sufficiency", "deletion"],
+    )
