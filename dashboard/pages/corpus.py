@@ -9,15 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import dash_ag_grid as dag
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import figures, ids
+from dashboard import corpus_layout, figures, ids
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import CorpusState
 from db import queries
-from db.measures import MEASURES
 
 PAGE_SIZE = 50
 FILTER_INPUTS = [
@@ -99,184 +97,6 @@ def _name(names: list[str], value: Any) -> str:
     return names[int(value)] if 0 <= int(value) < len(names) else str(value)
 
 
-def _pair_options(run: queries.RunInfo | None) -> list[dict]:
-    methods = run.methods if run else list(queries.METHOD_ORDER)
-    return [
-        {"label": f"{a} vs {b}", "value": f"{a},{b}"}
-        for i, a in enumerate(methods)
-        for b in methods[i + 1 :]
-    ]
-
-
-def _field(label: str, control: Any) -> html.Div:
-    return html.Div([html.Label(label), control], className="field")
-
-
-def _controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) -> html.Div:
-    names = run.label_names if run else []
-    classes = [{"label": n, "value": i} for i, n in enumerate(names)]
-    measures = [{"label": figures.MEASURE_NAMES[m], "value": m} for m in MEASURES]
-    return html.Div(
-        [
-            _field("Run", dcc.Dropdown(runs, run.id if run else None, id=ids.RUN, clearable=False)),
-            _field(
-                "Gold label", dcc.Checklist(classes, list(state.label), id=ids.LABEL, inline=True)
-            ),
-            _field(
-                "Prediction", dcc.Checklist(classes, list(state.pred), id=ids.PRED, inline=True)
-            ),
-            _field(
-                "Correct",
-                dcc.RadioItems(
-                    [
-                        {"label": "all", "value": ""},
-                        {"label": "correct", "value": "yes"},
-                        {"label": "incorrect", "value": "no"},
-                    ],
-                    {None: "", True: "yes", False: "no"}[state.correct],
-                    id=ids.CORRECT,
-                    inline=True,
-                ),
-            ),
-            _field(
-                "Length (tokens)",
-                html.Div(
-                    [
-                        dcc.Input(
-                            id=ids.LENGTH_MIN,
-                            type="number",
-                            value=state.minlen,
-                            placeholder="min",
-                            debounce=True,
-                            min=0,
-                        ),
-                        dcc.Input(
-                            id=ids.LENGTH_MAX,
-                            type="number",
-                            value=state.maxlen,
-                            placeholder="max",
-                            debounce=True,
-                            min=0,
-                        ),
-                    ],
-                    className="pair-inputs",
-                ),
-            ),
-            _field(
-                "Text contains",
-                dcc.Input(
-                    id=ids.SEARCH,
-                    value=state.q,
-                    debounce=True,
-                    placeholder="search text",
-                    type="text",
-                ),
-            ),
-            _field(
-                "Method pair (x)",
-                dcc.Dropdown(
-                    _pair_options(run), ",".join(state.pair), id=ids.PAIR, clearable=False
-                ),
-            ),
-            _field(
-                "Scatter y pair",
-                dcc.Dropdown(
-                    _pair_options(run), ",".join(state.ypair), id=ids.YPAIR, clearable=False
-                ),
-            ),
-            _field(
-                "Agreement measure",
-                dcc.Dropdown(measures, state.measure, id=ids.MEASURE, clearable=False),
-            ),
-            _field(
-                "Agree if x ≥ / disagree if x ≤",
-                html.Div(
-                    [
-                        dcc.Input(
-                            id=ids.AGREE, type="number", value=state.agree, step=0.05, debounce=True
-                        ),
-                        dcc.Input(
-                            id=ids.DISAGREE,
-                            type="number",
-                            value=state.disagree,
-                            step=0.05,
-                            debounce=True,
-                        ),
-                    ],
-                    className="pair-inputs",
-                ),
-            ),
-            _field(
-                "Show", dcc.RadioItems(list(queries.BANDS), state.band, id=ids.BAND, inline=True)
-            ),
-        ],
-        className="controls",
-    )
-
-
-COLUMNS = [
-    {"field": "id", "headerName": "id", "width": 80},
-    {"field": "snippet", "headerName": "text", "flex": 3, "minWidth": 280},
-    {"field": "label", "headerName": "gold", "width": 100},
-    {"field": "prediction", "headerName": "prediction", "width": 110},
-    {"field": "confidence", "headerName": "conf.", "width": 90},
-    {"field": "correct", "headerName": "correct", "width": 95},
-    {"field": "length", "headerName": "tokens", "width": 90},
-    {"field": "x", "headerName": "x agreement", "width": 120},
-    {"field": "y", "headerName": "y agreement", "width": 120},
-]
-SORT_OPTIONS = [{"label": c, "value": c} for c in queries.SORT_COLUMNS]
-
-
-def _table(state: CorpusState) -> html.Div:
-    return html.Div(
-        [
-            html.Div(
-                [
-                    html.Span(id=ids.COUNTS, className="counts"),
-                    html.Label("Sort by"),
-                    dcc.Dropdown(
-                        SORT_OPTIONS,
-                        state.sort,
-                        id=ids.SORT,
-                        clearable=False,
-                        className="sort-dropdown",
-                    ),
-                    dcc.Checklist(
-                        [{"label": "descending", "value": 1}],
-                        [1] if state.desc else [],
-                        id=ids.DESC,
-                        inline=True,
-                    ),
-                    html.Label("Page"),
-                    dcc.Input(
-                        id=ids.PAGE,
-                        type="number",
-                        min=1,
-                        value=state.page,
-                        debounce=True,
-                        className="page-input",
-                    ),
-                    html.Span(id=ids.PAGE_INFO, className="page-info"),
-                    html.Button("Download CSV", id=ids.CSV_BUTTON, n_clicks=0),
-                    dcc.Download(id=ids.CSV_DOWNLOAD),
-                ],
-                className="table-bar",
-            ),
-            dag.AgGrid(
-                id=ids.GRID,
-                columnDefs=COLUMNS,
-                rowData=[],
-                getRowId="params.data.id",
-                defaultColDef={"sortable": False, "resizable": True},
-                dashGridOptions={"rowSelection": {"mode": "singleRow"}, "tooltipShowDelay": 300},
-                style={"height": "560px", "width": "100%"},
-                className="ag-theme-alpine",
-            ),
-        ]
-    )
-
-
 def _header(run: queries.RunInfo) -> list:
     return [html.H2(f"Corpus: {run.name}", className="page-title"), run_provenance(run)]
 
@@ -317,7 +137,7 @@ def layout(**query: Any) -> html.Div:
             html.Div(_header(run), id=ids.CORPUS_HEADER),
             html.Div(
                 [
-                    _controls(state, run, options),
+                    corpus_layout.controls(state, run, options),
                     html.Div(
                         [
                             dcc.Graph(id=ids.SCATTER, config={"displaylogo": False}),
@@ -328,7 +148,7 @@ def layout(**query: Any) -> html.Div:
                 ],
                 className="corpus-top",
             ),
-            _table(state),
+            corpus_layout.table(state),
         ]
     )
 

@@ -1,0 +1,192 @@
+"""The corpus page's static components: the filter controls and the example table.
+
+``dashboard.pages.corpus`` places them and wires their callbacks; the component ids they carry
+(``dashboard.ids``) are the contract between the two.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+from dash import dcc, html
+
+from dashboard import figures, ids
+from dashboard.urlstate import CorpusState
+from db import queries
+from db.measures import MEASURES
+
+
+def pair_options(run: queries.RunInfo | None) -> list[dict]:
+    methods = run.methods if run else list(queries.METHOD_ORDER)
+    return [
+        {"label": f"{a} vs {b}", "value": f"{a},{b}"}
+        for i, a in enumerate(methods)
+        for b in methods[i + 1 :]
+    ]
+
+
+def field(label: str, control: Any) -> html.Div:
+    return html.Div([html.Label(label), control], className="field")
+
+
+def controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) -> html.Div:
+    names = run.label_names if run else []
+    classes = [{"label": n, "value": i} for i, n in enumerate(names)]
+    measures = [{"label": figures.MEASURE_NAMES[m], "value": m} for m in MEASURES]
+    return html.Div(
+        [
+            field("Run", dcc.Dropdown(runs, run.id if run else None, id=ids.RUN, clearable=False)),
+            field(
+                "Gold label", dcc.Checklist(classes, list(state.label), id=ids.LABEL, inline=True)
+            ),
+            field("Prediction", dcc.Checklist(classes, list(state.pred), id=ids.PRED, inline=True)),
+            field(
+                "Correct",
+                dcc.RadioItems(
+                    [
+                        {"label": "all", "value": ""},
+                        {"label": "correct", "value": "yes"},
+                        {"label": "incorrect", "value": "no"},
+                    ],
+                    {None: "", True: "yes", False: "no"}[state.correct],
+                    id=ids.CORRECT,
+                    inline=True,
+                ),
+            ),
+            field(
+                "Length (tokens)",
+                html.Div(
+                    [
+                        dcc.Input(
+                            id=ids.LENGTH_MIN,
+                            type="number",
+                            value=state.minlen,
+                            placeholder="min",
+                            debounce=True,
+                            min=0,
+                        ),
+                        dcc.Input(
+                            id=ids.LENGTH_MAX,
+                            type="number",
+                            value=state.maxlen,
+                            placeholder="max",
+                            debounce=True,
+                            min=0,
+                        ),
+                    ],
+                    className="pair-inputs",
+                ),
+            ),
+            field(
+                "Text contains",
+                dcc.Input(
+                    id=ids.SEARCH,
+                    value=state.q,
+                    debounce=True,
+                    placeholder="search text",
+                    type="text",
+                ),
+            ),
+            field(
+                "Method pair (x)",
+                dcc.Dropdown(pair_options(run), ",".join(state.pair), id=ids.PAIR, clearable=False),
+            ),
+            field(
+                "Scatter y pair",
+                dcc.Dropdown(
+                    pair_options(run), ",".join(state.ypair), id=ids.YPAIR, clearable=False
+                ),
+            ),
+            field(
+                "Agreement measure",
+                dcc.Dropdown(measures, state.measure, id=ids.MEASURE, clearable=False),
+            ),
+            field(
+                "Agree if x ≥ / disagree if x ≤",
+                html.Div(
+                    [
+                        dcc.Input(
+                            id=ids.AGREE, type="number", value=state.agree, step=0.05, debounce=True
+                        ),
+                        dcc.Input(
+                            id=ids.DISAGREE,
+                            type="number",
+                            value=state.disagree,
+                            step=0.05,
+                            debounce=True,
+                        ),
+                    ],
+                    className="pair-inputs",
+                ),
+            ),
+            field(
+                "Show", dcc.RadioItems(list(queries.BANDS), state.band, id=ids.BAND, inline=True)
+            ),
+        ],
+        className="controls",
+    )
+
+
+COLUMNS = [
+    {"field": "id", "headerName": "id", "width": 80},
+    {"field": "snippet", "headerName": "text", "flex": 3, "minWidth": 280},
+    {"field": "label", "headerName": "gold", "width": 100},
+    {"field": "prediction", "headerName": "prediction", "width": 110},
+    {"field": "confidence", "headerName": "conf.", "width": 90},
+    {"field": "correct", "headerName": "correct", "width": 95},
+    {"field": "length", "headerName": "tokens", "width": 90},
+    {"field": "x", "headerName": "x agreement", "width": 120},
+    {"field": "y", "headerName": "y agreement", "width": 120},
+]
+
+SORT_OPTIONS = [{"label": c, "value": c} for c in queries.SORT_COLUMNS]
+
+
+def table(state: CorpusState) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(id=ids.COUNTS, className="counts"),
+                    html.Label("Sort by"),
+                    dcc.Dropdown(
+                        SORT_OPTIONS,
+                        state.sort,
+                        id=ids.SORT,
+                        clearable=False,
+                        className="sort-dropdown",
+                    ),
+                    dcc.Checklist(
+                        [{"label": "descending", "value": 1}],
+                        [1] if state.desc else [],
+                        id=ids.DESC,
+                        inline=True,
+                    ),
+                    html.Label("Page"),
+                    dcc.Input(
+                        id=ids.PAGE,
+                        type="number",
+                        min=1,
+                        value=state.page,
+                        debounce=True,
+                        className="page-input",
+                    ),
+                    html.Span(id=ids.PAGE_INFO, className="page-info"),
+                    html.Button("Download CSV", id=ids.CSV_BUTTON, n_clicks=0),
+                    dcc.Download(id=ids.CSV_DOWNLOAD),
+                ],
+                className="table-bar",
+            ),
+            dag.AgGrid(
+                id=ids.GRID,
+                columnDefs=COLUMNS,
+                rowData=[],
+                getRowId="params.data.id",
+                defaultColDef={"sortable": False, "resizable": True},
+                dashGridOptions={"rowSelection": {"mode": "singleRow"}, "tooltipShowDelay": 300},
+                style={"height": "560px", "width": "100%"},
+                className="ag-theme-alpine",
+            ),
+        ]
+    )
