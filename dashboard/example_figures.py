@@ -8,8 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from dashboard.figures import (
-    DIVERGING,
-    MEASURE_NAMES,
     SEQUENTIAL,
     empty_figure,
     layout_dict,
@@ -152,28 +150,4 @@ def probability_bars(probabilities: np.ndarray, names: list[str], gold: int | No
     layout = layout_dict("Prediction", 120 + 40 * len(names))
     layout["xaxis"] = {"title": {"text": "probability"}, "range": [0, 1]}
     layout["yaxis"] = {"automargin": True}
-    return {"data": [trace], "layout": layout}
-
-
-def agreement_matrix(methods: list[str], matrix: np.ndarray, title: str, measure: str) -> dict:
-    """[M, M] method-by-method agreement heatmap with the value written in each cell."""
-    signed = not measure.startswith("jaccard")
-    z = np.asarray(matrix, dtype=float).round(3)
-    text = [["" if np.isnan(v) else f"{v:.2f}" for v in row] for row in z]
-    trace = {
-        "type": "heatmap",
-        "z": [[None if np.isnan(v) else v for v in row] for row in z],
-        "x": methods,
-        "y": methods,
-        "text": text,
-        "texttemplate": "%{text}",
-        "colorscale": DIVERGING if signed else SEQUENTIAL,
-        "zmin": -1 if signed else 0,
-        "zmax": 1,
-        "colorbar": {"title": {"text": MEASURE_NAMES[measure], "side": "right"}},
-        "hovertemplate": "%{y} vs %{x}: %{z:.3f}<extra></extra>",
-    }
-    layout = layout_dict(title, 420)
-    layout["yaxis"] = {"autorange": "reversed"}
-    layout["xaxis"] = {"tickangle": -30}
     return {"data": [trace], "layout": layout}

@@ -10,9 +10,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.measures import MEASURES
 from db.queries import normalize_order
-from models.schema import Agreement, Attention, Attribution, Example, Faithfulness, HeadScore, Run
+from models.schema import Attention, Attribution, Example, Faithfulness, HeadScore, Run
 
 
 @dataclass(frozen=True)
@@ -69,13 +68,6 @@ def example_attributions(session: Session, example_id: int) -> dict[str, np.ndar
     ).all()
     found = dict(rows)
     return {m: found[m] for m in normalize_order(found)}
-
-
-def example_agreements(session: Session, example_id: int) -> pd.DataFrame:
-    """method_a, method_b and every measure (None where undefined) for one example."""
-    columns = [Agreement.method_a, Agreement.method_b] + [getattr(Agreement, m) for m in MEASURES]
-    rows = session.execute(select(*columns).where(Agreement.example_id == example_id)).all()
-    return pd.DataFrame(rows, columns=["method_a", "method_b", *MEASURES], dtype=object)
 
 
 def example_attention(session: Session, example_id: int, full: bool = True):

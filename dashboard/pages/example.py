@@ -1,8 +1,7 @@
 """Example page ``/example/<id>``: one example's tokens per method, attention, heads, curves.
 
 Static parts (prediction, top-k bars, deletion curves, previous / next) are built in
-``layout``; the token rows, the attention heatmap, the head grid and the method agreement
-matrix (subword or word view) follow the controls.
+``layout``; the token rows, the attention heatmap and the head grid follow the controls.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import dash
 import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import agreement, components, example_figures, figures, ids
+from dashboard import components, example_figures, figures, ids
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import ExampleState
@@ -184,13 +183,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
                 [dcc.Graph(id=ids.EX_HEATMAP), dcc.Graph(id=ids.EX_HEADGRID)], className="two-col"
             ),
             dcc.Graph(figure=example_figures.topk_bars(topk, detail.tokens), id=ids.EX_TOPK),
-            html.Div(
-                [
-                    dcc.Graph(id=ids.EX_AGREEMENT),
-                    dcc.Graph(figure=_deletion(number), id=ids.EX_DELETION),
-                ],
-                className="two-col",
-            ),
+            dcc.Graph(figure=_deletion(number), id=ids.EX_DELETION),
         ]
     )
 
@@ -284,31 +277,6 @@ def update_example(example_id, search, view, specials, layer, head, ref, token):
     return rows, heatmap, grid_fig, state.to_search()
 
 
-def update_agreement(example_id, search, view):  # noqa: ANN001, ANN201
-    """Example + view -> the method-by-method matrix of the corpus filter's measure: stored
-    (subword tokens) or recomputed over word sums."""
-    state = ExampleState.parse(search or "")
-    measure = state.corpus.measure
-    with service().session() as session:
-        detail = example_queries.example_detail(session, int(example_id))
-        if detail is None:
-            return no_update
-        scores = example_queries.example_attributions(session, detail.id)
-        rows = example_queries.example_agreements(session, detail.id)
-    methods = list(scores)
-    if len(methods) < 2:
-        return figures.empty_figure("fewer than two methods stored")
-    name = figures.MEASURE_NAMES[measure]
-    if view == "word":
-        special = np.asarray(detail.special_mask, dtype=bool)
-        matrix = agreement.word_matrix(scores, detail.tokens, detail.word_ids, special, measure)
-        title = f"Agreement over word sums: {name}"
-    else:
-        matrix = agreement.stored_matrix(rows, methods, measure)
-        title = f"Agreement (stored, subword tokens): {name}"
-    return example_figures.agreement_matrix(methods, matrix, title, measure)
-
-
 def pick_head(click: dict | None):  # noqa: ANN201
     """A click on the head grid -> (layer, head) dropdown values."""
     if not click or not click.get("points"):
@@ -333,12 +301,6 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.EX_TOKEN, "data"),
         prevent_initial_call="initial_duplicate",
     )(update_example)
-    app.callback(
-        Output(ids.EX_AGREEMENT, "figure"),
-        Input(ids.EX_ID, "data"),
-        State(ids.STATE, "data"),
-        Input(ids.EX_VIEW, "value"),
-    )(update_agreement)
     app.callback(
         Output(ids.EX_LAYER, "value"),
         Output(ids.EX_HEAD, "value"),
