@@ -14,7 +14,6 @@ from dash import dcc, html
 from dashboard import figures, ids
 from dashboard.urlstate import CorpusState
 from db import queries
-from db.measures import MEASURES
 
 
 def pair_options(run: queries.RunInfo | None) -> list[dict]:
@@ -26,6 +25,11 @@ def pair_options(run: queries.RunInfo | None) -> list[dict]:
     ]
 
 
+def _number(cid: str, value: Any, **extra: Any) -> dcc.Input:
+    """A numeric input that reports on Enter or blur, not on every keystroke."""
+    return dcc.Input(id=cid, type="number", value=value, debounce=True, **extra)
+
+
 def field(label: str, control: Any) -> html.Div:
     return html.Div([html.Label(label), control], className="field")
 
@@ -33,7 +37,7 @@ def field(label: str, control: Any) -> html.Div:
 def controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) -> html.Div:
     names = run.label_names if run else []
     classes = [{"label": n, "value": i} for i, n in enumerate(names)]
-    measures = [{"label": figures.MEASURE_NAMES[m], "value": m} for m in MEASURES]
+    measures = [{"label": figures.MEASURE_NAMES[m], "value": m} for m in queries.MEASURES]
     return html.Div(
         [
             field("Run", dcc.Dropdown(runs, run.id if run else None, id=ids.RUN, clearable=False)),
@@ -58,22 +62,8 @@ def controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) 
                 "Length (tokens)",
                 html.Div(
                     [
-                        dcc.Input(
-                            id=ids.LENGTH_MIN,
-                            type="number",
-                            value=state.minlen,
-                            placeholder="min",
-                            debounce=True,
-                            min=0,
-                        ),
-                        dcc.Input(
-                            id=ids.LENGTH_MAX,
-                            type="number",
-                            value=state.maxlen,
-                            placeholder="max",
-                            debounce=True,
-                            min=0,
-                        ),
+                        _number(ids.LENGTH_MIN, state.minlen, placeholder="min", min=0),
+                        _number(ids.LENGTH_MAX, state.maxlen, placeholder="max", min=0),
                     ],
                     className="pair-inputs",
                 ),
@@ -106,16 +96,8 @@ def controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) 
                 "Agree if x ≥ / disagree if x ≤",
                 html.Div(
                     [
-                        dcc.Input(
-                            id=ids.AGREE, type="number", value=state.agree, step=0.05, debounce=True
-                        ),
-                        dcc.Input(
-                            id=ids.DISAGREE,
-                            type="number",
-                            value=state.disagree,
-                            step=0.05,
-                            debounce=True,
-                        ),
+                        _number(ids.AGREE, state.agree, step=0.05),
+                        _number(ids.DISAGREE, state.disagree, step=0.05),
                     ],
                     className="pair-inputs",
                 ),

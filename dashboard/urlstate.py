@@ -26,8 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from db.measures import MEASURES
-from db.queries import BANDS, METHOD_ORDER, SORT_COLUMNS, CorpusFilter, normalize_pair
+from db.queries import BANDS, MEASURES, METHOD_ORDER, SORT_COLUMNS, CorpusFilter, normalize_pair
 
 MAX_IDS = 500
 

@@ -26,6 +26,14 @@ from models.schema import (
 
 METHOD_ORDER = ("attention", "rollout", "flow", "agrad", "grad_input", "ig", "shap")
 SIGNED_METHODS = frozenset({"agrad", "grad_input", "ig", "shap"})
+MEASURES = (
+    "spearman",
+    "kendall",
+    "spearman_signed",
+    "kendall_signed",
+    "jaccard_5",
+    "jaccard_10pct",
+)
 BANDS = ("all", "agree", "between", "disagree")
 SORT_COLUMNS = ("id", "label", "prediction", "confidence", "correct", "length", "x", "y")
 SNIPPET_CHARS = 140

@@ -274,10 +274,9 @@ class ZeroShotAdapter(Adapter):
 
     def _encode(self, text: str) -> EncodedText:
         tokenizer = self.tokenizer
-        budget = self.text_budget
         text_enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        truncated = len(text_enc["input_ids"]) > budget
-        kept = text[: text_enc["offset_mapping"][budget - 1][1]] if truncated else text
+        truncated = len(text_enc["input_ids"]) > self.text_budget
+        kept = text[: text_enc["offset_mapping"][self.text_budget - 1][1]] if truncated else text
         start = len(self.prefix)
         encoding = tokenizer(
             self.prefix + kept + self.suffix,

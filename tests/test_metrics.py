@@ -7,8 +7,7 @@ import math
 import numpy as np
 from scipy.stats import spearmanr
 
-from db.measures import agreement, jaccard_top_k
-from ingest.metrics import agreement_rows, head_grid
+from ingest.metrics import agreement, agreement_rows, head_grid, jaccard_top_k
 
 
 def test_identical_and_reversed_rankings() -> None:

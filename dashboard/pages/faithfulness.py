@@ -21,10 +21,9 @@ from dashboard.urlstate import FaithfulnessState
 from db import queries, stacks
 
 
-def faithfulness_view(state: FaithfulnessState):  # noqa: ANN201
-    """(figure, table DataFrame) over the current filter."""
+def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):  # noqa: ANN201
+    """(figure, table DataFrame) over the current filter of ``run``."""
     data = service()
-    run = data.run(state.corpus.run)
     if run is None:
         return figures.empty_figure("no run"), pd.DataFrame()
     f = state.corpus.to_filter(run.id)
@@ -51,14 +50,15 @@ def faithfulness_view(state: FaithfulnessState):  # noqa: ANN201
 
 def layout(**query: Any) -> html.Div:
     state = FaithfulnessState.parse(query)
-    fig, table = faithfulness_view(state)
+    run = service().run(state.corpus.run)
+    fig, table = faithfulness_view(state, run)
     header = ["method", "examples", "comprehensiveness ↑", "sufficiency ↓", "AOPC (deletion) ↑"]
     body = [html.Tr([html.Td(v) for v in row]) for row in table.itertuples(index=False)]
     return html.Div(
         [
             dcc.Store(id=ids.STATE, data=state.to_search()),
             html.H2("Faithfulness over the current filter", className="page-title"),
-            run_provenance(service().run(state.corpus.run)),
+            run_provenance(run),
             dcc.Graph(figure=fig, id=ids.FA_CURVES),
             html.Table(
                 [html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(body)],

@@ -124,7 +124,7 @@ def integrated_gradients(
 
 def _finish(
     adapter, items, targets, params, inputs, bases, total, f_base, logits
-) -> list[MethodResult]:  # noqa: ANN001, E501
+) -> list[MethodResult]:  # noqa: ANN001
     from ingest.methods.base import evaluate_ids
 
     if logits is None:
