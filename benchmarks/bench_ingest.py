@@ -20,6 +20,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -102,12 +103,13 @@ class Counter:
 
 
 def run_batched(adapter, texts: list[str], batch_size: int) -> dict:  # noqa: ANN001
-    from ingest.explain import ExplainOptions, explain_batch
-    from ingest.methods.registry import DEFAULT_METHODS
+    from ingest.explain import explain_batch, plan_for
+    from ingest.settings import IngestSettings
 
-    options = ExplainOptions(methods=DEFAULT_METHODS)
+    settings = IngestSettings()  # the default methods and settings
+    plan = plan_for(settings)
     items = sorted((adapter.encode(t) for t in texts), key=lambda i: i.length)
-    per_method = dict.fromkeys(DEFAULT_METHODS, 0.0)
+    per_method = dict.fromkeys(plan.methods, 0.0)
     forward_s = 0.0
     started = time.perf_counter()
     with Counter() as counter:
@@ -118,7 +120,7 @@ def run_batched(adapter, texts: list[str], batch_size: int) -> dict:  # noqa: AN
             with torch.no_grad():
                 forward = adapter.forward(batch, output_attentions=True)
             forward_s += time.perf_counter() - t0
-            out = explain_batch(adapter, batch, chunk, forward, options)
+            out = explain_batch(adapter, batch, chunk, forward, plan)
             for explanation in out:
                 for method, (_, _, seconds) in explanation.attributions.items():
                     per_method[method] += seconds
@@ -131,18 +133,19 @@ def run_batched(adapter, texts: list[str], batch_size: int) -> dict:  # noqa: AN
         "per_method": per_method,
         "metrics_faithfulness": rest,
         "nograd_widths": counter.widths,
-        "grad_widths": [i.length for i in items for _ in range(options.ig_steps + 1)]
+        "grad_widths": [i.length for i in items for _ in range(settings.ig_steps + 1)]
         + [i.length for i in items],
     }
 
 
 def run_reference(adapter, texts: list[str], items_sorted) -> dict:  # noqa: ANN001
-    from ingest.explain import ExplainOptions, explain_batch
+    from ingest.explain import explain_batch, plan_for
     from ingest.methods import ig, shap_method
+    from ingest.settings import IngestSettings
 
-    cheap = ExplainOptions(
-        methods=("attention", "rollout", "agrad", "grad_input"), faithfulness=False
-    )
+    cheap_methods = ("attention", "rollout", "agrad", "grad_input")
+    cheap = plan_for(replace(IngestSettings(), methods=cheap_methods), faithfulness=False)
+    full = plan_for(IngestSettings())
     times = {"ig": 0.0, "shap": 0.0, "other methods": 0.0}
     by_text = {t: adapter.encode(t) for t in texts}
     for text in texts:
@@ -154,9 +157,9 @@ def run_reference(adapter, texts: list[str], items_sorted) -> dict:  # noqa: ANN
         explain_batch(adapter, batch, [item], forward, cheap)
         target = int(forward.logits.argmax(-1))
         t1 = time.perf_counter()
-        ig.captum_reference(adapter, item, target, ig.IGParams())
+        ig.captum_reference(adapter, item, target, full.params["ig"])
         t2 = time.perf_counter()
-        shap_method.text_masker_reference(adapter, text, item, target, shap_method.ShapParams())
+        shap_method.text_masker_reference(adapter, text, item, target, full.params["shap"])
         t3 = time.perf_counter()
         times["other methods"] += t1 - t0
         times["ig"] += t2 - t1

@@ -13,7 +13,7 @@ from html import escape
 import numpy as np
 from dash import dcc, html
 
-from db.queries import SIGNED_METHODS
+from db import vocabulary
 
 
 def aggregate_words(
@@ -55,7 +55,7 @@ def token_row_html(
 ) -> str:
     """One method's row as HTML: a name cell then one coloured span per kept unit. Built as a
     string because thousands of Dash components per example cost ~0.1 ms each."""
-    signed = method in SIGNED_METHODS
+    signed = method in vocabulary.signed_method_ids()
     shown = values[keep]
     scale = float(np.max(np.abs(shown))) if shown.size else 1.0
     scale = scale if scale > 0 else 1.0

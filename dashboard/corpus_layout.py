@@ -11,13 +11,13 @@ from typing import Any
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from dashboard import figures, ids
+from dashboard import ids
 from dashboard.urlstate import CorpusState
-from db import queries
+from db import queries, vocabulary
 
 
 def pair_options(run: queries.RunInfo | None) -> list[dict]:
-    methods = run.methods if run else list(queries.METHOD_ORDER)
+    methods = run.methods if run else list(vocabulary.method_ids())
     return [
         {"label": f"{a} vs {b}", "value": f"{a},{b}"}
         for i, a in enumerate(methods)
@@ -37,7 +37,7 @@ def field(label: str, control: Any) -> html.Div:
 def controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) -> html.Div:
     names = run.label_names if run else []
     classes = [{"label": n, "value": i} for i, n in enumerate(names)]
-    measures = [{"label": figures.MEASURE_NAMES[m], "value": m} for m in queries.MEASURES]
+    measures = [{"label": label, "value": m} for m, label in vocabulary.MEASURES.items()]
     return html.Div(
         [
             field("Run", dcc.Dropdown(runs, run.id if run else None, id=ids.RUN, clearable=False)),

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from db import vocabulary
+
 FONT = {"size": 15}
 DIVERGING = [
     [0.0, "#2166ac"],
@@ -20,24 +22,6 @@ DIVERGING = [
     [1.0, "#b2182b"],
 ]  # negative blue, positive red (explicit: plotly.js lacks RdBu_r)
 SEQUENTIAL = [[0.0, "#fcfbfd"], [0.5, "#9e9ac8"], [1.0, "#3f007d"]]  # white to purple
-METHOD_COLORS = {
-    "attention": "#7b3294",
-    "rollout": "#c2a5cf",
-    "flow": "#a6611a",
-    "agrad": "#dfc27d",
-    "grad_input": "#80cdc1",
-    "ig": "#018571",
-    "shap": "#e66101",
-    "random": "#777777",
-}
-MEASURE_NAMES = {
-    "spearman": "Spearman ρ (|scores|)",
-    "kendall": "Kendall τ (|scores|)",
-    "spearman_signed": "Spearman ρ (signed)",
-    "kendall_signed": "Kendall τ (signed)",
-    "jaccard_5": "top-5 Jaccard",
-    "jaccard_10pct": "top-10% Jaccard",
-}
 
 
 def _base(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
@@ -67,7 +51,7 @@ def empty_figure(message: str) -> go.Figure:
 
 
 def pair_label(pair: tuple[str, str], measure: str) -> str:
-    return f"{MEASURE_NAMES.get(measure, measure)}: {pair[0]} vs {pair[1]}"
+    return f"{vocabulary.MEASURES.get(measure, measure)}: {pair[0]} vs {pair[1]}"
 
 
 def agreement_scatter(
@@ -189,7 +173,7 @@ def deletion_curves(
     for method, curve in curves.items():
         curve = np.asarray(curve, dtype=float)
         x = np.arange(len(curve))
-        color = METHOD_COLORS.get(method, "#333")
+        color = vocabulary.color_of(method)
         if spread is not None and method in spread:
             upper, lower = curve + spread[method], curve - spread[method]
             data.append(
@@ -215,7 +199,7 @@ def deletion_curves(
                 "line": {
                     "color": color,
                     "width": 3,
-                    "dash": "dash" if method == "random" else "solid",
+                    "dash": "dash" if method == vocabulary.RANDOM.id else "solid",
                 },
                 "hovertemplate": "k = %{x}<br>p = %{y:.4f}<extra>" + method + "</extra>",
             }

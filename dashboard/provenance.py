@@ -13,6 +13,7 @@ from typing import Any
 from dash import html
 
 from dashboard import ids
+from db import vocabulary
 from db.queries import RunInfo
 
 ZERO_SHOT_ONLY = ("prompt", "verbalizers")
@@ -20,7 +21,9 @@ ZERO_SHOT_ONLY = ("prompt", "verbalizers")
 
 def _shap_evals(settings: dict[str, Any]) -> str:
     evals = settings.get("shap_evals")
-    return f"{evals} evaluations" if evals else "max(500, 2·tokens+1) evaluations"
+    if evals:
+        return f"{evals} evaluations"
+    return f"{vocabulary.SHAP_EVALS_RULE.replace(' * ', '·').replace(' + ', '+')} evaluations"
 
 
 def summary_parts(settings: dict[str, Any]) -> list[str]:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from db.queries import BANDS, MEASURES, METHOD_ORDER, SORT_COLUMNS, CorpusFilter, normalize_pair
+from db import vocabulary
+from db.queries import BANDS, SORT_COLUMNS, CorpusFilter
 
 MAX_IDS = 500
 
@@ -54,9 +55,10 @@ def _ints(value: str) -> tuple[int, ...]:
 
 def _pair(value: str) -> tuple[str, str]:
     a, b = value.split(",")
-    if a == b or a not in METHOD_ORDER or b not in METHOD_ORDER:
+    known = vocabulary.method_ids()
+    if a == b or a not in known or b not in known:
         raise ValueError(value)
-    return normalize_pair(a, b)
+    return vocabulary.normalize_pair(a, b)
 
 
 def _box(value: str) -> tuple[float, float, float, float]:
@@ -64,9 +66,11 @@ def _box(value: str) -> tuple[float, float, float, float]:
     return (min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1))
 
 
-def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+def _choice(options: tuple[str, ...] | Callable[[], tuple[str, ...]]) -> Callable[[str], str]:
+    """A parser accepting one of ``options`` (a tuple, or a function read at parse time)."""
+
     def parse(value: str) -> str:
-        if value not in options:
+        if value not in (options() if callable(options) else options):
             raise ValueError(value)
         return value
 
@@ -154,9 +158,9 @@ class CorpusState(_Codec):
     minlen: int | None = _spec(lambda v: _int(v, 0))
     maxlen: int | None = _spec(lambda v: _int(v, 0))
     q: str = _spec(lambda v: v.strip()[:200], "")
-    pair: tuple[str, str] = _spec(_pair, ("attention", "ig"))
-    ypair: tuple[str, str] = _spec(_pair, ("attention", "shap"))
-    measure: str = _spec(_choice(MEASURES), "spearman")
+    pair: tuple[str, str] = _spec(_pair, vocabulary.DEFAULT_PAIR)
+    ypair: tuple[str, str] = _spec(_pair, vocabulary.DEFAULT_Y_PAIR)
+    measure: str = _spec(_choice(lambda: tuple(vocabulary.MEASURES)), "spearman")
     agree: float = _spec(_float, 0.5)
     disagree: float = _spec(_float, 0.0)
     band: str = _spec(_choice(BANDS), "all")
@@ -222,14 +226,14 @@ class ExampleState(_WithFilter):
     layer: int | None = _spec(lambda v: _int(v, 0))
     head: int | None = _spec(lambda v: _int(v, 0))
     token: int | None = _spec(lambda v: _int(v, 0))
-    ref: str = _spec(_choice(("ig", "shap")), "ig")
+    ref: str = _spec(_choice(vocabulary.reference_method_ids), vocabulary.default_reference())
 
 
 @dataclass(frozen=True)
 class HeadsState(_WithFilter):
     """Heads page ``/heads``."""
 
-    ref: str = _spec(_choice(("ig", "shap")), "ig")
+    ref: str = _spec(_choice(vocabulary.reference_method_ids), vocabulary.default_reference())
     stat: str = _spec(_choice(("rho", "first", "special")), "rho")
     layer: int | None = _spec(lambda v: _int(v, 0))
     head: int | None = _spec(lambda v: _int(v, 0))

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.queries import normalize_order
+from db import vocabulary
 from models.schema import Attention, Attribution, Example, Faithfulness, HeadScore, Run
 
 
@@ -67,7 +67,7 @@ def example_attributions(session: Session, example_id: int) -> dict[str, np.ndar
         select(Attribution.method, Attribution.scores).where(Attribution.example_id == example_id)
     ).all()
     found = dict(rows)
-    return {m: found[m] for m in normalize_order(found)}
+    return {m: found[m] for m in vocabulary.in_order(found)}
 
 
 def example_attention(session: Session, example_id: int, full: bool = True):

@@ -5,18 +5,20 @@ only the rows of one page (or the columns of one scatter) come back. ORM objects
 this module. One example's rows: ``db.example_queries``; a run's decoded arrays for the
 aggregate views: ``db.stacks``.
 
-Agreement pairs are stored with ``method_a < method_b`` in registry order (:data:`METHOD_ORDER`).
+Agreement pairs are stored with ``method_a`` before ``method_b`` in the vocabulary's order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from db import vocabulary
 from models.schema import (
     Agreement,
     Example,
@@ -24,25 +26,9 @@ from models.schema import (
     Run,
 )
 
-METHOD_ORDER = ("attention", "rollout", "flow", "agrad", "grad_input", "ig", "shap")
-SIGNED_METHODS = frozenset({"agrad", "grad_input", "ig", "shap"})
-MEASURES = (
-    "spearman",
-    "kendall",
-    "spearman_signed",
-    "kendall_signed",
-    "jaccard_5",
-    "jaccard_10pct",
-)
 BANDS = ("all", "agree", "between", "disagree")
 SORT_COLUMNS = ("id", "label", "prediction", "confidence", "correct", "length", "x", "y")
 SNIPPET_CHARS = 140
-
-
-def normalize_pair(a: str, b: str) -> tuple[str, str]:
-    """The stored order of a method pair (registry order; unknown methods sort last)."""
-    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
-    return tuple(sorted((a, b), key=lambda m: (rank.get(m, len(rank)), m)))  # type: ignore
 
 
 @dataclass(frozen=True)
@@ -58,8 +44,8 @@ class CorpusFilter:
     min_length: int | None = None
     max_length: int | None = None
     text: str = ""
-    pair: tuple[str, str] = ("attention", "ig")
-    y_pair: tuple[str, str] = ("attention", "shap")
+    pair: tuple[str, str] = vocabulary.DEFAULT_PAIR
+    y_pair: tuple[str, str] = vocabulary.DEFAULT_Y_PAIR
     measure: str = "spearman"
     agree: float = 0.5
     disagree: float = 0.0
@@ -94,17 +80,45 @@ class Counts:
     disagree: int
 
 
-def list_runs(session: Session) -> pd.DataFrame:
-    """One row per run: id, name, checkpoint, n_examples (newest first)."""
-    counts = select(Example.run_id, func.count().label("n")).group_by(Example.run_id).subquery()
-    stmt = (
-        select(Run.id, Run.name, Run.checkpoint, func.coalesce(counts.c.n, 0).label("n_examples"))
-        .outerjoin(counts, counts.c.run_id == Run.id)
-        .order_by(Run.id.desc())
-    )
-    return pd.DataFrame(
-        session.execute(stmt).all(), columns=["id", "name", "checkpoint", "n_examples"]
-    )
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of ``attention-atlas runs`` and of the dashboard's run dropdown."""
+
+    id: int
+    name: str
+    checkpoint: str
+    dataset: str
+    split: str | None
+    adapter: str
+    status: str
+    n_source: int
+    n_done: int  # examples stored (kept equal to their count, batch by batch)
+    n_skipped: int
+    seconds: float
+    methods: tuple[str, ...]
+    updated_at: datetime
+
+
+def list_runs(session: Session) -> list[RunSummary]:
+    """Every run, oldest first."""
+    return [
+        RunSummary(
+            id=r.id,
+            name=r.name,
+            checkpoint=r.checkpoint,
+            dataset=r.dataset,
+            split=r.split,
+            adapter=r.adapter,
+            status=r.status,
+            n_source=r.n_source,
+            n_done=r.n_done,
+            n_skipped=r.n_skipped,
+            seconds=r.seconds,
+            methods=tuple(r.methods),
+            updated_at=r.updated_at,
+        )
+        for r in session.scalars(select(Run).order_by(Run.id))
+    ]
 
 
 def get_run(session: Session, run_id: int | None) -> RunInfo | None:
@@ -130,7 +144,7 @@ def get_run(session: Session, run_id: int | None) -> RunInfo | None:
 
 
 def _pair_join(stmt: Select, alias, pair: tuple[str, str]) -> Select:  # noqa: ANN001
-    a, b = normalize_pair(*pair)
+    a, b = vocabulary.normalize_pair(*pair)
     on = and_(alias.example_id == Example.id, alias.method_a == a, alias.method_b == b)
     return stmt.outerjoin(alias, on)
 
@@ -297,11 +311,6 @@ def scatter_points(session: Session, f: CorpusFilter) -> pd.DataFrame:
     stmt, _, _ = _filtered(f.without_selection(), Example.id, _x, _y, Example.correct)
     frame = pd.DataFrame(session.execute(stmt).all(), columns=["id", "x", "y", "correct"])
     return frame.dropna(subset=["x", "y"])
-
-
-def normalize_order(methods) -> list[str]:  # noqa: ANN001
-    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
-    return sorted(methods, key=lambda m: (rank.get(m, len(rank)), m))
 
 
 def faithfulness_table(session: Session, f: CorpusFilter) -> pd.DataFrame:

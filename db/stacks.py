@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.queries import normalize_order
+from db import vocabulary
 from models.schema import Attention, Example, Faithfulness, HeadScore
 
 
@@ -54,7 +54,7 @@ def stack_deletion(session: Session, run_id: int):
     if not rows:
         return np.zeros(0, dtype=np.int64), [], None
     ids = np.unique(np.array([r[0] for r in rows], dtype=np.int64))
-    methods = normalize_order({r[1] for r in rows} - {"random"}) + ["random"]
+    methods = vocabulary.with_random_last(r[1] for r in rows)
     methods = [m for m in methods if any(r[1] == m for r in rows)]
     width = max(len(r[2]) for r in rows)
     curves = np.full((len(ids), len(methods), width), np.nan, dtype=np.float32)

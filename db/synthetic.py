@@ -3,21 +3,20 @@
 :func:`fill_synthetic_store` writes one run with examples, attention, attributions, agreements,
 head scores and faithfulness through the ORM in bulk (``insert(T)``). The numbers are made up
 but internally consistent: every method's scores are a noisy view of one hidden per-token
-importance, agreements and head scores are computed from the stored arrays with scipy, and the
+importance, agreements and head scores are computed from the stored arrays with ``db.metrics``
+(the functions ingest uses), and the
 deletion curves follow from each method's ranking of that hidden importance.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from db.queries import METHOD_ORDER
+from db import metrics, vocabulary
 from db.writers import attention_row
 from models.schema import (
     Agreement,
@@ -38,7 +37,7 @@ POSITIVE = {"good", "great", "brilliant", "wonderful", "funny", "love", "fine", 
 NEGATIVE = {"bad", "awful", "boring", "terrible", "dull", "hate", "mess", "slow"}
 FRACTIONS = np.array([0.01, 0.05, 0.1, 0.2, 0.5], dtype=np.float32)
 DELETION_STEPS = 10
-NOISE = {
+NOISE = {  # how far each method's scores stray from the hidden importance (others: 1.0)
     "attention": 1.0,
     "rollout": 1.2,
     "flow": 1.1,
@@ -77,35 +76,6 @@ def _offsets(text: str, tokens: list[str]) -> np.ndarray:
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def _head_spearman(rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Spearman rho of every head row ([L, H, T]) with ``reference`` ([T]) -> [L, H]."""
-    ranked = stats.rankdata(rows, axis=-1)
-    ref = stats.rankdata(reference)
-    ranked = ranked - ranked.mean(axis=-1, keepdims=True)
-    ref = ref - ref.mean()
-    denom = np.sqrt((ranked**2).sum(axis=-1) * (ref**2).sum())
-    return np.where(denom > 0, (ranked @ ref) / np.where(denom > 0, denom, 1), 0.0)
-
-
-def _jaccard(a: np.ndarray, b: np.ndarray, k: int) -> float:
-    top_a = set(np.argsort(-np.abs(a), kind="stable")[:k].tolist())
-    top_b = set(np.argsort(-np.abs(b), kind="stable")[:k].tolist())
-    return len(top_a & top_b) / len(top_a | top_b)
-
-
-def agreement_values(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
-    """All agreement measures of two score vectors (already restricted to non-special tokens)."""
-    k10 = max(1, math.ceil(0.1 * len(a)))
-    return {
-        "spearman": float(stats.spearmanr(np.abs(a), np.abs(b)).statistic),
-        "kendall": float(stats.kendalltau(np.abs(a), np.abs(b)).statistic),
-        "spearman_signed": float(stats.spearmanr(a, b).statistic),
-        "kendall_signed": float(stats.kendalltau(a, b).statistic),
-        "jaccard_5": _jaccard(a, b, 5),
-        "jaccard_10pct": _jaccard(a, b, k10),
-    }
 
 
 def _curves(order: np.ndarray, importance: np.ndarray, p0: float, base: float) -> dict:
@@ -196,38 +166,10 @@ def _example_rows(rng, example_id, run_id, n_tokens, layers, heads, full_max, me
     }
 
 
-def _tau_b(signs: np.ndarray, i: int, j: int) -> float:
-    """Kendall tau-b from pairwise sign matrices (same value as ``scipy.stats.kendalltau``)."""
-    a, b = signs[i], signs[j]
-    denom = np.sqrt(float(np.count_nonzero(a)) * float(np.count_nonzero(b)))
-    return float((a * b).sum() / denom) if denom > 0 else float("nan")
-
-
-def agreement_table(scores: np.ndarray) -> dict[tuple[int, int], dict[str, float]]:
-    """All measures for every method pair of ``scores`` [M, n] at once: Spearman as the
-    Pearson correlation of scipy ranks, Kendall tau-b from pairwise signs. Equal to
-    :func:`agreement_values` (a test checks it), ~20x faster for 21 pairs."""
-    out: dict[tuple[int, int], dict[str, float]] = {}
-    k10 = max(1, math.ceil(0.1 * scores.shape[1]))
-    variants = {"": np.abs(scores), "_signed": scores}
-    rho = {v: np.corrcoef(stats.rankdata(x, axis=1)) for v, x in variants.items()}
-    signs = {v: np.sign(x[:, :, None] - x[:, None, :]).astype(np.int8) for v, x in variants.items()}
-    for i in range(len(scores)):
-        for j in range(i + 1, len(scores)):
-            values = {}
-            for v in variants:
-                values["spearman" + v] = float(rho[v][i, j])
-                values["kendall" + v] = _tau_b(signs[v], i, j)
-            values["jaccard_5"] = _jaccard(scores[i], scores[j], 5)
-            values["jaccard_10pct"] = _jaccard(scores[i], scores[j], k10)
-            out[(i, j)] = values
-    return out
-
-
 def _derived(rng, item: dict, example_id: int, run_id: int, methods: list[str]) -> dict:
     keep = ~item["special"]
     scores = {m: s[keep] for m, s in item["scores"].items()}
-    table = agreement_table(np.stack([scores[m].astype(np.float64) for m in methods]))
+    table = metrics.agreement_table(np.stack([scores[m].astype(np.float64) for m in methods]))
     agreements = [
         {
             "run_id": run_id,
@@ -238,20 +180,19 @@ def _derived(rng, item: dict, example_id: int, run_id: int, methods: list[str]) 
         }
         for (i, j), values in table.items()
     ]
-    rows = item["rows"][..., keep]
     head_scores = [
         {
             "run_id": run_id,
             "example_id": example_id,
             "reference": ref,
-            "grid": _head_spearman(rows, np.abs(scores[ref])).astype(np.float32),
+            "grid": metrics.head_grid(item["rows"], item["scores"][ref], keep),
         }
-        for ref in ("ig", "shap")
+        for ref in vocabulary.reference_method_ids()
         if ref in scores
     ]
     importance = item["importance"][keep]
     orders = {m: np.argsort(-np.abs(s), kind="stable") for m, s in scores.items()}
-    orders["random"] = rng.permutation(len(importance))
+    orders[vocabulary.RANDOM.id] = rng.permutation(len(importance))
     faithfulness = [
         {
             "run_id": run_id,
@@ -325,7 +266,7 @@ def _fill(
     full_max,
     batch_size,
 ) -> int:
-    methods = [m for m in METHOD_ORDER if m in (methods or METHOD_ORDER)]
+    methods = vocabulary.in_order(methods or vocabulary.method_ids())
     rng = np.random.default_rng(seed)
     run = _make_run(run_name or f"synthetic-{seed}", methods, layers, heads, n_examples, seed)
     session.add(run)

@@ -8,58 +8,18 @@ pipeline owns the transaction (one per batch), so a batch is stored whole or not
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from db.records import ExampleExplanation, ExampleRecord
 from models import Agreement, Attention, Attribution, Example, Faithfulness, HeadScore, Run
-
-if TYPE_CHECKING:
-    from ingest.explain import ExampleExplanation
 
 
 class RunConflictError(ValueError):
     """A run of that name exists with different settings (a user error: exit code 2)."""
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    id: int
-    name: str
-    checkpoint: str
-    dataset: str
-    split: str | None
-    adapter: str
-    status: str
-    n_source: int
-    n_done: int
-    n_skipped: int
-    seconds: float
-    methods: tuple[str, ...]
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class ExampleRecord:
-    """One example's row as the pipeline computed it (arrays token-aligned, length T)."""
-
-    source_index: int
-    text: str
-    tokens: list[str]
-    offsets: np.ndarray  # [T, 2] int32
-    special_mask: np.ndarray  # [T] bool
-    word_ids: np.ndarray  # [T] int32
-    label: int | None
-    prediction: int
-    probabilities: np.ndarray  # [classes] float32
-    prediction_position: int
-    truncated: bool
-    attention_rows: np.ndarray  # [layers, heads, T] float32
-    attention_full: np.ndarray | None  # [layers, heads, T, T] or None above the length cap
 
 
 # -- runs ---------------------------------------------------------------------------------
@@ -108,28 +68,6 @@ def stored_source_indexes(session: Session, run_id: int) -> set[int]:
 
 def count_examples(session: Session, run_id: int) -> int:
     return session.scalar(select(func.count()).where(Example.run_id == run_id)) or 0
-
-
-def list_runs(session: Session) -> list[RunSummary]:
-    runs = session.scalars(select(Run).order_by(Run.id)).all()
-    return [
-        RunSummary(
-            id=r.id,
-            name=r.name,
-            checkpoint=r.checkpoint,
-            dataset=r.dataset,
-            split=r.split,
-            adapter=r.adapter,
-            status=r.status,
-            n_source=r.n_source,
-            n_done=r.n_done,
-            n_skipped=r.n_skipped,
-            seconds=r.seconds,
-            methods=tuple(r.methods),
-            updated_at=r.updated_at,
-        )
-        for r in runs
-    ]
 
 
 # -- examples and attention ---------------------------------------------------------------

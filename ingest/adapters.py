@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+# how removal_token_id chooses (recorded on every run: SHAP and the deletion tests use it)
+REMOVAL_RULE = "mask token, else pad"
+
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 

@@ -157,7 +157,7 @@ def _engine(db_url: str | None, *, migrate: bool = False):  # noqa: ANN202 - Eng
 def runs(db_url: str | None) -> None:
     """List runs with their status and counts."""
     from db.engine import session_factory
-    from db.writers import list_runs
+    from db.queries import list_runs
 
     engine = _engine(db_url, migrate=True)
     with session_factory(engine)() as session:

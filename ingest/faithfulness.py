@@ -24,12 +24,12 @@ import zlib
 import numpy as np
 import torch
 
+from db.vocabulary import RANDOM
 from ingest.adapters import Adapter, EncodedText
 from ingest.methods.base import DEFAULT_TOKEN_BUDGET, evaluate_ids
 
 FRACTIONS = (0.01, 0.05, 0.10, 0.20, 0.50)
 MAX_DELETION = 20
-RANDOM = "random"
 
 
 def random_order(item: EncodedText, seed: int) -> np.ndarray:
@@ -80,7 +80,7 @@ def faithfulness_batch(
     plans, rows, index = [], [], {}
     for i, item in enumerate(items):
         orders = {m: ranking(item, s) for m, s in scores[i].items()}
-        orders[RANDOM] = random_order(item, seed)
+        orders[RANDOM.id] = random_order(item, seed)
         plan = {"full": _slot(np.asarray(item.input_ids, dtype=np.int64), i, rows, index)}
         for method, order in orders.items():
             variants = _variants(item, order, adapter.removal_token_id)

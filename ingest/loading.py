@@ -187,24 +187,3 @@ def randomize_weights(model: PreTrainedModel, seed: int) -> None:
             del tensor._is_hf_initialized
     torch.manual_seed(seed)
     model.init_weights()
-
-
-@dataclass(frozen=True)
-class CheckpointInfo:
-    """What the run records about the loaded checkpoint."""
-
-    adapter: str
-    num_layers: int
-    num_heads: int
-    label_names: tuple[str, ...]
-    max_length: int
-
-
-def describe(adapter: Adapter) -> CheckpointInfo:
-    return CheckpointInfo(
-        adapter=adapter.kind,
-        num_layers=adapter.num_layers,
-        num_heads=adapter.num_heads,
-        label_names=tuple(adapter.label_names),
-        max_length=adapter.max_length,
-    )

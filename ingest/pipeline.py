@@ -13,7 +13,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from importlib import metadata
 from typing import Any
 
@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 from db import writers
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
+from db.records import ExampleRecord
 from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
 from ingest.corpus import Corpus, CorpusError, CorpusItem, load_corpus
-from ingest.explain import ExplainOptions, explain_batch
+from ingest.explain import ExplainPlan, explain_batch, plan_for
 from ingest.loading import LoadRequest, load_adapter
-from ingest.methods.base import GPU_TOKEN_BUDGET
+from ingest.methods.base import DEFAULT_TOKEN_BUDGET, GPU_TOKEN_BUDGET
 from ingest.settings import IngestSettings, validate
 
 VERSIONED = (
@@ -100,13 +101,10 @@ def run_ingest(
             n_skipped=corpus.n_skipped,
             n_done=len(done),
         )
-    options = explain_options(settings)
-    if adapter.device.type == "cuda":
-        options = replace(options, token_budget=GPU_TOKEN_BUDGET)
+    budget = GPU_TOKEN_BUDGET if adapter.device.type == "cuda" else DEFAULT_TOKEN_BUDGET
+    plan = plan_for(settings, token_budget=budget)
     started = time.perf_counter()
-    stored = _process(
-        sessions, run_id, adapter, corpus, done, settings, options, progress, on_batch
-    )
+    stored = _process(sessions, run_id, adapter, corpus, done, settings, plan, progress, on_batch)
     elapsed = time.perf_counter() - started
     with sessions.begin() as session:
         n_done = writers.count_examples(session, run_id)
@@ -128,13 +126,6 @@ def _check_labels(corpus: Corpus, label_names: list[str]) -> None:
         )
 
 
-def explain_options(settings: IngestSettings) -> ExplainOptions:
-    """The method settings ``explain_batch`` takes, copied by field name."""
-    names = {f.name for f in fields(ExplainOptions)}
-    values = {n: getattr(settings, n) for n in names if hasattr(settings, n)}
-    return ExplainOptions(**values)
-
-
 def _load_request(settings: IngestSettings) -> LoadRequest:
     names = {f.name for f in fields(LoadRequest)}
     return LoadRequest(**{n: getattr(settings, n) for n in names})
@@ -142,7 +133,7 @@ def _load_request(settings: IngestSettings) -> LoadRequest:
 
 def _run_fields(settings: IngestSettings, corpus: Corpus, adapter: Adapter) -> dict[str, Any]:
     # what the user chose, plus how the methods read those choices (provenance)
-    run_settings = explain_options(settings).as_settings() | settings.run_settings()
+    run_settings = plan_for(settings).provenance() | settings.run_settings()
     run_settings["effective_max_length"] = adapter.max_length
     return {
         "checkpoint": settings.checkpoint,
@@ -182,7 +173,7 @@ def _process(
     corpus: Corpus,
     done: set[int],
     settings: IngestSettings,
-    options: ExplainOptions,
+    plan: ExplainPlan,
     progress: bool,
     on_batch: Callable[[int], None] | None,
 ) -> int:
@@ -202,7 +193,7 @@ def _process(
             started = time.perf_counter()
             batch = adapter.collate(encoded)
             forward = _forward(adapter, batch)
-            explanations = explain_batch(adapter, batch, encoded, forward, options)
+            explanations = explain_batch(adapter, batch, encoded, forward, plan)
             records = _records(chunk, encoded, forward, settings.full_attention_max_tokens)
             seconds = time.perf_counter() - started
             with sessions.begin() as session:  # one transaction per batch: all or nothing
@@ -241,7 +232,7 @@ def _forward(adapter: Adapter, batch: Batch) -> ForwardOutput:
 
 def _records(
     chunk: list[CorpusItem], encoded: list[EncodedText], forward: ForwardOutput, cap: int
-) -> list[writers.ExampleRecord]:
+) -> list[ExampleRecord]:
     probabilities = torch.softmax(forward.logits.detach().float(), dim=-1).cpu().numpy()
     # layers x [B, heads, T, T] -> [B, layers, heads, T, T]
     attention = torch.stack([a.detach().float() for a in forward.attentions], dim=1).cpu()
@@ -250,7 +241,7 @@ def _records(
         n = enc.length
         full = attention[row, :, :, :n, :n].numpy()
         records.append(
-            writers.ExampleRecord(
+            ExampleRecord(
                 source_index=item.source_index,
                 text=item.text,
                 tokens=enc.tokens,

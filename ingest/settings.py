@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import Field, dataclass, field, fields, replace
+from dataclasses import Field, dataclass, field, fields
 from typing import Any
 
-FALLBACK_METHODS = ("attention", "rollout", "flow", "agrad", "grad_input", "ig", "shap")
-FALLBACK_DEFAULT_METHODS = ("attention", "rollout", "agrad", "grad_input", "ig", "shap")
+from db import vocabulary
+
 NO_METHODS = ("", "none")
 
 # settings that never change the stored numbers: excluded from the run's identity
@@ -179,11 +179,12 @@ class IngestSettings:
         ),
     )
     methods: tuple[str, ...] = field(
-        default=FALLBACK_DEFAULT_METHODS,
+        default=vocabulary.default_method_ids(),
         metadata=_opt(
             "--methods",
-            "Comma-separated explanation methods; '' or 'none' stores predictions and "
-            "attention only.",
+            "Comma-separated explanation methods, of: "
+            + ", ".join(vocabulary.method_ids())
+            + ". '' or 'none' stores predictions and attention only.",
             "list",
         ),
     )
@@ -212,7 +213,7 @@ class IngestSettings:
         default=None,
         metadata=_opt(
             "--shap-evals",
-            "SHAP model evaluations per example. Default: max(500, 2 * tokens + 1).",
+            f"SHAP model evaluations per example. Default: {vocabulary.SHAP_EVALS_RULE}.",
             "int",
         ),
     )
@@ -265,28 +266,17 @@ def _short(ref: str) -> str:
     return tail[:60]
 
 
-def known_methods() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(all method ids, default ids) from the registry when it exists, else the fallback."""
-    try:
-        from ingest.methods import registry
-    except ImportError:
-        return FALLBACK_METHODS, FALLBACK_DEFAULT_METHODS
-    return tuple(registry.METHODS), tuple(registry.DEFAULT_METHODS)
-
-
 def parse_methods(value: str | None) -> tuple[str, ...]:
     """``--methods`` text -> method ids; None = the defaults, '' or 'none' = no methods."""
-    known, default = known_methods()
     if value is None:
-        return default
+        return vocabulary.default_method_ids()
     if value.strip().lower() in NO_METHODS:
         return ()
     ids = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-    unknown = [m for m in ids if m not in known]
+    unknown = vocabulary.unknown_methods(ids)
     if unknown:
-        raise SettingsError(
-            f"unknown method(s) {', '.join(unknown)} in --methods; known: {', '.join(known)}"
-        )
+        known = ", ".join(vocabulary.method_ids())
+        raise SettingsError(f"unknown method(s) {', '.join(unknown)} in --methods; known: {known}")
     return ids
 
 
@@ -304,7 +294,3 @@ def validate(settings: IngestSettings) -> IngestSettings:
     if settings.labels is not None and len(settings.labels) < 2:
         raise SettingsError("--labels needs at least two comma-separated names")
     return settings
-
-
-def with_changes(settings: IngestSettings, **changes: Any) -> IngestSettings:
-    return replace(settings, **changes)

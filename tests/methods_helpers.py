@@ -3,12 +3,16 @@ predictions and attributions are far from uniform)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from ingest.adapters import Adapter, DecoderAdapter, EncoderAdapter, ZeroShotAdapter
-from ingest.explain import ExplainOptions
+from ingest.explain import ExplainPlan, plan_for
+from ingest.methods.base import DEFAULT_TOKEN_BUDGET, Params
+from ingest.methods.registry import method
+from ingest.settings import IngestSettings
 
 LABELS = ["negative", "positive"]
 TEXTS = [
@@ -61,9 +65,21 @@ def run_forward(adapter: Adapter, texts: list[str]):  # noqa: ANN201
     return items, batch, forward
 
 
-def options(*methods: str, **kw) -> ExplainOptions:  # noqa: ANN003
-    kw.setdefault("faithfulness", False)
-    return ExplainOptions(methods=tuple(methods), **kw)
+def options(
+    *methods: str,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    faithfulness: bool = False,
+    **settings,  # noqa: ANN003 - IngestSettings fields (a misspelt one raises TypeError)
+) -> ExplainPlan:
+    """The plan of ``methods`` for the default settings changed by ``settings``."""
+    chosen = replace(IngestSettings(), methods=tuple(methods), **settings)
+    return plan_for(chosen, token_budget=token_budget, faithfulness=faithfulness)
+
+
+def params(method_id: str, token_budget: int = DEFAULT_TOKEN_BUDGET, **changes) -> Params:  # noqa: ANN003
+    """``method_id``'s parameters for the default settings, with ``changes`` to its fields."""
+    built = method(method_id).params.from_settings(IngestSettings(), token_budget)
+    return replace(built, **changes)
 
 
 def save_checkpoint(kind: str, root: Path) -> Path:

@@ -139,7 +139,7 @@ def check_constraints(engine: Engine) -> None:
 def check_write_explanations(engine: Engine) -> None:
     """db.writers.write_explanations stores every part of an ExampleExplanation."""
     from db import writers
-    from ingest.explain import ExampleExplanation
+    from db.records import ExampleExplanation
     from models import Agreement, Attribution, Faithfulness, HeadScore
 
     upgrade(engine)

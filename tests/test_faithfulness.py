@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from methods_helpers import TEXTS, build_adapter, run_forward, save_checkpoint
+from methods_helpers import TEXTS, build_adapter, options, run_forward, save_checkpoint
 
-from ingest.explain import ExplainOptions, explain_batch
+from ingest.explain import explain_batch
 from ingest.faithfulness import FRACTIONS, faithfulness_batch, random_order, ranking
 from ingest.methods.base import targets_of
 
@@ -74,7 +74,7 @@ def test_known_answers_from_direct_forwards(adapter) -> None:  # noqa: ANN001
 
 def test_batched_equals_single_and_random_is_seeded(adapter) -> None:  # noqa: ANN001
     items, batch, forward = run_forward(adapter, TEXTS)
-    opts = ExplainOptions(methods=("attention", "grad_input"), seed=7)
+    opts = options("attention", "grad_input", seed=7, faithfulness=True)
     batched = explain_batch(adapter, batch, items, forward, opts)
     for i, item in enumerate(items):
         one = adapter.collate([item])

@@ -4,6 +4,7 @@ every registered method on a tiny BERT, a tiny GPT-2 classifier and the zero-sho
 
 from __future__ import annotations
 
+import methods_helpers as helpers
 import numpy as np
 import pytest
 import torch
@@ -16,13 +17,14 @@ from methods_helpers import (
     sharpen,
 )
 
+from db import vocabulary
 from ingest.explain import explain_batch
 from ingest.methods import ig as ig_method
 from ingest.methods import shap_method
 from ingest.methods.attention import flow_scores, residual_attention, rollout_scores
 from ingest.methods.base import explained, targets_of
 from ingest.methods.gradients import agrad_scores
-from ingest.methods.registry import DEFAULT_METHODS, METHODS, validate_methods
+from ingest.methods.registry import COMPUTE, validate_methods
 
 torch.set_num_threads(1)
 KINDS = ("bert", "gpt2", "zero_shot")
@@ -46,15 +48,15 @@ def gpt2(tmp_path_factory):  # noqa: ANN001, ANN201
 
 
 def test_registry_ids_and_defaults() -> None:
-    assert DEFAULT_METHODS == ("attention", "rollout", "agrad", "grad_input", "ig", "shap")
-    assert set(DEFAULT_METHODS) < set(METHODS) and "flow" in METHODS
-    assert all(METHODS[m].default for m in DEFAULT_METHODS) and not METHODS["flow"].default
+    defaults = vocabulary.default_method_ids()
+    assert defaults == ("attention", "rollout", "agrad", "grad_input", "ig", "shap")
+    assert set(defaults) < set(COMPUTE) and "flow" in COMPUTE
     assert validate_methods(["shap", "attention", "shap"]) == ("attention", "shap")
     with pytest.raises(ValueError, match="unknown method"):
         validate_methods(["lime"])
 
 
-@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize("method", vocabulary.method_ids())
 def test_every_method_on_every_adapter(adapter, method: str) -> None:  # noqa: ANN001
     items, batch, forward = run_forward(adapter, TEXTS[:3])
     out = explain_batch(adapter, batch, items, forward, options(method, shap_evals=64))
@@ -146,7 +148,7 @@ def test_ig_completeness_300_steps_and_report_50(bert_sharp, capsys) -> None:  #
     items, batch, forward = run_forward(bert, TEXTS)
     targets = targets_of(forward)
     for steps, tolerance in ((300, 0.01), (50, None)):
-        params = ig_method.IGParams(steps=steps)
+        params = helpers.params("ig", steps=steps)
         results = ig_method.integrated_gradients(bert, items, targets, params)
         for item, result in zip(items, results, strict=True):
             gap = _completeness(bert, item, int(targets[items.index(item)]), result.scores)
@@ -191,7 +193,7 @@ def _completeness(adapter, item, target, scores) -> float:  # noqa: ANN001
 def test_ig_matches_captum_and_batched_equals_single(adapter, baseline: str) -> None:  # noqa: ANN001
     items, batch, forward = run_forward(adapter, TEXTS)
     targets = targets_of(forward)
-    params = ig_method.IGParams(steps=20, baseline=baseline, token_budget=256)  # several chunks
+    params = helpers.params("ig", steps=20, baseline=baseline, token_budget=256)  # chunks
     batched = ig_method.integrated_gradients(adapter, items, targets, params)
     for i, item in enumerate(items):
         single = ig_method.integrated_gradients(adapter, [item], targets[i : i + 1], params)[0]
@@ -208,7 +210,7 @@ def test_ig_gpt2_ignores_pad_positions(gpt2) -> None:  # noqa: ANN001
     items, batch, forward = run_forward(gpt2, [TEXTS[1], TEXTS[2]])
     assert batch.input_ids.shape[1] > items[1].length
     targets = targets_of(forward)
-    params = ig_method.IGParams(steps=16)
+    params = helpers.params("ig", steps=16)
     before = ig_method.integrated_gradients(gpt2, items, targets, params)
     embedding = gpt2.model.get_input_embeddings().weight
     saved = embedding[gpt2.pad_token_id].clone()
@@ -257,7 +259,7 @@ def test_shap_exact_for_two_tokens(bert) -> None:  # noqa: ANN001
     item = bert.encode("great film")
     assert (~item.special_mask).sum() == 2
     target = 1
-    params = shap_method.ShapParams(evals=50)
+    params = helpers.params("shap", evals=50)
     result = shap_method.explain_example(bert, item, target, params)
     ids = np.asarray(item.input_ids)
     a, b = np.flatnonzero(~item.special_mask)
@@ -309,7 +311,7 @@ def test_logit_output_is_what_ig_and_shap_sum_to(bert_sharp) -> None:  # noqa: A
     # the sharp model's logit is far less smooth along the path than its probability: 300
     # steps leave a 9% gap on one text (Captum's too), 1000 steps 0.01%
     ig_logit = ig_method.integrated_gradients(
-        bert, items, targets, ig_method.IGParams(steps=1000, output="logit")
+        bert, items, targets, helpers.params("ig", steps=1000, output="logit")
     )
     shap_logit = explain_batch(
         bert, batch, items, forward, options("shap", shap_evals=200, explain_output="logit")

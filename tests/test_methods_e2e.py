@@ -16,10 +16,9 @@ from conftest import write_csv
 from scipy.stats import spearmanr
 from sqlalchemy import select
 
+from db import vocabulary
 from db.engine import make_engine, session_factory
 from ingest.cli import main
-from ingest.faithfulness import RANDOM
-from ingest.methods.registry import METHODS, REFERENCE_METHODS
 from models import Agreement, Attention, Attribution, Example, Faithfulness, HeadScore, Run
 
 
@@ -60,7 +59,7 @@ def test_every_method_through_the_store(
         "--db",
         url,
         "--methods",
-        ",".join(METHODS),
+        ",".join(vocabulary.method_ids()),
         "--shap-evals",
         "64",
         "--ig-steps",
@@ -69,7 +68,7 @@ def test_every_method_through_the_store(
         "4",
         *extra,
     )
-    methods = list(METHODS)
+    methods = list(vocabulary.method_ids())
     with session_factory(make_engine(url))() as session:
         run = session.scalars(select(Run)).one()
         assert run.settings["ig_steps"] == 16 and run.settings["explain_output"] == "prob"
@@ -94,11 +93,11 @@ def test_every_method_through_the_store(
             refs = session.scalars(
                 select(HeadScore.reference).where(HeadScore.example_id == example.id)
             ).all()
-            assert sorted(refs) == sorted(REFERENCE_METHODS)
+            assert sorted(refs) == sorted(vocabulary.reference_method_ids())
             faithful = session.scalars(
                 select(Faithfulness.method).where(Faithfulness.example_id == example.id)
             ).all()
-            assert sorted(faithful) == sorted([*methods, RANDOM])
+            assert sorted(faithful) == sorted([*methods, vocabulary.RANDOM.id])
 
 
 def _sst2(shared_data: Path, tmp_path: Path, n: int) -> Path:

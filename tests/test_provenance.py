@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
 import pytest
 from dash_fixtures import build_store
 
 from dashboard.app import create_app
 from dashboard.provenance import settings_rows, summary_parts
-from ingest.explain import ExplainOptions
+from ingest.explain import plan_for
+from ingest.settings import IngestSettings
 
 
 def _run_settings(**overrides) -> dict:  # noqa: ANN003
-    """Settings as the pipeline records them: the explain options plus ingest fields."""
-    options = {k: overrides.pop(k) for k in list(overrides) if hasattr(ExplainOptions, k)}
-    settings = ExplainOptions(methods=("attention", "ig", "shap"), **options).as_settings()
-    settings.update(
-        {
-            "effective_max_length": 128,
-            "zero_shot": False,
-            "prompt": "Review: {text}\nSentiment:",
-            "verbalizers": [" negative", " positive"],
-            "randomize_weights": False,
-            "fresh_head": False,
-        }
-    )
-    settings.update(overrides)
-    return settings
+    """Settings as the pipeline records them: the plan's provenance plus ingest fields."""
+    names = {f.name for f in fields(IngestSettings)}
+    chosen = {k: overrides.pop(k) for k in list(overrides) if k in names}
+    ingest = replace(IngestSettings(), methods=("attention", "ig", "shap"), **chosen)
+    settings = plan_for(ingest).provenance() | ingest.run_settings()
+    return settings | {"effective_max_length": 128} | overrides
 
 
 def test_summary_names_every_choice_that_changes_how_scores_read() -> None:

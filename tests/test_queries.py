@@ -9,7 +9,7 @@ from dash_fixtures import build_store
 from scipy import stats
 from sqlalchemy import select
 
-from db import example_queries, queries, stacks
+from db import example_queries, queries, stacks, vocabulary
 from db.engine import make_engine, session_factory
 from db.queries import CorpusFilter
 from db.synthetic import fill_synthetic_store
@@ -160,7 +160,7 @@ def test_faithfulness_table_and_deletion(store) -> None:  # noqa: ANN001
     with sessions() as s:
         table = queries.faithfulness_table(s, CorpusFilter(run_id=run_id, labels=(0,)))
         ids, methods, curves = stacks.stack_deletion(s, run_id)
-    assert set(table["method"]) == set(queries.METHOD_ORDER) | {"random"}
+    assert set(table["method"]) == set(vocabulary.method_ids()) | {"random"}
     assert methods[-1] == "random" and curves.shape[:2] == (len(ids), 8)
     # the synthetic IG follows the hidden importance closely: it beats random on average
     row = table.set_index("method")
@@ -173,7 +173,7 @@ def test_example_detail_and_missing(store) -> None:  # noqa: ANN001
         first = int(queries.filtered_ids(s, CorpusFilter(run_id=run_id))[0])
         detail = example_queries.example_detail(s, first)
         assert example_queries.example_detail(s, 10**6) is None
-        assert list(example_queries.example_attributions(s, first)) == list(queries.METHOD_ORDER)
+        assert list(example_queries.example_attributions(s, first)) == list(vocabulary.method_ids())
     assert len(detail.tokens) == len(detail.special_mask) == len(detail.word_ids)
 
 
@@ -187,12 +187,3 @@ def test_synthetic_store_is_deterministic(tmp_path) -> None:  # noqa: ANN001
     (tmp_path / "b").mkdir()
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
     assert fill_synthetic_store  # the factory is importable without a browser or torch
-
-
-def test_dashboard_method_order_is_the_registry_order() -> None:
-    """The dashboard cannot import ingest, so it keeps its own copy of the method order; the
-    agreement pairs (method_a before method_b) depend on both being the same."""
-    from db.queries import METHOD_ORDER
-    from ingest.methods.registry import METHODS
-
-    assert tuple(METHODS) == METHOD_ORDER

@@ -113,8 +113,8 @@ def layout(**query: Any) -> html.Div:
     state = CorpusState.parse(query)
     data = service()
     with data.session() as session:
-        runs = queries.list_runs(session)
-    if runs.empty:
+        runs = queries.list_runs(session)[::-1]  # newest first
+    if not runs:
         return html.Div(
             [
                 html.H2("No runs in this database yet"),
@@ -124,9 +124,7 @@ def layout(**query: Any) -> html.Div:
     run = data.run(state.run)
     if run is None:
         run, state = data.run(None), state.with_(run=None)
-    options = [
-        {"label": f"{r.name} ({r.n_examples})", "value": int(r.id)} for r in runs.itertuples()
-    ]
+    options = [{"label": f"{r.name} ({r.n_done})", "value": r.id} for r in runs]
     selection = (
         {"box": list(state.box)} if state.box else ({"ids": list(state.ids)} if state.ids else None)
     )

@@ -16,7 +16,7 @@ from dashboard import components, example_figures, figures, ids
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import ExampleState
-from db import example_queries, queries
+from db import example_queries, queries, vocabulary
 
 
 def _parse_id(example_id: Any) -> int | None:
@@ -107,7 +107,9 @@ def _controls(state: ExampleState, detail: example_queries.ExampleDetail) -> htm
                 className="small-dropdown",
             ),
             html.Label("head grid reference"),
-            dcc.RadioItems(["ig", "shap"], state.ref, id=ids.EX_REF, inline=True),
+            dcc.RadioItems(
+                vocabulary.reference_method_ids(), state.ref, id=ids.EX_REF, inline=True
+            ),
         ],
         className="example-controls",
     )
@@ -142,7 +144,7 @@ def _deletion(example_id: int) -> Any:
         frame = example_queries.example_faithfulness(session, example_id)
     if frame.empty:
         return figures.empty_figure("no faithfulness curves stored")
-    order = queries.normalize_order(set(frame["method"]) - {"random"}) + ["random"]
+    order = vocabulary.with_random_last(frame["method"])
     curves = {
         m: np.asarray(frame.set_index("method").loc[m, "deletion"])
         for m in order
@@ -195,7 +197,7 @@ def _state(search, view, specials, layer, head, ref, token) -> ExampleState:  # 
         specials=bool(specials),
         layer=None if layer in (None, -1) else int(layer),
         head=None if head in (None, -1) else int(head),
-        ref=ref if ref in ("ig", "shap") else "ig",
+        ref=ref if ref in vocabulary.reference_method_ids() else vocabulary.default_reference(),
         token=int(token) if isinstance(token, int) and token >= 0 else None,
     )
 

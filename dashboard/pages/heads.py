@@ -16,6 +16,7 @@ from dashboard import figures, ids
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import HeadsState
+from db import vocabulary
 
 STATS = {
     "rho": "mean Spearman ρ",
@@ -35,7 +36,9 @@ def layout(**query: Any) -> html.Div:
             html.Div(
                 [
                     html.Label("reference"),
-                    dcc.RadioItems(["ig", "shap"], state.ref, id=ids.HD_REF, inline=True),
+                    dcc.RadioItems(
+                        vocabulary.reference_method_ids(), state.ref, id=ids.HD_REF, inline=True
+                    ),
                     html.Label("statistic"),
                     dcc.RadioItems(
                         [{"label": v, "value": k} for k, v in STATS.items()],

@@ -15,23 +15,29 @@ example's real length; nothing is recomputed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import torch
 
-from ingest.methods.base import MethodResult
+from ingest.methods.base import MethodResult, NoParams, Params
 
 if TYPE_CHECKING:
     from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-    from ingest.explain import ExplainOptions
+    from ingest.settings import IngestSettings
 
 FLOW_SCALE = 1_000_000  # scipy's max-flow wants integer capacities
 
 
 @dataclass(frozen=True)
-class FlowParams:
-    max_tokens: int = 64
+class FlowParams(Params):
+    max_tokens: int  # flow only for examples up to this many tokens
+
+    RECORDED = {"max_tokens": "flow_max_tokens"}
+
+    @classmethod
+    def from_settings(cls, settings: IngestSettings, token_budget: int) -> Self:
+        return cls(max_tokens=settings.flow_max_tokens)
 
 
 def example_attentions(forward: ForwardOutput, b: int, n: int) -> np.ndarray:
@@ -102,7 +108,7 @@ def compute_attention(
     batch: Batch,
     items: list[EncodedText],
     forward: ForwardOutput,
-    options: ExplainOptions,
+    params: NoParams,
     shared=None,  # noqa: ANN001
 ) -> list[MethodResult]:
     return _per_example(forward, items, attention_scores)
@@ -113,7 +119,7 @@ def compute_rollout(
     batch: Batch,
     items: list[EncodedText],
     forward: ForwardOutput,
-    options: ExplainOptions,
+    params: NoParams,
     shared=None,  # noqa: ANN001
 ) -> list[MethodResult]:
     return _per_example(forward, items, rollout_scores)
@@ -124,11 +130,10 @@ def compute_flow(
     batch: Batch,
     items: list[EncodedText],
     forward: ForwardOutput,
-    options: ExplainOptions,
+    params: FlowParams,
     shared=None,  # noqa: ANN001
 ) -> list[MethodResult | None]:
-    """Flow per example, or None for examples longer than ``options.flow_max_tokens``."""
-    params = FlowParams(max_tokens=options.flow_max_tokens)
+    """Flow per example, or None for examples longer than ``params.max_tokens``."""
     results: list[MethodResult | None] = []
     for b, item in enumerate(items):
         if item.length > params.max_tokens:

@@ -1,25 +1,26 @@
 """Shared pieces of the explanation methods: the method unit, the explained output, and a
 batched evaluator for many token-id variants of the batch's examples (SHAP masks, deletion tests).
 
-Every method is a :class:`Method`: a string id (used unchanged by the CLI, the DB and the URL), a
-parameter dataclass built from :class:`~ingest.explain.ExplainOptions`, and a batched compute
-function ``compute(adapter, batch, items, forward, options, shared=None) -> list[MethodResult]``
-that returns one result per example, scores sliced to the example's real length.
+Every method is a :class:`Method`: an id of the vocabulary (``db.vocabulary``), a parameter
+dataclass (:class:`Params`) built from the run settings by its ``from_settings`` and recorded on
+the run by its ``provenance``, and a batched compute function
+``compute(adapter, batch, items, forward, params, shared=None) -> list[MethodResult]`` that
+returns one result per example, scores sliced to the example's real length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import torch
 
 if TYPE_CHECKING:
     from ingest.adapters import Adapter, ForwardOutput
+    from ingest.settings import IngestSettings
 
-# rows x width of one evaluation pass; a CPU is compute-bound, a GPU wants more
 # rows x width of one evaluation pass. On CPU, passes past ~2k tokens got slower per token
 # (MiniLM, 2 cores: IG 0.30 s/example at 2048 vs 0.57 s at 8192); a GPU wants far more.
 DEFAULT_TOKEN_BUDGET = 2048
@@ -37,15 +38,47 @@ class MethodResult:
 Compute = Callable[..., list[MethodResult]]
 
 
+class Params:
+    """Base of a method's frozen parameter dataclass: the one place the method reads the run
+    settings (:meth:`from_settings`, plain attribute access, so a renamed setting fails) and
+    says what it recorded (:meth:`provenance`, stored in ``runs.settings``).
+
+    ``RECORDED`` maps a field to its key in ``runs.settings``; fields left out (the token
+    budget) change speed, not numbers."""
+
+    RECORDED: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: IngestSettings, token_budget: int) -> Self:
+        return cls()
+
+    def provenance(self) -> dict[str, Any]:
+        return {key: getattr(self, name) for name, key in self.RECORDED.items()}
+
+
+@dataclass(frozen=True)
+class NoParams(Params):
+    """For methods that have no settings (attention, rollout)."""
+
+
+@dataclass(frozen=True)
+class OutputParams(Params):
+    """For methods that only choose the explained output (gradient x input, AGrad)."""
+
+    output: str  # prob | logit
+
+    @classmethod
+    def from_settings(cls, settings: IngestSettings, token_budget: int) -> Self:
+        return cls(output=settings.explain_output)
+
+
 @dataclass(frozen=True)
 class Method:
-    """One registered attribution method."""
+    """One registered attribution method: its vocabulary id, compute function and parameters."""
 
     id: str
     compute: Compute
-    signed: bool
-    default: bool
-    summary: str
+    params: type[Params]
 
 
 @dataclass

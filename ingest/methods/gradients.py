@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ingest.methods.base import MethodResult, Shared, explained, targets_of
+from ingest.methods.base import MethodResult, OutputParams, Shared, explained, targets_of
 
 if TYPE_CHECKING:
     from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-    from ingest.explain import ExplainOptions
 
 
 @dataclass(frozen=True)
@@ -55,11 +54,11 @@ def agrad_scores(attention: np.ndarray, loss_grad: np.ndarray) -> np.ndarray:
     return -(loss_grad * attention).mean(axis=0)
 
 
-def _shared_pass(adapter, batch, forward, options, shared) -> InputGradients:  # noqa: ANN001
+def _shared_pass(adapter, batch, forward, params, shared) -> InputGradients:  # noqa: ANN001
     shared = shared if shared is not None else Shared()
     return shared.get(
-        "input_gradients",
-        lambda: input_gradients(adapter, batch, targets_of(forward), options.explain_output),
+        ("input_gradients", params.output),
+        lambda: input_gradients(adapter, batch, targets_of(forward), params.output),
     )
 
 
@@ -68,10 +67,10 @@ def compute_grad_input(
     batch: Batch,
     items: list[EncodedText],
     forward: ForwardOutput,
-    options: ExplainOptions,
+    params: OutputParams,
     shared: Shared | None = None,
 ) -> list[MethodResult]:
-    grads = _shared_pass(adapter, batch, forward, options, shared)
+    grads = _shared_pass(adapter, batch, forward, params, shared)
     scores = (grads.output_grad * grads.embeds).sum(-1).float().cpu().numpy()
     return [
         MethodResult(scores[b, : item.length].astype(np.float32)) for b, item in enumerate(items)
@@ -83,10 +82,10 @@ def compute_agrad(
     batch: Batch,
     items: list[EncodedText],
     forward: ForwardOutput,
-    options: ExplainOptions,
+    params: OutputParams,
     shared: Shared | None = None,
 ) -> list[MethodResult]:
-    grads = _shared_pass(adapter, batch, forward, options, shared)
+    grads = _shared_pass(adapter, batch, forward, params, shared)
     results = []
     for b, item in enumerate(items):
         pos, n = item.prediction_position, item.length

@@ -9,47 +9,50 @@ scored: scores are sliced to each example's length.
 
 Baselines: ``zero`` (all-zero word embeddings, every position) or ``pad`` (the pad token's
 embedding at content positions, special tokens kept). Target: the predicted class; output:
-``options.explain_output``. The check is the completeness gap |sum(attr) - (f(x) - f(b))|.
+``params.output``. The check is the completeness gap |sum(attr) - (f(x) - f(b))|.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 
 from ingest.methods.base import (
-    DEFAULT_TOKEN_BUDGET,
     MethodResult,
+    Params,
     chunks_by_budget,
+    evaluate_ids,
     explained,
     targets_of,
 )
 
 if TYPE_CHECKING:
     from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-    from ingest.explain import ExplainOptions
+    from ingest.settings import IngestSettings
 
 
 @dataclass(frozen=True)
-class IGParams:
-    steps: int = 50
-    baseline: str = "zero"  # zero | pad
-    output: str = "prob"  # prob | logit
-    method: str = "gausslegendre"
-    token_budget: int = DEFAULT_TOKEN_BUDGET
+class IGParams(Params):
+    steps: int
+    baseline: str  # zero | pad
+    output: str  # prob | logit
+    token_budget: int
+    method: str = "gausslegendre"  # Captum's quadrature rule
 
+    RECORDED = {"steps": "ig_steps", "baseline": "ig_baseline", "method": "ig_method"}
 
-def params_from(options: ExplainOptions) -> IGParams:
-    return IGParams(
-        steps=options.ig_steps,
-        baseline=options.ig_baseline,
-        output=options.explain_output,
-        token_budget=options.token_budget,
-    )
+    @classmethod
+    def from_settings(cls, settings: IngestSettings, token_budget: int) -> Self:
+        return cls(
+            steps=settings.ig_steps,
+            baseline=settings.ig_baseline,
+            output=settings.explain_output,
+            token_budget=token_budget,
+        )
 
 
 def baseline_embeds(
@@ -125,8 +128,6 @@ def integrated_gradients(
 def _finish(
     adapter, items, targets, params, inputs, bases, total, f_base, logits
 ) -> list[MethodResult]:  # noqa: ANN001
-    from ingest.methods.base import evaluate_ids
-
     if logits is None:
         logits = evaluate_ids(
             adapter,
@@ -147,12 +148,12 @@ def compute_ig(
     batch: Batch,
     items: list[EncodedText],
     forward: ForwardOutput,
-    options: ExplainOptions,
+    params: IGParams,
     shared=None,  # noqa: ANN001
 ) -> list[MethodResult]:
     targets = targets_of(forward)
     logits = forward.logits.detach().float()
-    return integrated_gradients(adapter, items, targets, params_from(options), logits)
+    return integrated_gradients(adapter, items, targets, params, logits)
 
 
 def captum_reference(

@@ -13,45 +13,48 @@ max(500, 2 * tokens + 1); duplicate masks are evaluated once; model calls are ba
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import shap
 import torch
 from shap.maskers._text import partition_tree
 
-from ingest.methods.base import (
-    DEFAULT_TOKEN_BUDGET,
-    MethodResult,
-    evaluate_ids,
-    explained,
-    targets_of,
-)
+from db.vocabulary import SHAP_EVALS_RULE, shap_evals_for
+from ingest.methods.base import MethodResult, Params, evaluate_ids, explained, targets_of
 
 if TYPE_CHECKING:
     from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-    from ingest.explain import ExplainOptions
+    from ingest.settings import IngestSettings
 
 
 @dataclass(frozen=True)
-class ShapParams:
-    evals: int | None = None  # None: max(500, 2 * tokens + 1)
-    output: str = "prob"
-    batch_size: int = 64
-    seed: int = 0
-    token_budget: int = DEFAULT_TOKEN_BUDGET
+class ShapParams(Params):
+    evals: int | None  # None: the vocabulary's SHAP_EVALS_RULE
+    output: str  # prob | logit
+    seed: int
+    token_budget: int
+    batch_size: int = 64  # masks shap hands the model at once (the cache dedups them)
+    explainer: str = "partition"
+    evals_rule: str = f"shap_evals, or {SHAP_EVALS_RULE} when unset"
+
+    RECORDED = {
+        "evals": "shap_evals",
+        "explainer": "shap_explainer",
+        "evals_rule": "shap_evals_rule",
+    }
+
+    @classmethod
+    def from_settings(cls, settings: IngestSettings, token_budget: int) -> Self:
+        return cls(
+            evals=settings.shap_evals,
+            output=settings.explain_output,
+            seed=settings.seed,
+            token_budget=token_budget,
+        )
 
     def evals_for(self, tokens: int) -> int:
-        return self.evals if self.evals is not None else max(500, 2 * tokens + 1)
-
-
-def params_from(options: ExplainOptions) -> ShapParams:
-    return ShapParams(
-        evals=options.shap_evals,
-        output=options.explain_output,
-        seed=options.seed,
-        token_budget=options.token_budget,
-    )
+        return shap_evals_for(tokens, self.evals)
 
 
 class TokenMasker(shap.maskers.Masker):
@@ -156,10 +159,9 @@ def compute_shap(
     batch: Batch,
     items: list[EncodedText],
     forward: ForwardOutput,
-    options: ExplainOptions,
+    params: ShapParams,
     shared=None,  # noqa: ANN001
 ) -> list[MethodResult]:
-    params = params_from(options)
     targets = targets_of(forward).tolist()
     return [explain_example(adapter, it, t, params) for it, t in zip(items, targets, strict=True)]
 

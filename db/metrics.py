@@ -77,3 +77,31 @@ def head_grid(rows: np.ndarray, reference: np.ndarray, content: np.ndarray) -> n
         rho = (att_c @ ref_c) / denom
     rho[denom == 0] = np.nan
     return rho.reshape(layers, heads).astype(np.float32)
+
+
+def _tau_b(signs: np.ndarray, i: int, j: int) -> float:
+    """Kendall tau-b from pairwise sign matrices (same value as ``scipy.stats.kendalltau``)."""
+    a, b = signs[i], signs[j]
+    denom = np.sqrt(float(np.count_nonzero(a)) * float(np.count_nonzero(b)))
+    return float((a * b).sum() / denom) if denom > 0 else float("nan")
+
+
+def agreement_table(scores: np.ndarray) -> dict[tuple[int, int], dict[str, float]]:
+    """All measures for every method pair of ``scores`` [M, n] at once: Spearman as the
+    Pearson correlation of scipy ranks, Kendall tau-b from pairwise signs. Equal to
+    :func:`agreement` (a test checks it) where that is defined, ~20x faster for 21 pairs."""
+    out: dict[tuple[int, int], dict[str, float]] = {}
+    k10 = max(1, math.ceil(0.1 * scores.shape[1]))
+    variants = {"": np.abs(scores), "_signed": scores}
+    rho = {v: np.corrcoef(rankdata(x, axis=1)) for v, x in variants.items()}
+    signs = {v: np.sign(x[:, :, None] - x[:, None, :]).astype(np.int8) for v, x in variants.items()}
+    for i in range(len(scores)):
+        for j in range(i + 1, len(scores)):
+            values = {}
+            for v in variants:
+                values["spearman" + v] = float(rho[v][i, j])
+                values["kendall" + v] = _tau_b(signs[v], i, j)
+            values["jaccard_5"] = jaccard_top_k(scores[i], scores[j], 5)
+            values["jaccard_10pct"] = jaccard_top_k(scores[i], scores[j], k10)
+            out[(i, j)] = values
+    return out

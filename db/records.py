@@ -1,0 +1,51 @@
+"""The records ingest hands the writers: one example's row and everything computed for it.
+
+Plain dataclasses of numpy arrays (no torch, no ORM), so ``db.writers`` can take them without
+importing ``ingest`` and tests can build them by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ExampleRecord:
+    """One example's row as the pipeline computed it (arrays token-aligned, length T)."""
+
+    source_index: int
+    text: str
+    tokens: list[str]
+    offsets: np.ndarray  # [T, 2] int32
+    special_mask: np.ndarray  # [T] bool
+    word_ids: np.ndarray  # [T] int32
+    label: int | None
+    prediction: int
+    probabilities: np.ndarray  # [classes] float32
+    prediction_position: int
+    truncated: bool
+    attention_rows: np.ndarray  # [layers, heads, T] float32
+    attention_full: np.ndarray | None  # [layers, heads, T, T] or None above the length cap
+
+
+@dataclass
+class ExampleExplanation:
+    """Everything computed for one example; arrays are token-aligned ([tokens])."""
+
+    # method -> (scores [tokens] float32, check or None, seconds)
+    attributions: dict[str, tuple[np.ndarray, float | None, float]] = field(default_factory=dict)
+    # rows for the agreements table: method_a, method_b, spearman, kendall, spearman_signed,
+    # kendall_signed, jaccard_5, jaccard_10pct
+    agreements: list[dict[str, Any]] = field(default_factory=list)
+    # reference method -> [layers, heads] Spearman grid
+    head_grids: dict[str, np.ndarray] = field(default_factory=dict)
+    # rows for the faithfulness table: method, comprehensiveness, sufficiency, fractions,
+    # comprehensiveness_at, sufficiency_at, deletion
+    faithfulness: list[dict[str, Any]] = field(default_factory=list)
+
+    def scores(self) -> dict[str, np.ndarray]:
+        """method -> scores [tokens], in the order they were computed."""
+        return {m: s for m, (s, _, _) in self.attributions.items()}

@@ -1,0 +1,201 @@
+"""The words the whole product shares: method ids, their order, labels, colours, signedness,
+papers, which are defaults, which are head-grid references, the ``random`` faithfulness
+baseline and the agreement measures.
+
+This module is the one place a method is named. Ingest's registry (``ingest.methods.registry``)
+maps these ids to compute functions and checks at import that it covers them exactly; settings,
+queries, the synthetic store, figures, the URL codec and the pages read them from here. It
+imports nothing but the standard library, so the dashboard (which never imports torch) and
+ingest can both use it.
+
+Consumers call the functions below at the time they need a list instead of copying it at import
+time: a test that adds a method to :data:`METHODS` then sees it everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """What every part of the product knows about one attribution method."""
+
+    id: str  # short snake_case id: CLI --methods, attributions.method, URL values
+    label: str  # shown in the dashboard
+    signed: bool  # scores carry a direction (for / against the predicted class)
+    default: bool  # computed when --methods is not given
+    color: str  # one colour per method in every figure
+    paper: str  # the reference the method code follows
+    summary: str  # one line for --help and the README
+    head_reference: bool = False  # per-head grids are computed against this method
+
+
+METHODS: tuple[MethodInfo, ...] = (
+    MethodInfo(
+        "attention",
+        "attention",
+        signed=False,
+        default=True,
+        color="#7b3294",
+        paper="Jain & Wallace 2019; Karpekov & Miller, eq. 1",
+        summary="last-layer attention from the prediction position, mean over heads",
+    ),
+    MethodInfo(
+        "rollout",
+        "rollout",
+        signed=False,
+        default=True,
+        color="#c2a5cf",
+        paper="Abnar & Zuidema 2020",
+        summary="attention rollout (Abnar & Zuidema 2020), residual-corrected",
+    ),
+    MethodInfo(
+        "flow",
+        "flow",
+        signed=False,
+        default=False,
+        color="#a6611a",
+        paper="Abnar & Zuidema 2020",
+        summary="attention flow (Abnar & Zuidema 2020), max-flow; length-capped, opt-in",
+    ),
+    MethodInfo(
+        "agrad",
+        "AGrad",
+        signed=True,
+        default=True,
+        color="#dfc27d",
+        paper="Liu et al. 2022",
+        summary="-dL/dalpha * alpha, last layer, prediction row, mean over heads (Liu 2022)",
+    ),
+    MethodInfo(
+        "grad_input",
+        "grad x input",
+        signed=True,
+        default=True,
+        color="#80cdc1",
+        paper="Shrikumar et al. 2016",
+        summary="gradient x input embeddings, summed over the embedding dimension",
+    ),
+    MethodInfo(
+        "ig",
+        "IG",
+        signed=True,
+        default=True,
+        color="#018571",
+        paper="Sundararajan et al. 2017",
+        summary="Integrated Gradients on input embeddings (Sundararajan et al. 2017)",
+        head_reference=True,
+    ),
+    MethodInfo(
+        "shap",
+        "SHAP",
+        signed=True,
+        default=True,
+        color="#e66101",
+        paper="Lundberg & Lee 2017",
+        summary="Partition SHAP over the stored tokens (Lundberg & Lee 2017)",
+        head_reference=True,
+    ),
+)
+
+# The faithfulness baseline: tokens removed in a seeded random order. Not a method (it has no
+# attributions), but it has a row in the faithfulness table and a line in every deletion plot.
+RANDOM = MethodInfo(
+    "random",
+    "random order",
+    signed=False,
+    default=False,
+    color="#777777",
+    paper="DeYoung et al. 2020 (ERASER)",
+    summary="tokens removed in a seeded random order (faithfulness baseline)",
+)
+
+# The corpus page's scatter: x and y method pairs when the URL names none.
+DEFAULT_PAIR = ("attention", "ig")
+DEFAULT_Y_PAIR = ("attention", "shap")
+
+# Agreement measures, stored as columns of ``agreements``: id -> label.
+MEASURES: dict[str, str] = {
+    "spearman": "Spearman ρ (|scores|)",
+    "kendall": "Kendall τ (|scores|)",
+    "spearman_signed": "Spearman ρ (signed)",
+    "kendall_signed": "Kendall τ (signed)",
+    "jaccard_5": "top-5 Jaccard",
+    "jaccard_10pct": "top-10% Jaccard",
+}
+
+# SHAP's evaluation budget when --shap-evals is not given (one rule, read by the method, the
+# CLI help, the stored provenance and the dashboard).
+SHAP_MIN_EVALS = 500
+SHAP_EVALS_RULE = f"max({SHAP_MIN_EVALS}, 2 * tokens + 1)"
+
+
+def shap_evals_for(tokens: int, evals: int | None) -> int:
+    """SHAP model evaluations for an example of ``tokens`` content tokens."""
+    return evals if evals is not None else max(SHAP_MIN_EVALS, 2 * tokens + 1)
+
+
+def method_ids() -> tuple[str, ...]:
+    """Every method id in canonical order (agreement pairs are stored in this order)."""
+    return tuple(m.id for m in METHODS)
+
+
+def default_method_ids() -> tuple[str, ...]:
+    return tuple(m.id for m in METHODS if m.default)
+
+
+def reference_method_ids() -> tuple[str, ...]:
+    """Methods that per-head grids are computed against (the heads page's choices)."""
+    return tuple(m.id for m in METHODS if m.head_reference)
+
+
+def default_reference() -> str:
+    return reference_method_ids()[0]
+
+
+def signed_method_ids() -> frozenset[str]:
+    return frozenset(m.id for m in METHODS if m.signed)
+
+
+def info(method: str) -> MethodInfo | None:
+    """The entry of ``method`` (``random`` included); None for an unknown id."""
+    return next((m for m in (*METHODS, RANDOM) if m.id == method), None)
+
+
+def color_of(method: str) -> str:
+    entry = info(method)
+    return entry.color if entry else "#333333"
+
+
+def label_of(method: str) -> str:
+    entry = info(method)
+    return entry.label if entry else method
+
+
+def order_of(method: str) -> int:
+    """Canonical position of a method id; unknown ids sort after every known one."""
+    ids = method_ids()
+    return ids.index(method) if method in ids else len(ids)
+
+
+def in_order(methods: Iterable[str]) -> list[str]:
+    """``methods`` without duplicates in canonical order (unknown ids last, by name)."""
+    return sorted(dict.fromkeys(methods), key=lambda m: (order_of(m), m))
+
+
+def with_random_last(methods: Iterable[str]) -> list[str]:
+    """Faithfulness rows' methods in canonical order, the ``random`` baseline last."""
+    return in_order(set(methods) - {RANDOM.id}) + [RANDOM.id]
+
+
+def normalize_pair(a: str, b: str) -> tuple[str, str]:
+    """The stored order of a method pair."""
+    first, second = in_order((a, b)) if a != b else (a, b)
+    return first, second
+
+
+def unknown_methods(methods: Iterable[str]) -> list[str]:
+    known = set(method_ids())
+    return [m for m in methods if m not in known]
