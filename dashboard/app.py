@@ -12,8 +12,10 @@ module imports no ML library: the dashboard reads the store only. Nothing happen
 
 from __future__ import annotations
 
+import atexit
 import importlib
-from pathlib import Path
+from contextlib import ExitStack
+from importlib.resources import as_file, files
 
 import dash
 from dash import Input, Output, dcc, html
@@ -22,8 +24,9 @@ from dashboard import ids
 from dashboard.data import EXTENSION, AtlasData
 from dashboard.urlstate import CorpusState
 
-HERE = Path(__file__).resolve().parent
-ASSETS = HERE.parent / "assets"
+ASSETS_PACKAGE = "dashboard.assets"  # the top-level assets/ folder, mapped in pyproject.toml
+_extracted = ExitStack()  # an assets folder as_file had to copy out stays until exit
+atexit.register(_extracted.close)
 PAGES = ("corpus", "example", "heads", "faithfulness")
 
 _WRITE_URL = """
@@ -85,7 +88,7 @@ def create_app(db_url: str | None = None) -> dash.Dash:
         __name__,
         use_pages=True,
         pages_folder="",
-        assets_folder=str(ASSETS),
+        assets_folder=str(_extracted.enter_context(as_file(files(ASSETS_PACKAGE)))),
         suppress_callback_exceptions=True,
         title="Attention Atlas",
     )

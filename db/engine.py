@@ -31,6 +31,15 @@ def resolve_url(url: str | None) -> str:
     return url
 
 
+def shown_url(url: str | None) -> str:
+    """The resolved URL for messages, password hidden (as given when it cannot be parsed)."""
+    url = resolve_url(url)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI hook
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

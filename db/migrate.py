@@ -1,25 +1,70 @@
-"""Run the Alembic migrations programmatically (``attention-atlas db upgrade`` and ingest).
+"""Run the Alembic migrations programmatically (``attention-atlas db upgrade`` and ingest), and
+check that a database holds a schema this version can read.
 
-The migration scripts live in the top-level ``alembic/`` folder of the checkout; the project is
-installed from its checkout (``pip install -e .``), so that folder is always beside ``db/``.
+The migration scripts are the top-level ``alembic/`` folder of the checkout, shipped as the
+package ``atlas_migrations`` (pyproject.toml maps it) and found with :mod:`importlib.resources`,
+so a wheel install finds them as an editable one does. ``alembic.ini`` beside ``alembic/`` points
+the plain ``alembic`` command (``revision --autogenerate``) at the same folder.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
+import importlib
+import os
+from contextlib import ExitStack
+from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
+from importlib.resources.readers import MultiplexedPath
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-ALEMBIC_DIR = Path(__file__).resolve().parents[1] / "alembic"
+MIGRATIONS_PACKAGE = "atlas_migrations"
+UPGRADE_HINT = "run `attention-atlas db upgrade`"
+
+_extracted = ExitStack()  # resources as_file had to copy out stay until the interpreter exits
+atexit.register(_extracted.close)
+
+
+class SchemaError(Exception):
+    """A database whose schema this version cannot use: unreadable, not an Attention Atlas
+    database, missing, or at a revision other than this version's head."""
+
+
+def _scripts() -> Traversable:
+    try:
+        return files(MIGRATIONS_PACKAGE)
+    except NotADirectoryError:
+        # Python < 3.13 with an editable install: setuptools' finder puts a placeholder in the
+        # namespace package's __path__, which importlib.resources rejects (CPython gh-123987).
+        package = importlib.import_module(MIGRATIONS_PACKAGE)
+        return MultiplexedPath(*(p for p in package.__path__ if os.path.isdir(p)))
+
+
+@functools.cache
+def script_location() -> Path:
+    """The folder holding ``env.py`` and ``versions/`` as a real path: Alembic reads files.
+
+    ``as_file`` of a folder needs Python 3.12, so it is asked for ``env.py``, whose folder it
+    is; an install that is not a plain folder (a zip) is reported, not run with no revisions.
+    """
+    env = _extracted.enter_context(as_file(_scripts() / "env.py"))
+    folder = Path(env).parent
+    if not (folder / "versions").is_dir():
+        raise SchemaError(f"migration scripts not found: {MIGRATIONS_PACKAGE} is not a folder")
+    return folder
 
 
 def alembic_config(engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    config.set_main_option("script_location", str(script_location()))
     config.attributes["engine"] = engine
     return config
 
@@ -33,8 +78,74 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def _where(engine: Engine, where: str | None) -> str:
+    return where or engine.url.render_as_string(hide_password=True)
+
+
+def _state(engine: Engine, where: str) -> tuple[tuple[str, ...], list[str]]:
+    """(revisions in alembic_version, other tables); SchemaError when they cannot be read."""
+    try:
+        with engine.connect() as connection:
+            return _read_state(connection)
+    except DBAPIError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise SchemaError(f"cannot read the schema of database {where}: {reason}") from exc
+
+
+def _read_state(connection: Connection) -> tuple[tuple[str, ...], list[str]]:
+    heads = MigrationContext.configure(connection).get_current_heads()
+    tables = [t for t in inspect(connection).get_table_names() if t != "alembic_version"]
+    return tuple(heads), tables
+
+
+def _check(engine: Engine, where: str, *, allow_older: bool) -> tuple[tuple[str, ...], str]:
+    """(the database's revisions, head), unless this version cannot use or migrate its schema."""
+    revisions, tables = _state(engine, where)
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    head = script.get_current_head()
+    if not revisions:
+        if tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise SchemaError(
+                f"database {where} is not an Attention Atlas database "
+                f"(tables {shown} but no Alembic revision)"
+            )
+        if not allow_older:
+            raise SchemaError(f"database {where} has no Attention Atlas schema: {UPGRADE_HINT}")
+        return revisions, head
+    known = {s.revision for s in script.walk_revisions()}
+    unknown = [r for r in revisions if r not in known]
+    if unknown:
+        raise SchemaError(
+            f"database {where} is at schema revision {', '.join(unknown)}, which this version of "
+            f"attention-atlas does not know (its newest is {head}): upgrade attention-atlas"
+        )
+    if revisions != (head,) and not allow_older:
+        raise SchemaError(
+            f"database {where} is at schema revision {', '.join(revisions)}, older than "
+            f"{head}: {UPGRADE_HINT}"
+        )
+    return revisions, head
+
+
+def require_head(engine: Engine, where: str | None = None) -> str:
+    """The head revision when the database at ``engine`` is at it; otherwise
+    :class:`SchemaError` saying why not and what to do. ``where`` names the database in the
+    message (default: the engine's URL, password hidden)."""
+    return _check(engine, _where(engine, where), allow_older=False)[1]
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database at ``engine`` up to ``revision`` (no-op when already there)."""
-    if revision == "head" and current_revision(engine) == head_revision(engine):
+    """Bring the database at ``engine`` up to ``revision`` (no-op when already there).
+
+    Raises :class:`SchemaError`, and writes nothing, when the database cannot be read, is not
+    an Attention Atlas database, or is at a revision this version does not know."""
+    where = _where(engine, None)
+    current, head = _check(engine, where, allow_older=True)
+    if revision == "head" and current == (head,):
         return
-    command.upgrade(alembic_config(engine), revision)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except OperationalError as exc:  # locked, read-only, disk full: the database's problem
+        reason = str(exc.orig).strip().splitlines()[0]
+        raise SchemaError(f"cannot migrate database {where}: {reason}") from exc

@@ -32,6 +32,7 @@ def _fail(message: str) -> NoReturn:
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean "the user asked for something impossible"."""
     from db.engine import DatabaseUrlError
+    from db.migrate import SchemaError
     from db.writers import RunConflictError
     from ingest.adapters import AdapterError
     from ingest.corpus import CorpusError
@@ -39,6 +40,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
     return (
         DatabaseUrlError,
+        SchemaError,
         RunConflictError,
         AdapterError,
         CorpusError,
@@ -140,14 +142,19 @@ _DB_OPTION = click.option(
 
 
 def _engine(db_url: str | None, *, migrate: bool = False):  # noqa: ANN202 - Engine
-    from db.engine import DatabaseUrlError, make_engine
-    from db.migrate import upgrade
+    """An engine on ``db_url`` at the newest schema: migrated there when ``migrate``; otherwise
+    opened read-only and checked (a database that is missing, unreadable, not an Atlas database
+    or at another revision ends the command with one line)."""
+    from db.engine import DatabaseUrlError, make_engine, shown_url
+    from db.migrate import SchemaError, require_head, upgrade
 
     try:
-        engine = make_engine(db_url)
+        engine = make_engine(db_url, readonly=not migrate)
         if migrate:
             upgrade(engine)
-    except DatabaseUrlError as exc:
+        else:
+            require_head(engine, shown_url(db_url))
+    except (DatabaseUrlError, SchemaError) as exc:
         _fail(str(exc))
     return engine
 
@@ -159,7 +166,7 @@ def runs(db_url: str | None) -> None:
     from db.engine import session_factory
     from db.queries import list_runs
 
-    engine = _engine(db_url, migrate=True)
+    engine = _engine(db_url)
     with session_factory(engine)() as session:
         summaries = list_runs(session)
     if not summaries:
@@ -225,6 +232,7 @@ def _serve(url: str, host: str, port: int, debug: bool) -> None:
     from dashboard.app import create_app
     from db.engine import DatabaseUrlError
 
+    _engine(url).dispose()  # the dashboard reads the newest schema only: check it first
     try:
         app = create_app(url)
     except DatabaseUrlError as exc:

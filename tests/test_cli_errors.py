@@ -3,7 +3,10 @@ never a traceback. Also the CLI's other commands (runs, db upgrade) on real data
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -165,3 +168,114 @@ def test_port_outside_the_valid_range(command: str) -> None:
 def test_help_shows_the_prompt_newline_escaped() -> None:
     text = invoke("ingest", "--help").output
     assert "Review: {text}\\nSentiment:" in text and "ATLAS_THREADS" in text
+
+
+# -- schemas the commands cannot use ------------------------------------------------------
+def _sqlite(path: Path, *statements: str) -> Path:
+    with closing(sqlite3.connect(path)) as connection:
+        for statement in statements:
+            connection.execute(statement)
+        connection.commit()
+    return path
+
+
+@pytest.fixture
+def unusable(tmp_path: Path, sqlite_url_factory: Callable[..., str]) -> dict[str, str]:
+    """What is wrong with it -> a database (URL or path) no command can use."""
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n")
+    newer = sqlite_url_factory("newer.db")
+    _sqlite(Path(newer.removeprefix("sqlite:///")), "UPDATE alembic_version SET version_num='9999'")
+    return {
+        "text file": str(text),
+        "foreign": str(_sqlite(tmp_path / "foreign.db", "CREATE TABLE notes (body TEXT)")),
+        "empty": str(_sqlite(tmp_path / "empty.db", "CREATE TABLE t (x)", "DROP TABLE t")),
+        "newer": newer,
+    }
+
+
+UNUSABLE = {
+    "text file": "file is not a database",
+    "foreign": "is not an Attention Atlas database (tables notes",
+    "empty": "has no Attention Atlas schema: run `attention-atlas db upgrade`",
+    "newer": "schema revision 9999, which this version of attention-atlas does not know",
+}
+
+
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve must stop before it serves; if it did not, fail instead of blocking."""
+
+    def run(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the dashboard started")
+
+    monkeypatch.setattr("dash.Dash.run", run)
+
+
+@pytest.mark.usefixtures("no_server")
+@pytest.mark.parametrize("command", ["runs", "serve"])
+@pytest.mark.parametrize("kind", list(UNUSABLE))
+def test_read_commands_refuse_a_schema_they_cannot_use(
+    unusable: dict[str, str], command: str, kind: str
+) -> None:
+    assert_user_error(invoke(command, "--db", unusable[kind]), UNUSABLE[kind])
+
+
+@pytest.mark.usefixtures("no_server")
+@pytest.mark.parametrize("command", ["runs", "serve"])
+def test_read_commands_do_not_create_a_database(command: str, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    assert_user_error(invoke(command, "--db", str(missing)), "does not exist")
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize("kind", ["text file", "foreign", "newer"])
+def _tables(path: str) -> list[tuple[str, ...]]:
+    with closing(sqlite3.connect(path.removeprefix("sqlite:///"))) as connection:
+        return connection.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
+@pytest.mark.parametrize("kind", ["foreign", "newer"])
+def test_db_upgrade_refuses_a_database_it_cannot_migrate(
+    unusable: dict[str, str], kind: str
+) -> None:
+    before = _tables(unusable[kind])
+    assert_user_error(invoke("db", "upgrade", "--db", unusable[kind]), UNUSABLE[kind])
+    assert _tables(unusable[kind]) == before  # nothing written
+
+
+def test_db_upgrade_of_a_file_that_is_not_a_database(unusable: dict[str, str]) -> None:
+    assert_user_error(invoke("db", "upgrade", "--db", unusable["text file"]), "not a database")
+
+
+def test_ingest_refuses_a_database_that_is_not_atlas(base, unusable: dict[str, str]) -> None:  # noqa: ANN001
+    assert_user_error(invoke(*base(**{"--db": unusable["foreign"]})), UNUSABLE["foreign"])
+
+
+@pytest.fixture
+def newer_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The migration scripts of a later release: one more (empty) revision, 0002."""
+    from db import migrate
+
+    scripts = tmp_path / "scripts"
+    shutil.copytree(migrate.script_location(), scripts, ignore=shutil.ignore_patterns("__py*"))
+    (scripts / "versions" / "0002_later.py").write_text(
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\n'
+        "depends_on = None\n\n\ndef upgrade() -> None:\n    pass\n\n\n"
+        "def downgrade() -> None:\n    pass\n"
+    )
+    monkeypatch.setattr(migrate, "script_location", lambda: scripts)
+    return "0002"
+
+
+@pytest.mark.usefixtures("no_server")
+def test_an_older_schema_asks_for_db_upgrade(
+    newer_release: str, sqlite_url_factory: Callable[..., str]
+) -> None:
+    url = sqlite_url_factory()
+    for command in ("runs", "serve"):
+        result = invoke(command, "--db", url)
+        assert_user_error(result, "schema revision 0001, older than 0002", "db upgrade")
+    upgraded = invoke("db", "upgrade", "--db", url)
+    assert upgraded.exit_code == 0 and "database at revision 0002" in upgraded.output
+    assert "no runs yet" in invoke("runs", "--db", url).output

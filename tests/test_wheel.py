@@ -1,0 +1,196 @@
+"""The wheel works without the checkout: built from the source tree, installed into a fresh
+virtualenv, it migrates a database, ingests a tiny BERT and serves the dashboard's assets.
+
+The new venv reuses this venv's heavy dependencies (torch, transformers, dash, ...) through a
+``.pth`` line naming its site-packages; a path listed in a ``.pth`` file is only appended to
+``sys.path`` (``.pth`` files inside it are not run), so the editable install's finder stays off
+and the project's packages come from the wheel. Commands run in a temporary folder, never in
+the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from conftest import corpus_rows, write_csv
+
+from db.engine import make_engine
+from db.migrate import head_revision
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_PACKAGES = ("db", "models", "ingest", "dashboard", "atlas_migrations")
+# what the checkout holds that is no input to the build (a stale build/ would leak old modules
+# into the wheel); dot folders (.venv, .git, caches) are left out too
+NOT_SOURCE = {"build", "dist", "screenshots", "benchmarks", "tests"}
+
+
+def _copy_source(target: Path) -> Path:
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = {n for n in names if n == "__pycache__" or n.endswith((".egg-info", ".db"))}
+        if Path(folder) == ROOT:
+            skipped |= {n for n in names if n in NOT_SOURCE or n.startswith(".")}
+        return skipped
+
+    shutil.copytree(ROOT, target, ignore=ignore)
+    return target
+
+
+def _run(*args: str | Path, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=_env(), capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    return result
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "ATLAS_"))}
+    env.pop("VIRTUAL_ENV", None)
+    env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", TRANSFORMERS_VERBOSITY="error")
+    return env
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("wheel-build")
+    source = _copy_source(work / "source")
+    _run(
+        sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+        "-w", work / "dist", source, cwd=work,
+    )  # fmt: skip
+    (built,) = (work / "dist").glob("attention_atlas-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel installed, reusing this venv's dependencies."""
+    new = tmp_path_factory.mktemp("wheel-venv") / "venv"
+    _run(sys.executable, "-m", "venv", "--without-pip", new, cwd=new.parent)
+    python = new / "bin" / "python"
+    # pip runs under the new interpreter (--python) and installs there, before the .pth below
+    # could show it this venv's editable install.
+    _run(
+        sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
+        "--no-index", wheel, cwd=new.parent,
+    )  # fmt: skip
+    purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=new)
+    deps = "\n".join(site.getsitepackages()) + "\n"
+    (Path(purelib.stdout.strip()) / "_test_venv_dependencies.pth").write_text(deps)
+    return new
+
+
+@pytest.fixture(scope="module")
+def ingested(venv: Path, tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a database the installed ``attention-atlas ingest`` wrote (attention, rollout)."""
+    work = tmp_path_factory.mktemp("wheel-ingest")
+    corpus = write_csv(work / "corpus.csv", corpus_rows(12))
+    url = f"sqlite:///{work / 'ingested.db'}"
+    result = _run(
+        venv / "bin" / "attention-atlas", "ingest", "-q", "--model", tiny_bert_dir,
+        "--dataset", corpus, "--label-field", "label", "--methods", "attention,rollout",
+        "--threads", "1", "--db", url, cwd=work,
+    )  # fmt: skip
+    assert "12/12 stored" in result.stdout, result.stdout
+    return url
+
+
+def test_wheel_holds_migrations_and_assets_not_screenshots(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        "atlas_migrations/env.py",
+        "atlas_migrations/script.py.mako",
+        "atlas_migrations/versions/0001_initial_schema.py",
+        "dashboard/assets/atlas.css",
+        "dashboard/assets/atlas.js",
+    }
+    assert expected <= names
+    assert not [n for n in names if "screenshots" in n or n.endswith(".png")]
+
+
+def test_project_packages_and_resources_come_from_the_wheel(venv: Path, tmp_path: Path) -> None:
+    code = (
+        "import importlib, importlib.resources as r, db.migrate as m\n"
+        f"for name in {PROJECT_PACKAGES!r}:\n"
+        "    print(list(importlib.import_module(name).__path__)[0])\n"
+        "print(r.files('dashboard.assets') / 'atlas.css')\n"
+        "print(m.script_location())\n"
+    )
+    located = _run(venv / "bin" / "python", "-c", code, cwd=tmp_path).stdout.split()
+    assert len(located) == len(PROJECT_PACKAGES) + 2
+    for path in located:
+        assert Path(path).resolve().is_relative_to(venv.resolve()), located
+    assert Path(located[-2]).is_file() and (Path(located[-1]) / "versions").is_dir()
+
+
+def test_db_upgrade_reaches_the_head_revision(venv: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    result = _run(venv / "bin" / "attention-atlas", "db", "upgrade", "--db", url, cwd=tmp_path)
+    head = head_revision(make_engine("sqlite://"))
+    assert result.stdout.strip() == f"database at revision {head}"
+
+
+def test_ingest_stores_rows(ingested: str, venv: Path, tmp_path: Path) -> None:
+    with closing(sqlite3.connect(ingested.removeprefix("sqlite:///"))) as connection:
+        (examples,) = connection.execute("SELECT count(*) FROM examples").fetchone()
+        (attention,) = connection.execute("SELECT count(*) FROM attention").fetchone()
+        methods = {m for (m,) in connection.execute("SELECT method FROM attributions")}
+    assert examples == 12 and attention > 0 and {"attention", "rollout"} <= methods
+    listing = _run(venv / "bin" / "attention-atlas", "runs", "--db", ingested, cwd=tmp_path)
+    assert "complete" in listing.stdout and "12/12" in listing.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, b""
+
+
+def test_dashboard_serves_its_assets(ingested: str, venv: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    command = [venv / "bin" / "attention-atlas", "serve", "--db", ingested, "--port", str(port)]
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=tmp_path, env=_env(), stdout=out, stderr=out)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 45
+            while True:
+                assert server.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                try:
+                    status, css = _get(f"{base}/assets/atlas.css")
+                    break
+                except OSError:  # not listening yet
+                    time.sleep(0.3)
+            assert status == 200 and b"{" in css, (status, css[:200])
+            status, page = _get(f"{base}/")
+            assert status == 200 and b"atlas.css" in page, page[:500]
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
