@@ -2,7 +2,7 @@
 #   make test    install (with constraints.txt), system packages, throwaway PostgreSQL, pytest
 #   make demo    install with the demo extra, build the demo and serve it
 #   make bench   run benchmarks/*.py
-#   make lint    ruff
+#   make lint    ruff (lint + format) and the import contracts (.importlinter)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -66,3 +66,5 @@ bench: $(TEST_STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports

@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import pkgutil
 from contextlib import ExitStack
 from importlib.resources import as_file, files
 
 import dash
-from dash import Input, Output, dcc, html
+from dash import ALL, Input, Output, dcc, html
 
-from dashboard import ids
+import dashboard.pages as pages_package
+from dashboard import ids, urls
 from dashboard.data import EXTENSION, AtlasData
-from dashboard.urlstate import CorpusState
 
 ASSETS_PACKAGE = "dashboard.assets"  # the top-level assets/ folder, mapped in pyproject.toml
 _extracted = ExitStack()  # an assets folder as_file had to copy out stays until exit
 atexit.register(_extracted.close)
-PAGES = ("corpus", "example", "heads", "faithfulness")
 
 _WRITE_URL = """
 function(search) {
@@ -52,12 +52,15 @@ function(n) {
 
 
 def _shell() -> html.Div:
+    """The page frame: nav bar (one link per ``nav`` page of the registry) and page container."""
+    links = [
+        dcc.Link(p["name"], href=p["path"], id=ids.nav_link(p["module"]), className="nav-link")
+        for p in urls.nav_pages()
+    ]
     nav = html.Nav(
         [
             html.Span("Attention Atlas", className="brand"),
-            dcc.Link("Corpus", href="/", id=ids.NAV_CORPUS, className="nav-link"),
-            dcc.Link("Heads", href="/heads", id=ids.NAV_HEADS, className="nav-link"),
-            dcc.Link("Faithfulness", href="/faithfulness", id=ids.NAV_FAITH, className="nav-link"),
+            *links,
             html.Button("Copy link", id=ids.COPY_LINK, className="copy-link", n_clicks=0),
             html.Span(id=ids.COPY_STATUS, className="copy-status"),
         ],
@@ -74,13 +77,6 @@ def _shell() -> html.Div:
     )
 
 
-def nav_hrefs(search: str | None) -> tuple[str, str, str]:
-    """Links to the three list pages keeping the current corpus filter."""
-    state = CorpusState.parse(search or "")
-    keep = state.with_(page=1).to_search()
-    return "/" + keep, "/heads" + keep, "/faithfulness" + keep
-
-
 def create_app(db_url: str | None = None) -> dash.Dash:
     """The dashboard over the store at ``db_url`` (see ``db.engine.resolve_url``)."""
     data = AtlasData(db_url)
@@ -93,21 +89,23 @@ def create_app(db_url: str | None = None) -> dash.Dash:
         title="Attention Atlas",
     )
     app.server.extensions[EXTENSION] = data
+    # register_page needs an app first; then the shell is built from the page registry
+    pages = [importlib.import_module(name) for name in _page_modules()]
     app.layout = _shell()
     app.clientside_callback(_WRITE_URL, Output(ids.URL_SINK, "data"), Input(ids.STATE, "data"))
     app.clientside_callback(
         _COPY_LINK, Output(ids.COPY_STATUS, "children"), Input(ids.COPY_LINK, "n_clicks")
     )
-    app.callback(
-        Output(ids.NAV_CORPUS, "href"),
-        Output(ids.NAV_HEADS, "href"),
-        Output(ids.NAV_FAITH, "href"),
-        Input(ids.STATE, "data"),
-    )(nav_hrefs)
-    # Pages are imported here, not scanned from a folder: register_page needs an app first.
-    for name in PAGES:
-        importlib.import_module(f"dashboard.pages.{name}").register_callbacks(app)
+    app.callback(Output(ids.nav_link(ALL), "href"), Input(ids.STATE, "data"))(urls.nav_links)
+    for page in pages:
+        page.register_callbacks(app)
     return app
+
+
+def _page_modules() -> list[str]:
+    """Every module of ``dashboard.pages``: adding a page is adding one file there."""
+    found = pkgutil.iter_modules(pages_package.__path__, pages_package.__name__ + ".")
+    return sorted(m.name for m in found)
 
 
 def make_server(db_url: str | None = None):  # noqa: ANN201 - a Flask app

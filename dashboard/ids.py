@@ -6,9 +6,7 @@ NAV_LOCATION = "nav-location"
 URL_SINK = "url-sink"
 COPY_LINK = "copy-link"
 COPY_STATUS = "copy-status"
-NAV_CORPUS = "nav-corpus"
-NAV_HEADS = "nav-heads"
-NAV_FAITH = "nav-faithfulness"
+NAV_LINK = "nav-link"  # one per nav page: {"type": NAV_LINK, "page": <module>}
 PROVENANCE = "run-provenance"  # on every page that shows one run
 
 # corpus page
@@ -67,3 +65,8 @@ HD_SELECTED = "heads-selected"
 # faithfulness page
 FA_CURVES = "faithfulness-curves"
 FA_TABLE = "faithfulness-table"
+
+
+def nav_link(page: object) -> dict[str, object]:
+    """The id of the nav link to the page module ``page`` (or a pattern such as ``ALL``)."""
+    return {"type": NAV_LINK, "page": page}

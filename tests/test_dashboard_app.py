@@ -8,7 +8,8 @@ import sys
 import pytest
 from dash_fixtures import build_store
 
-from dashboard.app import create_app, nav_hrefs
+from dashboard import urls
+from dashboard.app import create_app
 from dashboard.urlstate import CorpusState, HeadsState
 
 
@@ -104,12 +105,13 @@ def test_heads_view_and_csv(request_ctx) -> None:  # noqa: ANN001
     assert sent["filename"].endswith(".csv") and "text" in sent["content"].splitlines()[0]
 
 
-def test_nav_links_keep_filter_but_not_page() -> None:
-    assert nav_hrefs("?label=1&page=3&layer=2") == (
+def test_nav_links_keep_filter_but_not_page(app) -> None:  # noqa: ANN001 - pages registered
+    assert urls.nav_links("?label=1&page=3&layer=2") == [
         "/?label=1",
         "/heads?label=1",
         "/faithfulness?label=1",
-    )
+    ]
+    assert urls.example(7, "?label=1") == "/example/7?label=1"
     assert CorpusState.parse("?page=3").with_(page=1).to_search() == ""
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import corpus_layout, figures, ids
+from dashboard import corpus_layout, figures, ids, urls
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import CorpusState
@@ -212,7 +212,7 @@ def open_example(cell: dict | None, rows: list[dict] | None, search: str | None)
         example_id = rows[cell["rowIndex"]]["id"]
     if example_id is None:
         return no_update
-    return f"/example/{int(example_id)}{CorpusState.parse(search or '').to_search()}"
+    return urls.example(int(example_id), CorpusState.parse(search or "").to_search())
 
 
 def download_csv(_n: int, search: str | None):  # noqa: ANN201
@@ -270,5 +270,5 @@ def register_callbacks(app: dash.Dash) -> None:
 
 # Registered last so the registry holds this module's layout (no folder scan).
 dash.register_page(
-    __name__, path="/", title="Attention Atlas: corpus", name="Corpus", layout=layout
+    __name__, path="/", title="Attention Atlas: corpus", name="Corpus", nav=1, layout=layout
 )

@@ -12,7 +12,7 @@ import dash
 import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 
-from dashboard import components, example_figures, figures, ids
+from dashboard import components, example_figures, figures, ids, urls
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import ExampleState
@@ -32,7 +32,7 @@ def not_found(example_id: Any) -> html.Div:
         [
             html.H2("Example not found"),
             html.P(f"There is no example with id {example_id!s} in this database."),
-            dcc.Link("Back to the corpus", href="/"),
+            dcc.Link("Back to the corpus", href=urls.page("corpus")),
         ],
         className="not-found",
     )
@@ -59,7 +59,7 @@ def _walk(state: ExampleState, run: queries.RunInfo, example_id: int) -> html.Di
     def link(target: int | None, text: str, cid: str) -> Any:
         if target is None:
             return html.Span(text, id=cid, className="walk disabled")
-        return dcc.Link(text, href=f"/example/{target}{search}", id=cid, className="walk")
+        return dcc.Link(text, href=urls.example(target, search), id=cid, className="walk")
 
     where = f"{pos} of {total} in the current filter" if pos else "not in the current filter"
     return html.Div(
@@ -67,7 +67,7 @@ def _walk(state: ExampleState, run: queries.RunInfo, example_id: int) -> html.Di
             link(prev_id, "← previous", ids.EX_PREV),
             html.Span(where),
             link(next_id, "next →", ids.EX_NEXT),
-            dcc.Link("back to corpus", href="/" + search, className="walk"),
+            dcc.Link("back to corpus", href=urls.page("corpus", search), className="walk"),
         ],
         className="walk-bar",
     )

@@ -84,5 +84,6 @@ dash.register_page(
     path="/faithfulness",
     title="Attention Atlas: faithfulness",
     name="Faithfulness",
+    nav=3,
     layout=layout,
 )

@@ -12,7 +12,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from dashboard import figures, ids
+from dashboard import figures, ids, urls
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import HeadsState
@@ -89,7 +89,7 @@ def _extremes(state: HeadsState, run, f, selected) -> Any:  # noqa: ANN001
     def items(pairs: list[tuple[int, float]]) -> html.Ul:
         return html.Ul(
             [
-                html.Li(dcc.Link(f"example {i}: ρ = {v:.3f}", href=f"/example/{i}{search}"))
+                html.Li(dcc.Link(f"example {i}: ρ = {v:.3f}", href=urls.example(i, search)))
                 for i, v in pairs
             ]
         )
@@ -138,5 +138,5 @@ def register_callbacks(app: dash.Dash) -> None:
 
 # Registered last so the registry holds this module's layout (no folder scan).
 dash.register_page(
-    __name__, path="/heads", title="Attention Atlas: heads", name="Heads", layout=layout
+    __name__, path="/heads", title="Attention Atlas: heads", name="Heads", nav=2, layout=layout
 )
