@@ -26,6 +26,14 @@ def _shap_evals(settings: dict[str, Any]) -> str:
     return f"{vocabulary.SHAP_EVALS_RULE.replace(' * ', '·').replace(' + ', '+')} evaluations"
 
 
+def _ig_baseline(settings: dict[str, Any]) -> str:
+    """Runs stored before IG's baseline kept the frame recorded ``zero`` for all positions."""
+    baseline = settings.get("ig_baseline")
+    positions = settings.get("ig_baseline_positions", "all" if baseline == "zero" else "content")
+    where = "content tokens only" if positions == "content" else "every position"
+    return f"{baseline} baseline on {where}"
+
+
 def summary_parts(settings: dict[str, Any]) -> list[str]:
     """The reading-relevant choices of a run, one short phrase each (absent keys skipped)."""
     parts = []
@@ -33,9 +41,7 @@ def summary_parts(settings: dict[str, Any]) -> list[str]:
         parts.append(f"explains the predicted class's {settings['explain_output']}")
     if "ig_steps" in settings:
         method = settings.get("ig_method", "")
-        parts.append(
-            f"IG {settings['ig_steps']} steps {method}, {settings.get('ig_baseline')} baseline"
-        )
+        parts.append(f"IG {settings['ig_steps']} steps {method}, {_ig_baseline(settings)}")
     if "shap_explainer" in settings or "shap_evals" in settings:
         parts.append(f"SHAP {settings.get('shap_explainer', '')} {_shap_evals(settings)}")
     if "removal" in settings:

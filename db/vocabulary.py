@@ -132,6 +132,12 @@ SHAP_MIN_EVALS = 500
 SHAP_EVALS_RULE = f"max({SHAP_MIN_EVALS}, 2 * tokens + 1)"
 
 
+# IG's baselines and the positions each replaces: ``content`` keeps special tokens and a
+# zero-shot prompt's frame at their real embeddings (the counterfactual SHAP and the deletion
+# tests explain); ``all`` is the seed papers' literal all-zero input.
+IG_BASELINES: dict[str, str] = {"zero": "content", "pad": "content", "zero-all": "all"}
+
+
 def shap_evals_for(tokens: int, evals: int | None) -> int:
     """SHAP model evaluations for an example of ``tokens`` content tokens."""
     return evals if evals is not None else max(SHAP_MIN_EVALS, 2 * tokens + 1)

@@ -204,9 +204,12 @@ class IngestSettings:
         default="zero",
         metadata=_opt(
             "--ig-baseline",
-            "IG baseline: zero embeddings or pad-token embeddings.",
+            "IG baseline for the content tokens: zero or pad-token embeddings, specials and "
+            "the zero-shot prompt kept as they are (the counterfactual SHAP and the deletion "
+            "tests use); zero-all: zero embeddings at every position (the seed papers' "
+            "literal baseline).",
             "choice",
-            choices=("zero", "pad"),
+            choices=tuple(vocabulary.IG_BASELINES),
         ),
     )
     shap_evals: int | None = field(

@@ -143,53 +143,99 @@ def bert_sharp(tmp_path_factory):  # noqa: ANN001, ANN201
     return adapter
 
 
-def test_ig_completeness_300_steps_and_report_50(bert_sharp, capsys) -> None:  # noqa: ANN001
+def test_ig_completeness_on_a_far_from_linear_model(bert_sharp, capsys) -> None:  # noqa: ANN001
+    """Weights with std 1: the all-positions path converges by 300 steps, the content-only
+    path (frame fixed, a sharper turn) needs 1000 on one text; 50 steps is visibly worse."""
     bert = bert_sharp
     items, batch, forward = run_forward(bert, TEXTS)
     targets = targets_of(forward)
-    for steps, tolerance in ((300, 0.01), (50, None)):
-        params = helpers.params("ig", steps=steps)
+    for baseline, steps, tolerance in (
+        ("zero-all", 300, 0.01),
+        ("zero", 1000, 0.01),
+        ("zero", 50, None),
+    ):
+        params = helpers.params("ig", steps=steps, baseline=baseline)
         results = ig_method.integrated_gradients(bert, items, targets, params)
-        for item, result in zip(items, results, strict=True):
-            gap = _completeness(bert, item, int(targets[items.index(item)]), result.scores)
+        ranges = []
+        for item, target, result in zip(items, targets.tolist(), results, strict=True):
+            gap = _completeness(bert, item, target, result.scores, baseline)
             assert abs(gap - result.check) < 1e-6
+            ranges.append(_f_range(bert, item, target, baseline))
             if tolerance is not None:
-                assert result.check <= tolerance * _f_range(
-                    bert, item, int(targets[items.index(item)])
-                )
-        ranges = [_f_range(bert, it, int(t)) for it, t in zip(items, targets, strict=True)]
+                assert result.check <= tolerance * ranges[-1], (baseline, steps, result.check)
         assert max(ranges) > 0.05
         if tolerance is None:  # 50 steps is visibly worse on this model (reported, not asserted)
             assert max(r.check for r in results) > 1e-3
         with capsys.disabled():
-            print(f"\nIG {steps} steps: completeness gaps {[f'{r.check:.2e}' for r in results]}")
+            gaps = [f"{r.check:.2e}" for r in results]
+            print(f"\nIG {baseline} {steps} steps: completeness gaps {gaps}")
 
 
-def _f_range(adapter, item, target) -> float:  # noqa: ANN001
+def _f_pair(adapter, item, target, baseline: str = "zero") -> tuple[float, float]:  # noqa: ANN001
+    """(f(x), f(b)): the predicted class's probability at the input and at IG's baseline b,
+    computed here from the embeddings (not through the IG code)."""
     x = adapter.embed(torch.tensor([item.input_ids]))
+    base = ig_method.baseline_embeds(adapter, item, x[0], baseline)[None]
     with torch.no_grad():
         f = [
             torch.softmax(adapter.forward(adapter.collate([item]), inputs_embeds=e).logits, -1)[
                 0, target
             ]
-            for e in (x, torch.zeros_like(x))
+            for e in (x, base)
         ]
-    return abs(float(f[0] - f[1]))
+    return float(f[0]), float(f[1])
 
 
-def _completeness(adapter, item, target, scores) -> float:  # noqa: ANN001
-    x = adapter.embed(torch.tensor([item.input_ids]))
-    with torch.no_grad():
-        f = [
-            torch.softmax(adapter.forward(adapter.collate([item]), inputs_embeds=e).logits, -1)[
-                0, target
-            ]
-            for e in (x, torch.zeros_like(x))
-        ]
-    return abs(float(scores.astype(np.float64).sum()) - float(f[0] - f[1]))
+def _f_range(adapter, item, target, baseline: str) -> float:  # noqa: ANN001
+    f_x, f_b = _f_pair(adapter, item, target, baseline)
+    return abs(f_x - f_b)
 
 
-@pytest.mark.parametrize("baseline", ["zero", "pad"])
+def _completeness(adapter, item, target, scores, baseline: str) -> float:  # noqa: ANN001
+    f_x, f_b = _f_pair(adapter, item, target, baseline)
+    return abs(float(scores.astype(np.float64).sum()) - (f_x - f_b))
+
+
+def test_default_ig_keeps_specials_and_prompt_frame(adapter) -> None:  # noqa: ANN001
+    """Issue 13: the default baseline replaces content tokens only, so IG is exactly 0 on
+    every special / prompt-frame position and completes to f(x) - f(content removed) within
+    1e-3 of that difference at 300 steps."""
+    items, _, forward = run_forward(adapter, TEXTS)
+    targets = targets_of(forward)
+    results = ig_method.integrated_gradients(
+        adapter, items, targets, helpers.params("ig", steps=300)
+    )
+    assert helpers.params("ig").baseline == "zero"  # the default
+    for item, target, result in zip(items, targets.tolist(), results, strict=True):
+        assert item.special_mask.any() or adapter.kind == "decoder"  # GPT-2 adds no specials
+        assert np.all(result.scores[item.special_mask] == 0.0)
+        assert np.abs(result.scores[~item.special_mask]).max() > 0
+        f_x, f_b = _f_pair(adapter, item, target)
+        gap = abs(float(result.scores.astype(np.float64).sum()) - (f_x - f_b))
+        assert abs(gap - result.check) < 1e-6
+        assert gap < 1e-3 * abs(f_x - f_b), (gap, f_x - f_b)
+
+
+def test_zero_all_baseline_is_the_all_positions_zero_input(adapter) -> None:  # noqa: ANN001
+    """``zero-all`` keeps the seed papers' baseline: zero embeddings everywhere, so the frame
+    and specials take credit too (the scores the default gave before issue 13)."""
+    items, _, forward = run_forward(adapter, TEXTS[:2])
+    item = items[1]
+    x = adapter.embed(torch.tensor([item.input_ids]))[0]
+    assert torch.equal(ig_method.baseline_embeds(adapter, item, x, "zero-all"), torch.zeros_like(x))
+    kept = ig_method.baseline_embeds(adapter, item, x, "zero")
+    assert torch.equal(kept[item.special_mask], x[item.special_mask])
+    assert torch.equal(kept[~item.special_mask], torch.zeros_like(x[~item.special_mask]))
+    result = ig_method.integrated_gradients(
+        adapter, [item], targets_of(forward)[1:2], helpers.params("ig", baseline="zero-all")
+    )[0]
+    if item.special_mask.any():  # GPT-2 classifiers add no special tokens
+        assert np.abs(result.scores[item.special_mask]).max() > 0
+    with pytest.raises(ValueError, match="zero-all"):
+        ig_method.baseline_embeds(adapter, item, x, "ones")
+
+
+@pytest.mark.parametrize("baseline", ["zero", "pad", "zero-all"])
 def test_ig_matches_captum_and_batched_equals_single(adapter, baseline: str) -> None:  # noqa: ANN001
     items, batch, forward = run_forward(adapter, TEXTS)
     targets = targets_of(forward)
@@ -320,6 +366,7 @@ def test_logit_output_is_what_ig_and_shap_sum_to(bert_sharp) -> None:  # noqa: A
         for i, item in enumerate(items):
             target = int(targets[i])
             x = bert.embed(torch.tensor([item.input_ids]))
+            base = ig_method.baseline_embeds(bert, item, x[0], "zero")[None]
             zero = [
                 float(
                     explained(
@@ -329,7 +376,7 @@ def test_logit_output_is_what_ig_and_shap_sum_to(bert_sharp) -> None:  # noqa: A
                     )[0]
                 )
                 for kind in ("logit", "prob")
-                for e in (x, torch.zeros_like(x))
+                for e in (x, base)
             ]
             logit_gap, prob_gap = zero[0] - zero[1], zero[2] - zero[3]
             assert abs(ig_logit[i].scores.sum() - logit_gap) <= 0.01 * abs(logit_gap)

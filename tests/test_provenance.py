@@ -25,10 +25,20 @@ def _run_settings(**overrides) -> dict:  # noqa: ANN003
 def test_summary_names_every_choice_that_changes_how_scores_read() -> None:
     line = " · ".join(summary_parts(_run_settings(ig_steps=300, ig_baseline="pad")))
     assert "predicted class's prob" in line
-    assert "IG 300 steps gausslegendre, pad baseline" in line
+    assert "IG 300 steps gausslegendre, pad baseline on content tokens only" in line
     assert "SHAP partition max(500, 2·tokens+1) evaluations" in line
     assert "removal: mask token, else pad" in line and "max 128 tokens" in line
     assert "RANDOMIZED" not in line and "zero-shot" not in line
+
+
+def test_summary_says_where_the_ig_baseline_applies() -> None:
+    assert "zero baseline on content tokens only" in " ".join(summary_parts(_run_settings()))
+    literal = " ".join(summary_parts(_run_settings(ig_baseline="zero-all")))
+    assert "zero-all baseline on every position" in literal
+    # a run stored before the distinction recorded "zero" for the all-positions baseline
+    old = _run_settings()
+    del old["ig_baseline_positions"]
+    assert "zero baseline on every position" in " ".join(summary_parts(old))
 
 
 def test_summary_flags_sanity_runs_and_explicit_shap_budget() -> None:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from db.writers import RunConflictError
 from ingest.demo.model import LABEL_NAMES, build_demo_model, load_demo_corpus
 from ingest.settings import IngestSettings
 
@@ -69,5 +70,11 @@ def prepare_demo(
     model_dir = build_demo_model(Path(cache_dir), progress=progress)
     tuned = time.perf_counter()
     corpus = write_held_out(Path(cache_dir))
-    result = run_ingest(demo_settings(model_dir, corpus, db_url), progress=progress)
+    try:
+        result = run_ingest(demo_settings(model_dir, corpus, db_url), progress=progress)
+    except RunConflictError as exc:
+        raise RunConflictError(
+            f"{exc} (the demo database was built by another version of attention-atlas: "
+            f"delete it or pass another --db)"
+        ) from exc
     return DemoTimings(tuned - started, time.perf_counter() - tuned, result.n_done)

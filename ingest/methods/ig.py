@@ -7,9 +7,16 @@ several examples share one forward/backward and no row is padded beyond its chun
 example. Pad positions take the pad embedding at every alpha, are masked out, and are never
 scored: scores are sliced to each example's length.
 
-Baselines: ``zero`` (all-zero word embeddings, every position) or ``pad`` (the pad token's
-embedding at content positions, special tokens kept). Target: the predicted class; output:
-``params.output``. The check is the completeness gap |sum(attr) - (f(x) - f(b))|.
+Baselines (``db.vocabulary.IG_BASELINES``): ``zero`` (the default) and ``pad`` replace the word
+embeddings of the *content* positions only, by zeros or by the pad token's embedding; special
+tokens and a zero-shot prompt's frame keep their real embeddings, so IG explains
+f(x) - f(content removed, frame kept), the counterfactual SHAP and the deletion tests explain,
+and scores exactly 0 on every non-content position. ``zero-all`` is the seed papers' literal
+baseline: zero embeddings at every position, frame and specials included (it explains
+f(x) - f(all-zero input) and spreads completeness over the frame too).
+
+Target: the predicted class; output: ``params.output``. The check is the completeness gap
+|sum(attr) - (f(x) - f(b))|.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import numpy as np
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 
+from db.vocabulary import IG_BASELINES
 from ingest.methods.base import (
     MethodResult,
     Params,
@@ -38,12 +46,17 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class IGParams(Params):
     steps: int
-    baseline: str  # zero | pad
+    baseline: str  # one of BASELINES
     output: str  # prob | logit
     token_budget: int
     method: str = "gausslegendre"  # Captum's quadrature rule
 
-    RECORDED = {"steps": "ig_steps", "baseline": "ig_baseline", "method": "ig_method"}
+    RECORDED = {
+        "steps": "ig_steps",
+        "baseline": "ig_baseline",
+        "baseline_positions": "ig_baseline_positions",
+        "method": "ig_method",
+    }
 
     @classmethod
     def from_settings(cls, settings: IngestSettings, token_budget: int) -> Self:
@@ -54,18 +67,28 @@ class IGParams(Params):
             token_budget=token_budget,
         )
 
+    @property
+    def baseline_positions(self) -> str:
+        """Which positions the baseline replaces (recorded: runs before this distinction
+        stored ``zero`` for what is now ``zero-all``, so resuming one fails loudly)."""
+        return IG_BASELINES[self.baseline]
+
 
 def baseline_embeds(
     adapter: Adapter, item: EncodedText, embeds: torch.Tensor, kind: str
 ) -> torch.Tensor:
     """Baseline [n, D] for one example's input embeddings [n, D]."""
-    if kind == "zero":
+    if kind not in IG_BASELINES:
+        known = ", ".join(IG_BASELINES)
+        raise ValueError(f"ig_baseline must be one of {known}, not {kind!r}")
+    if kind == "zero-all":
         return torch.zeros_like(embeds)
-    if kind != "pad":
-        raise ValueError(f"ig_baseline must be zero or pad, not {kind!r}")
-    pad = adapter.embed(torch.tensor([[adapter.pad_token_id]], device=embeds.device))[0, 0]
+    if kind == "zero":
+        removed = torch.zeros_like(embeds[0])
+    else:
+        removed = adapter.embed(torch.tensor([[adapter.pad_token_id]], device=embeds.device))[0, 0]
     content = torch.from_numpy(~item.special_mask).to(embeds.device)[:, None]
-    return torch.where(content, pad.expand_as(embeds), embeds)
+    return torch.where(content, removed.expand_as(embeds), embeds)
 
 
 def _rows(items: list[EncodedText], steps: int) -> list[tuple[int, int]]:
