@@ -33,7 +33,6 @@ DESC = "corpus-desc"
 PAGE = "corpus-page"
 PAGE_INFO = "corpus-page-info"
 COUNTS = "corpus-counts"
-TOTAL = "corpus-total"
 CSV_BUTTON = "corpus-csv-button"
 CSV_DOWNLOAD = "corpus-csv-download"
 STATE = "page-state"  # dcc.Store holding the canonical query string of the current page

@@ -57,7 +57,6 @@ class Batch:
     input_ids: torch.Tensor  # [B, T] long
     attention_mask: torch.Tensor  # [B, T] long, 1 for real tokens
     prediction_positions: torch.Tensor  # [B] long
-    content_mask: torch.Tensor  # [B, T] bool, real non-special tokens
     lengths: list[int]
 
     @property
@@ -115,17 +114,14 @@ class Adapter:
         width = max(item.length for item in items)
         ids = torch.full((len(items), width), self.pad_token_id, dtype=torch.long)
         mask = torch.zeros((len(items), width), dtype=torch.long)
-        content = torch.zeros((len(items), width), dtype=torch.bool)
         for row, item in enumerate(items):
             ids[row, : item.length] = torch.tensor(item.input_ids)
             mask[row, : item.length] = 1
-            content[row, : item.length] = torch.from_numpy(~item.special_mask)
         positions = torch.tensor([item.prediction_position for item in items])
         return Batch(
             input_ids=ids.to(self.device),
             attention_mask=mask.to(self.device),
             prediction_positions=positions.to(self.device),
-            content_mask=content.to(self.device),
             lengths=[item.length for item in items],
         )
 

@@ -17,7 +17,6 @@ from ingest.demo.model import LABEL_NAMES, build_demo_model, load_demo_corpus
 from ingest.settings import IngestSettings
 
 DEMO_RUN = "demo"
-DEFAULT_DB = "atlas-demo.db"
 DEFAULT_CACHE = Path(".cache") / "attention-atlas"
 DEMO_SHAP_EVALS = 200
 

@@ -96,7 +96,6 @@ class _Model:
         self.adapter, self.item, self.content, self.params = adapter, item, content, params
         self.target = target
         self.cache: dict[bytes, float] = {}
-        self.evaluated = 0
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         keys = [r.tobytes() for r in rows]
@@ -117,7 +116,6 @@ class _Model:
             targets = torch.full((len(full),), self.target, device=logits.device)
             values = explained(logits, targets, self.params.output).cpu().numpy()
             self.cache.update(zip(todo, values.tolist(), strict=True))
-            self.evaluated += len(todo)
         return np.array([self.cache[k] for k in keys])
 
 
