@@ -110,15 +110,18 @@ class Example(Base):
 
 class Attention(Base):
     """Attention of one example: the prediction position's rows for every layer and head
-    ([layers, heads, tokens], float32, always) and the full tensor ([layers, heads, tokens,
-    tokens], float16, compressed) for examples up to the run's length cap."""
+    ([layers, heads, tokens], always) and the full tensor ([layers, heads, tokens, tokens]) for
+    examples up to the run's length cap, both float16 and compressed. The rows are probabilities
+    shown on the example page; every number derived from them (head grids, shares) is computed
+    at ingest from the float32 rows before they are stored. Stores written before migration 0002
+    hold float32 rows, which read back as float32."""
 
     __tablename__ = "attention"
 
     example_id: Mapped[int] = mapped_column(
         ForeignKey("examples.id", ondelete="CASCADE"), primary_key=True
     )
-    rows: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
+    rows: Mapped[np.ndarray] = mapped_column(NumpyArray("float16", compress=True))
     full: Mapped[np.ndarray | None] = mapped_column(NumpyArray("float16", compress=True))
     # share of each head's prediction-row attention on the first token and on all non-content
     # tokens ([layers, heads]): precomputed so the heads page never decodes ``rows`` in bulk

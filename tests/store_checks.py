@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Engine, LargeBinary, insert, inspect, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from db.engine import session_factory
 from db.migrate import current_revision, head_revision, upgrade
-from models import Attention, Base, Example, Run
+from models import Attention, Base, Example, Run, encode_array
 
 ARRAYS = {
     "float32_3d": np.random.default_rng(0).random((2, 3, 5), dtype=np.float32),
@@ -113,14 +113,42 @@ def check_array_round_trip(engine: Engine) -> None:
         ).all()
         example = session.scalars(select(Example).where(Example.id == ids[0])).one()
     for (_, rows, full), array in zip(stored, ARRAYS.values(), strict=True):
-        assert rows.dtype == np.float32 and rows.shape == array.shape
-        np.testing.assert_array_equal(rows, array.astype(np.float32))
-        # the full column casts to float16 and compresses
+        # both attention columns cast to float16 and compress
+        assert rows.dtype == np.float16 and rows.shape == array.shape
+        np.testing.assert_array_equal(rows, array.astype(np.float16))
         assert full.dtype == np.float16 and full.shape == array.shape
         np.testing.assert_array_equal(full, array.astype(np.float16))
     assert example.offsets.dtype == np.int32 and example.offsets.shape == (3, 2)
     assert example.special_mask.dtype == bool
     np.testing.assert_array_equal(example.probabilities, [0.25, 0.75])
+
+
+def check_float32_rows_stay_readable(engine: Engine) -> None:
+    """Stores written before float16 rows hold plain float32 ``.npy`` blobs: they read back
+    unchanged (the column type is the same LargeBinary; only new writes are float16)."""
+    upgrade(engine)
+    rows = np.random.default_rng(3).random((2, 4, 3), dtype=np.float32)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        run_id = session.scalars(insert(Run).returning(Run.id), [run_row("old")]).one()
+        example_id = session.scalars(
+            insert(Example).returning(Example.id), [example_row(run_id, 0)]
+        ).one()
+        legacy = Attention.__table__.c
+        session.execute(
+            insert(Attention.__table__).values(
+                {
+                    legacy.example_id: example_id,
+                    legacy.rows: literal(encode_array(rows), LargeBinary),
+                    legacy.first_share: literal(encode_array(rows[..., 0]), LargeBinary),
+                    legacy.special_share: literal(encode_array(rows[..., 0]), LargeBinary),
+                }
+            )
+        )
+    with sessions() as session:
+        back = session.scalars(select(Attention.rows)).one()
+    assert back.dtype == np.float32
+    np.testing.assert_array_equal(back, rows)
 
 
 def check_constraints(engine: Engine) -> None:

@@ -107,8 +107,10 @@ def test_stored_prediction_rows_equal_model_attention(
         assert example.prediction_position == expected_position
         full, logits = _model_attentions(model_dir, kind, ids)
         assert attention.rows.shape == (2, 4, example.length)
-        np.testing.assert_allclose(attention.rows, full[:, :, expected_position, :], atol=1e-5)
-        np.testing.assert_allclose(attention.rows.sum(axis=-1), 1.0, atol=1e-5)
+        # rows are stored float16 (probabilities shown on the example page), like ``full``
+        assert attention.rows.dtype == np.float16
+        np.testing.assert_allclose(attention.rows, full[:, :, expected_position, :], atol=1e-3)
+        np.testing.assert_allclose(attention.rows.sum(axis=-1, dtype=np.float32), 1.0, atol=1e-2)
         probabilities = torch.softmax(logits, -1).numpy()
         np.testing.assert_allclose(example.probabilities, probabilities, atol=1e-5)
         if example.length <= FULL_CAP:
@@ -153,7 +155,7 @@ def test_zero_shot_scores_verbalizers_after_the_prompt(
         expected = torch.softmax(out.logits[0, -1, verbalizers], -1).numpy()
         np.testing.assert_allclose(example.probabilities, expected, atol=1e-5)
         rows = torch.stack([a[0, :, -1, :] for a in out.attentions]).numpy()
-        np.testing.assert_allclose(attention.rows, rows, atol=1e-5)
+        np.testing.assert_allclose(attention.rows, rows, atol=1e-3)  # stored float16
 
 
 def test_max_length_truncates_and_records_it(
@@ -246,13 +248,14 @@ def test_fresh_head_loads_a_checkpoint_without_classifier(tmp_path: Path) -> Non
 def test_attention_shares_are_stored_per_head(
     tiny_bert_dir: Path, tiny_corpus: Path, sqlite_url_factory: Callable[..., str]
 ) -> None:
-    """first_share / special_share are the stored prediction rows' mass on those tokens."""
+    """first_share / special_share are the prediction rows' mass on those tokens, computed at
+    ingest from the float32 rows (the stored rows are float16, hence the tolerance)."""
     url = sqlite_url_factory(migrated=False)
     ingest_tiny(tiny_bert_dir, tiny_corpus, url)
     _, pairs = stored(url)
     for example, attention in pairs:
-        rows = attention.rows
+        rows = attention.rows.astype(np.float32)
         assert attention.first_share.shape == rows.shape[:2]
-        np.testing.assert_allclose(attention.first_share, rows[..., 0] / rows.sum(-1), rtol=1e-5)
+        np.testing.assert_allclose(attention.first_share, rows[..., 0] / rows.sum(-1), atol=2e-3)
         mass = rows[..., example.special_mask].sum(-1) / rows.sum(-1)
-        np.testing.assert_allclose(attention.special_share, mass, rtol=1e-5)
+        np.testing.assert_allclose(attention.special_share, mass, atol=2e-3)

@@ -32,6 +32,10 @@ def test_array_round_trip(postgres_url: str) -> None:
     store_checks.check_array_round_trip(make_engine(postgres_url))
 
 
+def test_float32_rows_of_older_stores_read_back(postgres_url: str) -> None:
+    store_checks.check_float32_rows_stay_readable(make_engine(postgres_url))
+
+
 def test_constraints(postgres_url: str) -> None:
     store_checks.check_constraints(make_engine(postgres_url))
 

@@ -44,6 +44,10 @@ def test_array_round_trip_through_sqlite(sqlite_url_factory: Callable[..., str])
     store_checks.check_array_round_trip(make_engine(sqlite_url_factory()))
 
 
+def test_float32_rows_of_older_stores_read_back(sqlite_url_factory: Callable[..., str]) -> None:
+    store_checks.check_float32_rows_stay_readable(make_engine(sqlite_url_factory()))
+
+
 def test_constraints_on_sqlite(sqlite_url_factory: Callable[..., str]) -> None:
     store_checks.check_constraints(make_engine(sqlite_url_factory()))
 
