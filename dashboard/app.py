@@ -1,10 +1,12 @@
 """The Dash application: ``create_app(db_url)`` builds it, ``make_server()`` serves it.
 
-Development server: ``attention-atlas serve --db sqlite:///atlas.db`` (or :func:`serve`).
-For a reading group, with gunicorn (the database URL from ``ATLAS_DATABASE_URL``)::
+``attention-atlas serve`` runs it under gunicorn (:mod:`dashboard.server`); ``serve --dev`` (or
+:func:`serve`) under Flask's development server. Responses are compressed for clients that ask.
+For people who bring their own WSGI server, :func:`make_server` is the factory (the database URL
+from ``ATLAS_DATABASE_URL``, basic auth from ``ATLAS_AUTH_FILE`` when set)::
 
-    ATLAS_DATABASE_URL=sqlite:////data/atlas.db gunicorn -w 2 -b 0.0.0.0:8050 \
-        "dashboard.app:make_server()"
+    ATLAS_DATABASE_URL=sqlite:////data/atlas.db ATLAS_AUTH_FILE=/data/users \
+        gunicorn -w 2 -b 0.0.0.0:8050 "dashboard.app:make_server()"
 
 The database is opened read-only (SQLite ``mode=ro``, PostgreSQL read-only transactions). This
 module imports no ML library: the dashboard reads the store only. Nothing happens at import.
@@ -23,6 +25,8 @@ from dash import ALL, Input, Output, dcc, html
 
 import dashboard.pages as pages_package
 from dashboard import ids, urls
+from dashboard.auth import auth_file_from_env, read_auth_file, require_basic_auth
+from dashboard.compression import enable_compression
 from dashboard.data import EXTENSION, AtlasData
 
 ASSETS_PACKAGE = "dashboard.assets"  # the top-level assets/ folder, mapped in pyproject.toml
@@ -88,6 +92,7 @@ def create_app(db_url: str | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         title="Attention Atlas",
     )
+    enable_compression(app.server)  # not Dash's compress=True: that one skips gzip for assets
     app.server.extensions[EXTENSION] = data
     # register_page needs an app first; then the shell is built from the page registry
     pages = [importlib.import_module(name) for name in _page_modules()]
@@ -108,11 +113,30 @@ def _page_modules() -> list[str]:
     return sorted(m.name for m in found)
 
 
-def make_server(db_url: str | None = None):  # noqa: ANN201 - a Flask app
-    """WSGI entry point for gunicorn: ``gunicorn "dashboard.app:make_server()"``."""
-    return create_app(db_url).server
+def make_server(db_url: str | None = None, auth_file: str | None = None):  # noqa: ANN201 - Flask
+    """WSGI entry point for your own server: ``gunicorn "dashboard.app:make_server()"``.
+
+    With ``auth_file`` (default: ``ATLAS_AUTH_FILE``) every route asks for HTTP basic auth; a
+    missing or malformed auth file raises :class:`dashboard.auth.AuthFileError`."""
+    return _protected_app(db_url, auth_file).server
 
 
-def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8050, debug: bool = False):
-    """The development server (``attention-atlas serve``)."""
-    create_app(db_url).run(host=host, port=port, debug=debug)
+def serve(
+    db_url: str | None,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    debug: bool = False,
+    auth_file: str | None = None,
+) -> None:
+    """Flask's development server (``attention-atlas serve --dev``; ``debug``: reloader and
+    Dash dev tools), behind basic auth as in :func:`make_server`."""
+    _protected_app(db_url, auth_file).run(host=host, port=port, debug=debug)
+
+
+def _protected_app(db_url: str | None, auth_file: str | None) -> dash.Dash:
+    auth_file = auth_file or auth_file_from_env()
+    users = read_auth_file(auth_file) if auth_file else None  # a bad file fails before the app
+    app = create_app(db_url)
+    if users:
+        require_basic_auth(app.server, users)
+    return app
