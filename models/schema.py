@@ -86,7 +86,21 @@ class Example(Base):
     ``word_ids`` map tokens to words (-1 for specials)."""
 
     __tablename__ = "examples"
-    __table_args__ = (UniqueConstraint("run_id", "source_index"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "source_index"),
+        # covering index of the corpus filter: a run's filterable columns in id order, read
+        # without touching the rows (whose blobs push these columns into overflow pages)
+        Index(
+            "ix_examples_run_filter",
+            "run_id",
+            "id",
+            "label",
+            "prediction",
+            "correct",
+            "length",
+            "confidence",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
@@ -113,8 +127,8 @@ class Attention(Base):
     ([layers, heads, tokens], always) and the full tensor ([layers, heads, tokens, tokens]) for
     examples up to the run's length cap, both float16 and compressed. The rows are probabilities
     shown on the example page; every number derived from them (head grids, shares) is computed
-    at ingest from the float32 rows before they are stored. Stores written before migration 0002
-    hold float32 rows, which read back as float32."""
+    at ingest from the float32 rows before they are stored. Rows written by earlier versions
+    are float32 and read back as float32."""
 
     __tablename__ = "attention"
 
@@ -155,7 +169,22 @@ class Agreement(Base):
     __tablename__ = "agreements"
     __table_args__ = (
         UniqueConstraint("example_id", "method_a", "method_b"),
-        Index("ix_agreements_pair_spearman", "run_id", "method_a", "method_b", "spearman"),
+        # covering index of the corpus filter: one pair of one run is a contiguous range in
+        # example order holding every measure, so a filter or sort on any measure, and the
+        # join to examples, never reads the table (it replaces one index per measure)
+        Index(
+            "ix_agreements_run_pair",
+            "run_id",
+            "method_a",
+            "method_b",
+            "example_id",
+            "spearman",
+            "kendall",
+            "spearman_signed",
+            "kendall_signed",
+            "jaccard_5",
+            "jaccard_10pct",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,12 +194,12 @@ class Agreement(Base):
     )
     method_a: Mapped[str] = mapped_column(String(40))
     method_b: Mapped[str] = mapped_column(String(40))
-    spearman: Mapped[float | None] = mapped_column(Float, index=True)  # on |scores|
-    kendall: Mapped[float | None] = mapped_column(Float, index=True)
-    spearman_signed: Mapped[float | None] = mapped_column(Float, index=True)
-    kendall_signed: Mapped[float | None] = mapped_column(Float, index=True)
-    jaccard_5: Mapped[float | None] = mapped_column(Float, index=True)  # top-5 tokens
-    jaccard_10pct: Mapped[float | None] = mapped_column(Float, index=True)  # top 10% of tokens
+    spearman: Mapped[float | None] = mapped_column(Float)  # on |scores|
+    kendall: Mapped[float | None] = mapped_column(Float)
+    spearman_signed: Mapped[float | None] = mapped_column(Float)
+    kendall_signed: Mapped[float | None] = mapped_column(Float)
+    jaccard_5: Mapped[float | None] = mapped_column(Float)  # top-5 tokens
+    jaccard_10pct: Mapped[float | None] = mapped_column(Float)  # top 10% of tokens
 
 
 class HeadScore(Base):
@@ -196,7 +225,18 @@ class Faithfulness(Base):
     predicted class after removing the top-k tokens, k = 0..K."""
 
     __tablename__ = "faithfulness"
-    __table_args__ = (UniqueConstraint("example_id", "method"),)
+    __table_args__ = (
+        UniqueConstraint("example_id", "method"),
+        # covering index of the per-filter means: (run, method) ranges in example order
+        Index(
+            "ix_faithfulness_run_method",
+            "run_id",
+            "method",
+            "example_id",
+            "comprehensiveness",
+            "sufficiency",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
