@@ -3,6 +3,7 @@ The same checks run against PostgreSQL in test_postgres.py."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import numpy as np
@@ -23,6 +24,29 @@ def test_encode_decode_keeps_dtype_shape_values(name: str, compress: bool) -> No
     back = decode_array(encode_array(array, compress=compress))
     assert back.dtype == array.dtype and back.shape == array.shape
     np.testing.assert_array_equal(back, array)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        np.array(["ab", "c"]),
+        np.arange(6, dtype=">i4"),
+        np.zeros((2, 0, 3), dtype=np.float16),
+    ],
+)
+def test_decode_fast_path_equals_np_load(array: np.ndarray) -> None:
+    """decode_array reads cached .npy headers itself; the array is np.load's, and writable."""
+    back = decode_array(encode_array(array))
+    assert back.dtype == array.dtype and back.shape == array.shape and back.flags.writeable
+    np.testing.assert_array_equal(back, array)
+
+
+def test_decode_reads_npy_version_2_headers() -> None:
+    buffer = io.BytesIO()
+    array = np.arange(5, dtype=np.float32)
+    np.lib.format.write_array(buffer, array, version=(2, 0))
+    np.testing.assert_array_equal(decode_array(b"N" + buffer.getvalue()), array)
 
 
 def test_decode_rejects_foreign_bytes() -> None:
