@@ -1,8 +1,11 @@
 """The dashboard's read-only data service: a read-only engine plus per-run / per-filter caches.
 
 Callbacks get it with :func:`service` (it lives on the Flask app, not in a global). Heavy work
-is cached: per run the stacked head grids, sink shares and deletion curves (every blob decoded
-once), per (run, filter) the ordered id list and the reduced grids. Cache keys include the run's
+is cached: per run the filterable columns of every example, one array per agreement pair and
+measure, the stacked head grids, sink shares and faithfulness rows (every blob decoded once);
+per (run, filter) the ordered id list, the counts and the reduced grids. A filter is then numpy
+over [N] arrays (``db.stacks``: the same rows and order as the SQL in ``db.queries``, a test
+checks it) and SQL only fetches the rows one page shows. Cache keys include the run's
 ``updated_at`` and example count, so a run that ingest is still writing is re-read when it grows.
 """
 
@@ -17,6 +20,7 @@ from typing import Any
 
 import flask
 import numpy as np
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from db import example_queries, queries, stacks
@@ -56,12 +60,17 @@ class HeadsSummary:
 
 
 class AtlasData:
-    """Everything callbacks read, opened read-only on ``db_url``."""
+    """Everything callbacks read, opened read-only on ``db_url``.
+
+    Whole-run work (filter, count, sort, average) runs in numpy over per-run cached columns
+    and stacks (``db.stacks``); SQL fetches what one page shows (``db.queries``)."""
 
     def __init__(self, db_url: str) -> None:
         self.engine = make_engine(db_url, readonly=True)
         self.sessions = session_factory(self.engine)
         self.stacks = LRU(12)
+        self.corpora = LRU(4)  # filterable columns and lower-cased texts: the largest stacks
+        self.agreements = LRU(64)  # one [N] array per (run, pair, measure)
         self.filters = LRU(128)
         self.examples = LRU(16)
 
@@ -77,12 +86,39 @@ class AtlasData:
     def _version(self, run: queries.RunInfo) -> tuple:
         return (run.id, run.updated_at, run.n_examples)
 
+    def _stacked(self, cache: LRU, key: tuple, build: Callable[[Session], Any]) -> Any:
+        def compute() -> Any:
+            with self.session() as session:
+                return build(session)
+
+        return cache.get(key, compute)
+
+    def corpus(self, run: queries.RunInfo) -> stacks.CorpusColumns:
+        """The run's filterable columns (cached per run)."""
+        key = ("corpus", self._version(run))
+        return self._stacked(self.corpora, key, lambda s: stacks.stack_corpus(s, run.id))
+
+    def agreement(self, run: queries.RunInfo, pair: tuple[str, str], measure: str) -> np.ndarray:
+        """[N] ``measure`` of ``pair`` aligned with :meth:`corpus` ids (cached per run)."""
+        ids = self.corpus(run).ids
+        key = ("agreement", self._version(run), pair, measure)
+        return self._stacked(
+            self.agreements, key, lambda s: stacks.stack_agreement(s, run.id, pair, measure, ids)
+        )
+
+    def _xy(self, run: queries.RunInfo, f: queries.CorpusFilter, need_y: bool):
+        x = self.agreement(run, f.pair, f.measure)
+        y = self.agreement(run, f.y_pair, f.measure) if need_y or f.box else None
+        return x, y
+
     def ids(self, run: queries.RunInfo, f: queries.CorpusFilter, sort: str, desc: bool):
         """Filtered example ids in table order, [N] int64 (cached per run + filter)."""
 
         def compute() -> np.ndarray:
-            with self.session() as session:
-                return queries.filtered_ids(session, f, sort, desc)
+            corpus = self.corpus(run)
+            x, y = self._xy(run, f, sort == "y")
+            mask = stacks.filter_mask(corpus, f, x, y)
+            return stacks.table_order(corpus, mask, sort, desc, x, y)
 
         return self.filters.get(("ids", self._version(run), f, sort, desc), compute)
 
@@ -90,31 +126,79 @@ class AtlasData:
         """Agree / between / disagree counts of a filter (cached per run + filter)."""
 
         def compute() -> queries.Counts:
-            with self.session() as session:
-                return queries.corpus_counts(session, f)
+            x, y = self._xy(run, f, False)
+            return stacks.counts(self.corpus(run), f, x, y)
 
         return self.filters.get(("counts", self._version(run), f), compute)
 
-    def head_stack(self, run: queries.RunInfo, reference: str):
-        def compute():  # noqa: ANN202
-            with self.session() as session:
-                return stacks.stack_head_grids(session, run.id, reference)
+    def page(
+        self,
+        run: queries.RunInfo,
+        f: queries.CorpusFilter,
+        sort: str = "id",
+        desc: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> pd.DataFrame:
+        """One page of the table (as :func:`db.queries.corpus_page`): the ids come from the
+        cached ordered list, so a deep page costs what the first one does (no OFFSET scan)."""
+        chosen = self.ids(run, f, sort, desc)[max(offset, 0) : max(offset, 0) + max(limit, 0)]
+        with self.session() as session:
+            return queries.corpus_rows(session, f, chosen)
 
-        return self.stacks.get(("heads", self._version(run), reference), compute)
+    def scatter_points(self, run: queries.RunInfo, f: queries.CorpusFilter) -> pd.DataFrame:
+        """id, x, y, correct of every example in the filter, selection and band ignored
+        (as :func:`db.queries.scatter_points`)."""
+        f = f.without_selection()
+        corpus = self.corpus(run)
+        x, y = self._xy(run, f, True)
+        mask = stacks.filter_mask(corpus, f, x, y) & ~np.isnan(x) & ~np.isnan(y)
+        correct = np.array([None, False, True], dtype=object)[corpus.correct[mask] + 1]
+        return pd.DataFrame(
+            {"id": corpus.ids[mask], "x": x[mask], "y": y[mask], "correct": correct}
+        )
 
-    def sink_stack(self, run: queries.RunInfo):
-        def compute():  # noqa: ANN202
-            with self.session() as session:
-                return stacks.stack_sink_shares(session, run.id)
-
-        return self.stacks.get(("sink", self._version(run)), compute)
+    def faithfulness(self, run: queries.RunInfo) -> stacks.FaithfulnessStack:
+        key = ("faithfulness", self._version(run))
+        return self._stacked(self.stacks, key, lambda s: stacks.stack_faithfulness(s, run.id))
 
     def deletion_stack(self, run: queries.RunInfo):
-        def compute():  # noqa: ANN202
-            with self.session() as session:
-                return stacks.stack_deletion(session, run.id)
+        """(ids [N], methods [M], curves [N, M, K+1] or None), as ``stacks.stack_deletion``."""
+        stack = self.faithfulness(run)
+        if not len(stack.ids):
+            return stack.ids, [], None
+        return stack.ids, stack.methods, stack.deletion
 
-        return self.stacks.get(("deletion", self._version(run)), compute)
+    def faithfulness_table(self, run: queries.RunInfo, f: queries.CorpusFilter) -> pd.DataFrame:
+        """As :func:`db.queries.faithfulness_table` (n, mean comprehensiveness and sufficiency
+        per method over the filter), from the cached per-run stack."""
+        stack = self.faithfulness(run)
+        rows = stacks.rows_of(stack.ids, self.ids(run, f, "id", False))
+        comp, suff = stack.comprehensiveness[rows], stack.sufficiency[rows]
+        present = ~np.isnan(comp)
+        n = present.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_c = np.where(present, comp, 0).sum(axis=0) / n
+            mean_s = np.where(present, suff, 0).sum(axis=0) / n
+        keep = n > 0
+        return pd.DataFrame(
+            {
+                "method": [m for m, k in zip(stack.methods, keep, strict=True) if k],
+                "n": n[keep].astype(int),
+                "comprehensiveness": mean_c[keep],
+                "sufficiency": mean_s[keep],
+            }
+        )
+
+    def head_stack(self, run: queries.RunInfo, reference: str):
+        key = ("heads", self._version(run), reference)
+        return self._stacked(
+            self.stacks, key, lambda s: stacks.stack_head_grids(s, run.id, reference)
+        )
+
+    def sink_stack(self, run: queries.RunInfo):
+        key = ("sink", self._version(run))
+        return self._stacked(self.stacks, key, lambda s: stacks.stack_sink_shares(s, run.id))
 
     def heads_summary(
         self, run: queries.RunInfo, f: queries.CorpusFilter, reference: str, stat: str
@@ -144,7 +228,7 @@ class AtlasData:
         ids, grids = self.head_stack(run, reference)
         if grids is None:
             return [], []
-        mask = np.isin(ids, wanted)
+        mask = stacks.rows_of(ids, wanted)
         values = grids[mask, layer, head]
         chosen = ids[mask]
         order = np.argsort(-values, kind="stable")

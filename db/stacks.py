@@ -1,17 +1,190 @@
-"""Per-run stacks for the dashboard's aggregate views: every blob of a run decoded once.
+"""Per-run stacks for the dashboard's aggregate views: every column or blob of a run read once.
 
 The dashboard caches these per run (``dashboard.data``) and reduces them per filter with numpy,
-which is faster than asking SQL for arrays it cannot look inside.
+which is faster than asking SQL to scan and join 25,000 rows on every request (and SQL cannot
+look inside the array blobs at all). :func:`filter_mask` and :func:`table_order` are the numpy
+twins of the SQL filter and sort in ``db.queries``; a test checks that both give the same rows.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import vocabulary
-from models.schema import Attention, Example, Faithfulness, HeadScore
+from db.queries import CorpusFilter, Counts
+from models.schema import Agreement, Attention, Example, Faithfulness, HeadScore
+
+
+@dataclass(frozen=True, eq=False)
+class CorpusColumns:
+    """The filterable columns of a run's examples, each [N] and aligned with ``ids`` (sorted).
+    Missing values: label -1 with ``label_known`` False; correct -1 (unknown), 0 or 1."""
+
+    ids: np.ndarray  # int64
+    label: np.ndarray  # int64
+    label_known: np.ndarray  # bool
+    prediction: np.ndarray  # int64
+    correct: np.ndarray  # int8
+    length: np.ndarray  # int64
+    confidence: np.ndarray  # float64
+    text: tuple[str, ...]  # lower-cased, for substring search
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def stack_corpus(session: Session, run_id: int) -> CorpusColumns:
+    """Every example of the run as :class:`CorpusColumns` (one query)."""
+    stmt = (
+        select(
+            Example.id,
+            Example.label,
+            Example.prediction,
+            Example.correct,
+            Example.length,
+            Example.confidence,
+            Example.text,
+        )
+        .where(Example.run_id == run_id)
+        .order_by(Example.id)
+    )
+    rows = session.execute(stmt).all()
+    n = len(rows)
+    label = [r[1] for r in rows]
+    correct = [r[3] for r in rows]
+    return CorpusColumns(
+        ids=np.fromiter((r[0] for r in rows), np.int64, n),
+        label=np.fromiter((-1 if v is None else v for v in label), np.int64, n),
+        label_known=np.fromiter((v is not None for v in label), bool, n),
+        prediction=np.fromiter((r[2] for r in rows), np.int64, n),
+        correct=np.fromiter((-1 if v is None else int(v) for v in correct), np.int8, n),
+        length=np.fromiter((r[4] for r in rows), np.int64, n),
+        confidence=np.fromiter((r[5] for r in rows), np.float64, n),
+        text=tuple(r[6].lower() for r in rows),
+    )
+
+
+def stack_agreement(
+    session: Session, run_id: int, pair: tuple[str, str], measure: str, ids: np.ndarray
+) -> np.ndarray:
+    """[N] float64 ``measure`` of ``pair`` aligned with the sorted example ``ids``; NaN where
+    the pair is missing or undefined. One range scan of the covering pair index."""
+    if measure not in vocabulary.MEASURES:
+        raise ValueError(f"unknown agreement measure {measure!r}")
+    a, b = vocabulary.normalize_pair(*pair)
+    column = getattr(Agreement, measure)
+    stmt = select(Agreement.example_id, column).where(
+        Agreement.run_id == run_id, Agreement.method_a == a, Agreement.method_b == b
+    )
+    rows = session.execute(stmt).all()
+    values = np.full(len(ids), np.nan)
+    if rows:
+        found = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        got = np.fromiter((np.nan if r[1] is None else r[1] for r in rows), np.float64, len(rows))
+        where = np.searchsorted(ids, found)
+        inside = where < len(ids)
+        inside[inside] = ids[where[inside]] == found[inside]
+        values[where[inside]] = got[inside]
+    return values
+
+
+def _base_mask(c: CorpusColumns, f: CorpusFilter) -> np.ndarray:
+    mask = np.ones(len(c), dtype=bool)
+    if f.labels:
+        mask &= c.label_known & np.isin(c.label, list(f.labels))
+    if f.predictions:
+        mask &= np.isin(c.prediction, list(f.predictions))
+    if f.correct is not None:
+        mask &= c.correct == int(f.correct)
+    if f.min_length is not None:
+        mask &= c.length >= f.min_length
+    if f.max_length is not None:
+        mask &= c.length <= f.max_length
+    if f.text:  # last, and only on the rows still in: the one test that reads every byte
+        needle, text = f.text.lower(), c.text
+        rows = np.flatnonzero(mask)
+        mask[rows] = np.fromiter((needle in text[i] for i in rows.tolist()), bool, len(rows))
+    return mask
+
+
+def _selection_mask(c: CorpusColumns, f: CorpusFilter, x: np.ndarray, y: np.ndarray | None):
+    mask = np.ones(len(c), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if f.band == "agree":
+            mask &= x >= f.agree
+        elif f.band == "disagree":
+            mask &= x <= f.disagree
+        elif f.band == "between":
+            mask &= (x > f.disagree) & (x < f.agree)
+        if f.box is not None and y is not None:
+            x0, x1, y0, y1 = f.box
+            mask &= (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    if f.ids:
+        mask &= np.isin(c.ids, list(f.ids))
+    return mask
+
+
+def filter_mask(
+    c: CorpusColumns,
+    f: CorpusFilter,
+    x: np.ndarray,
+    y: np.ndarray | None = None,
+    *,
+    selection: bool = True,
+) -> np.ndarray:
+    """[N] bool: the examples of ``c`` in filter ``f`` (``x`` / ``y``: [N] agreement values
+    of ``f.pair`` / ``f.y_pair``; ``y`` is only read by a box selection), as in SQL."""
+    mask = _base_mask(c, f)
+    if selection:
+        mask &= _selection_mask(c, f, x, y)
+    return mask
+
+
+def counts(c: CorpusColumns, f: CorpusFilter, x: np.ndarray, y: np.ndarray | None) -> Counts:
+    """Total in the filter, and the agree / between / disagree split before band and selection
+    (:func:`db.queries.corpus_counts` in numpy)."""
+    base = _base_mask(c, f)
+    xs = x[base]
+    with np.errstate(invalid="ignore"):
+        return Counts(
+            int((base & _selection_mask(c, f, x, y)).sum()),
+            int((xs >= f.agree).sum()),
+            int(((xs > f.disagree) & (xs < f.agree)).sum()),
+            int((xs <= f.disagree).sum()),
+        )
+
+
+def table_order(
+    c: CorpusColumns,
+    mask: np.ndarray,
+    sort: str,
+    descending: bool,
+    x: np.ndarray,
+    y: np.ndarray | None,
+) -> np.ndarray:
+    """Ids ([M] int64) of the masked rows in table order: ``sort`` column ascending or
+    descending with missing values last, ties by id (as ``ORDER BY ... NULLS LAST, id``)."""
+    keys = {
+        "label": np.where(c.label_known, c.label, np.nan),
+        "prediction": c.prediction,
+        "confidence": c.confidence,
+        "correct": np.where(c.correct >= 0, c.correct, np.nan),
+        "length": c.length,
+        "x": x,
+        "y": y,
+    }
+    ids = c.ids[mask]
+    key = keys.get(sort)
+    if key is None:  # by id
+        return ids[::-1] if descending else ids
+    key = np.asarray(key, dtype=np.float64)[mask]
+    missing = np.isnan(key)
+    value = np.where(missing, 0.0, -key if descending else key)
+    return ids[np.lexsort((ids, value, missing))]
 
 
 def stack_head_grids(session: Session, run_id: int, reference: str):
@@ -43,29 +216,65 @@ def stack_sink_shares(session: Session, run_id: int):
     return ids, np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows])
 
 
-def stack_deletion(session: Session, run_id: int):
-    """(ids [N], methods [M], curves [N, M, K+1]) deletion curves, NaN where missing/shorter."""
-    stmt = (
-        select(Faithfulness.example_id, Faithfulness.method, Faithfulness.deletion)
-        .where(Faithfulness.run_id == run_id)
-        .order_by(Faithfulness.example_id)
-    )
+@dataclass(frozen=True, eq=False)
+class FaithfulnessStack:
+    """A run's faithfulness rows as arrays over (example, method); NaN where missing."""
+
+    ids: np.ndarray  # [N] sorted example ids
+    methods: list[str]  # [M], registry order, random last
+    comprehensiveness: np.ndarray  # [N, M]
+    sufficiency: np.ndarray  # [N, M]
+    deletion: np.ndarray  # [N, M, K+1], NaN past a shorter curve
+
+
+def stack_faithfulness(session: Session, run_id: int) -> FaithfulnessStack:
+    """Every faithfulness row of the run, one query (see :class:`FaithfulnessStack`)."""
+    stmt = select(
+        Faithfulness.example_id,
+        Faithfulness.method,
+        Faithfulness.comprehensiveness,
+        Faithfulness.sufficiency,
+        Faithfulness.deletion,
+    ).where(Faithfulness.run_id == run_id)
     rows = session.execute(stmt).all()
-    if not rows:
-        return np.zeros(0, dtype=np.int64), [], None
-    ids = np.unique(np.array([r[0] for r in rows], dtype=np.int64))
-    methods = vocabulary.with_random_last(r[1] for r in rows)
-    methods = [m for m in methods if any(r[1] == m for r in rows)]
-    width = max(len(r[2]) for r in rows)
+    ids = np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows)))
+    present = {r[1] for r in rows}
+    methods = [m for m in vocabulary.with_random_last(present) if m in present]
+    width = max((len(r[4]) for r in rows), default=0)
+    comp = np.full((len(ids), len(methods)), np.nan)
+    suff = np.full((len(ids), len(methods)), np.nan)
     curves = np.full((len(ids), len(methods), width), np.nan, dtype=np.float32)
     row_of = np.searchsorted(ids, [r[0] for r in rows])
     col = {m: i for i, m in enumerate(methods)}
-    for i, (_, method, curve) in zip(row_of, rows, strict=True):
-        curves[i, col[method], : len(curve)] = curve
-    return ids, methods, curves
+    for i, (_, method, c, s, curve) in zip(row_of, rows, strict=True):
+        j = col.get(method)
+        if j is None:  # a method this version does not know
+            continue
+        comp[i, j], suff[i, j] = c, s
+        curves[i, j, : len(curve)] = curve
+    return FaithfulnessStack(ids, methods, comp, suff, curves)
+
+
+def stack_deletion(session: Session, run_id: int):
+    """(ids [N], methods [M], curves [N, M, K+1]) deletion curves, NaN where missing/shorter;
+    None for the curves when the run has none."""
+    stack = stack_faithfulness(session, run_id)
+    if not len(stack.ids):
+        return stack.ids, [], None
+    return stack.ids, stack.methods, stack.deletion
+
+
+def rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """[N] bool over sorted ``ids``: which are in ``wanted`` (any order)."""
+    wanted = np.asarray(wanted, dtype=np.int64)
+    where = np.searchsorted(ids, wanted)
+    inside = where < len(ids)
+    inside[inside] = ids[where[inside]] == wanted[inside]
+    mask = np.zeros(len(ids), dtype=bool)
+    mask[where[inside]] = True
+    return mask
 
 
 def take(ids: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Rows of ``values`` (aligned with sorted ``ids``) whose id is in ``wanted``."""
-    mask = np.isin(ids, wanted, assume_unique=False)
-    return values[mask]
+    return values[rows_of(ids, wanted)]

@@ -1,0 +1,114 @@
+"""The dashboard's cached numpy path (``dashboard.data`` over ``db.stacks``) gives exactly what
+the SQL queries in ``db.queries`` give: same rows, same order, same counts and means, on a
+store with missing labels, correctness and agreement values. (One difference on purpose: the
+cached text search folds Unicode case, as PostgreSQL's ``lower`` does; SQLite's folds ASCII
+only, so the filters below search non-ASCII text without a case change.)"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from dash_fixtures import build_store
+from sqlalchemy import update
+
+from dashboard.data import AtlasData
+from db import queries
+from db.engine import make_engine
+from db.queries import SORT_COLUMNS, CorpusFilter
+from models.schema import Agreement, Example
+
+
+@pytest.fixture(scope="module")
+def atlas(tmp_path_factory):  # noqa: ANN001, ANN201
+    url, run_id = build_store(tmp_path_factory.mktemp("filter-cache"), n_examples=80)
+    engine = make_engine(url)
+    with engine.begin() as connection:  # holes the synthetic store does not have
+        connection.execute(
+            update(Example).where(Example.id % 7 == 0).values(label=None, correct=None)
+        )
+        connection.execute(
+            update(Agreement)
+            .where(Agreement.example_id % 5 == 0, Agreement.method_a == "attention")
+            .values(spearman=None, kendall=None)
+        )
+        connection.execute(
+            update(Example).where(Example.id % 9 == 0).values(text="Ünïcode GOOD plot 100%")
+        )
+    engine.dispose()
+    data = AtlasData(url)
+    yield data, data.run(run_id)
+    data.engine.dispose()
+
+
+def _filters(run_id: int) -> list[CorpusFilter]:
+    rng = np.random.default_rng(5)
+    out = [CorpusFilter(run_id=run_id)]
+    for _ in range(40):
+        out.append(
+            CorpusFilter(
+                run_id=run_id,
+                labels=[(), (0,), (1,), (0, 1)][rng.integers(4)],
+                predictions=[(), (1,)][rng.integers(2)],
+                correct=[None, True, False][rng.integers(3)],
+                min_length=[None, 12][rng.integers(2)],
+                max_length=[None, 30][rng.integers(2)],
+                text=str(rng.choice(["", "good", "GOOD", "o", "100%", "nïc", "zzz"])),
+                pair=[("attention", "ig"), ("ig", "shap")][rng.integers(2)],
+                measure=str(rng.choice(["spearman", "kendall", "jaccard_5"])),
+                agree=float(rng.choice([0.3, 0.5])),
+                disagree=float(rng.choice([0.0, 0.2])),
+                band=str(rng.choice(queries.BANDS)),
+                box=[None, (-0.2, 0.6, -1.0, 0.5)][rng.integers(2)],
+                ids=[(), tuple(range(1, 81, 3))][rng.integers(2)],
+            )
+        )
+    return out
+
+
+def test_ids_and_counts_match_sql(atlas) -> None:  # noqa: ANN001
+    data, run = atlas
+    for f, sort, desc in itertools.product(_filters(run.id), SORT_COLUMNS, (False, True)):
+        with data.session() as s:
+            expected = queries.filtered_ids(s, f, sort, desc)
+        assert data.ids(run, f, sort, desc).tolist() == expected.tolist(), (f, sort, desc)
+    for f in _filters(run.id):
+        with data.session() as s:
+            assert data.counts(run, f) == queries.corpus_counts(s, f), f
+
+
+def test_page_matches_sql_page(atlas) -> None:  # noqa: ANN001
+    data, run = atlas
+    for f in _filters(run.id)[:15]:
+        for sort, desc, offset in (("x", True, 0), ("confidence", False, 10), ("id", True, 5)):
+            with data.session() as s:
+                expected = queries.corpus_page(s, f, sort, desc, offset, 10)
+            got = data.page(run, f, sort, desc, offset, 10)
+            pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_scatter_matches_sql(atlas) -> None:  # noqa: ANN001
+    data, run = atlas
+    for f in _filters(run.id)[:15]:
+        with data.session() as s:
+            expected = queries.scatter_points(s, f).reset_index(drop=True)
+        got = data.scatter_points(run, f)
+        assert got["id"].tolist() == expected["id"].tolist()
+        np.testing.assert_allclose(got[["x", "y"]], expected[["x", "y"]].astype(float))
+        assert got["correct"].astype(object).tolist() == expected["correct"].tolist()
+
+
+def test_faithfulness_table_matches_sql(atlas) -> None:  # noqa: ANN001
+    data, run = atlas
+    for f in _filters(run.id)[:15]:
+        with data.session() as s:
+            expected = queries.faithfulness_table(s, f)
+        got = data.faithfulness_table(run, f)
+        expected = expected.set_index("method").loc[got["method"]].reset_index()
+        assert got["n"].tolist() == expected["n"].tolist()
+        np.testing.assert_allclose(
+            got[["comprehensiveness", "sufficiency"]],
+            expected[["comprehensiveness", "sufficiency"]].astype(float),
+        )
