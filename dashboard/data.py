@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import example_queries, queries, stacks
+from db import example_queries, queries, stacks, vocabulary
 from db.engine import make_engine, session_factory
 
 EXTENSION = "attention_atlas"
@@ -99,17 +99,26 @@ class AtlasData:
         return self._stacked(self.corpora, key, lambda s: stacks.stack_corpus(s, run.id))
 
     def agreement(self, run: queries.RunInfo, pair: tuple[str, str], measure: str) -> np.ndarray:
-        """[N] ``measure`` of ``pair`` aligned with :meth:`corpus` ids (cached per run)."""
+        """[N] ``measure`` of ``pair`` aligned with :meth:`corpus` ids (every measure of a pair
+        is read and cached at once: switching measure costs nothing)."""
         ids = self.corpus(run).ids
-        key = ("agreement", self._version(run), pair, measure)
-        return self._stacked(
-            self.agreements, key, lambda s: stacks.stack_agreement(s, run.id, pair, measure, ids)
+        pair = vocabulary.normalize_pair(*pair)
+        key = ("agreements", self._version(run), pair)
+        table = self._stacked(
+            self.agreements, key, lambda s: stacks.stack_agreements(s, run.id, pair, ids)
         )
+        return table[:, stacks.measure_column(measure)]
 
     def _xy(self, run: queries.RunInfo, f: queries.CorpusFilter, need_y: bool):
         x = self.agreement(run, f.pair, f.measure)
         y = self.agreement(run, f.y_pair, f.measure) if need_y or f.box else None
         return x, y
+
+    def _base(self, run: queries.RunInfo, f: queries.CorpusFilter) -> np.ndarray:
+        """:func:`db.stacks.base_mask` of ``f``, cached: the table's counts and ids, the
+        scatter, heads and faithfulness of one filter share it (the text search is its cost)."""
+        key = ("base", self._version(run), stacks.base_key(f))
+        return self.filters.get(key, lambda: stacks.base_mask(self.corpus(run), f))
 
     def ids(self, run: queries.RunInfo, f: queries.CorpusFilter, sort: str, desc: bool):
         """Filtered example ids in table order, [N] int64 (cached per run + filter)."""
@@ -117,7 +126,7 @@ class AtlasData:
         def compute() -> np.ndarray:
             corpus = self.corpus(run)
             x, y = self._xy(run, f, sort == "y")
-            mask = stacks.filter_mask(corpus, f, x, y)
+            mask = stacks.filter_mask(corpus, f, x, y, base=self._base(run, f))
             return stacks.table_order(corpus, mask, sort, desc, x, y)
 
         return self.filters.get(("ids", self._version(run), f, sort, desc), compute)
@@ -127,7 +136,7 @@ class AtlasData:
 
         def compute() -> queries.Counts:
             x, y = self._xy(run, f, False)
-            return stacks.counts(self.corpus(run), f, x, y)
+            return stacks.counts(self.corpus(run), f, x, y, self._base(run, f))
 
         return self.filters.get(("counts", self._version(run), f), compute)
 
@@ -152,7 +161,7 @@ class AtlasData:
         f = f.without_selection()
         corpus = self.corpus(run)
         x, y = self._xy(run, f, True)
-        mask = stacks.filter_mask(corpus, f, x, y) & ~np.isnan(x) & ~np.isnan(y)
+        mask = self._base(run, f) & ~np.isnan(x) & ~np.isnan(y)
         correct = np.array([None, False, True], dtype=object)[corpus.correct[mask] + 1]
         return pd.DataFrame(
             {"id": corpus.ids[mask], "x": x[mask], "y": y[mask], "correct": correct}

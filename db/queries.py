@@ -284,9 +284,8 @@ def corpus_rows(session: Session, f: CorpusFilter, ids) -> pd.DataFrame:  # noqa
     x, y = getattr(ax, f.measure).label("x"), getattr(ay, f.measure).label("y")
     columns = [c(x, y) if callable(c) else c for c in _table_columns()]
     stmt = _pair_join(_pair_join(select(*columns).select_from(Example), ax, f.pair), ay, f.y_pair)
-    rows = session.execute(stmt.where(Example.id.in_(ids))).all()
-    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS).set_index("id", drop=False)
-    return frame.loc[[i for i in ids if i in frame.index]].reset_index(drop=True)
+    found = {row[0]: row for row in session.execute(stmt.where(Example.id.in_(ids)))}
+    return pd.DataFrame([found[i] for i in ids if i in found], columns=TABLE_COLUMNS)
 
 
 def corpus_all(session: Session, f: CorpusFilter, sort: str = "id", descending: bool = False):

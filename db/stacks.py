@@ -68,31 +68,40 @@ def stack_corpus(session: Session, run_id: int) -> CorpusColumns:
     )
 
 
-def stack_agreement(
-    session: Session, run_id: int, pair: tuple[str, str], measure: str, ids: np.ndarray
-) -> np.ndarray:
-    """[N] float64 ``measure`` of ``pair`` aligned with the sorted example ``ids``; NaN where
-    the pair is missing or undefined. One range scan of the covering pair index."""
-    if measure not in vocabulary.MEASURES:
-        raise ValueError(f"unknown agreement measure {measure!r}")
+def stack_agreements(session: Session, run_id: int, pair: tuple[str, str], ids: np.ndarray):
+    """[N, len(MEASURES)] float64: every measure of ``pair`` (columns in
+    ``vocabulary.MEASURES`` order) aligned with the sorted example ``ids``; NaN where the pair
+    is missing or undefined. One range scan of the covering (run, pair) index."""
     a, b = vocabulary.normalize_pair(*pair)
-    column = getattr(Agreement, measure)
-    stmt = select(Agreement.example_id, column).where(
+    measures = [getattr(Agreement, m) for m in vocabulary.MEASURES]
+    stmt = select(Agreement.example_id, *measures).where(
         Agreement.run_id == run_id, Agreement.method_a == a, Agreement.method_b == b
     )
     rows = session.execute(stmt).all()
-    values = np.full(len(ids), np.nan)
+    values = np.full((len(ids), len(measures)), np.nan)
     if rows:
-        found = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        got = np.fromiter((np.nan if r[1] is None else r[1] for r in rows), np.float64, len(rows))
+        table = np.array(rows, dtype=np.float64)  # None -> NaN
+        found = table[:, 0].astype(np.int64)
         where = np.searchsorted(ids, found)
         inside = where < len(ids)
         inside[inside] = ids[where[inside]] == found[inside]
-        values[where[inside]] = got[inside]
+        values[where[inside]] = table[inside, 1:]
     return values
 
 
-def _base_mask(c: CorpusColumns, f: CorpusFilter) -> np.ndarray:
+def measure_column(measure: str) -> int:
+    """The column of ``measure`` in :func:`stack_agreements`."""
+    return list(vocabulary.MEASURES).index(measure)
+
+
+def base_key(f: CorpusFilter) -> tuple:
+    """The part of a filter :func:`base_mask` reads (a cache key)."""
+    return (f.run_id, f.labels, f.predictions, f.correct, f.min_length, f.max_length, f.text)
+
+
+def base_mask(c: CorpusColumns, f: CorpusFilter) -> np.ndarray:
+    """[N] bool: the rows passing the example-level filters of ``f`` (labels, predictions,
+    correctness, length, text), before the agreement band and the scatter selection."""
     mask = np.ones(len(c), dtype=bool)
     if f.labels:
         mask &= c.label_known & np.isin(c.label, list(f.labels))
@@ -111,7 +120,8 @@ def _base_mask(c: CorpusColumns, f: CorpusFilter) -> np.ndarray:
     return mask
 
 
-def _selection_mask(c: CorpusColumns, f: CorpusFilter, x: np.ndarray, y: np.ndarray | None):
+def selection_mask(c: CorpusColumns, f: CorpusFilter, x: np.ndarray, y: np.ndarray | None):
+    """[N] bool: the rows in ``f``'s agreement band, box (needs ``y``) and id selection."""
     mask = np.ones(len(c), dtype=bool)
     with np.errstate(invalid="ignore"):
         if f.band == "agree":
@@ -135,23 +145,31 @@ def filter_mask(
     y: np.ndarray | None = None,
     *,
     selection: bool = True,
+    base: np.ndarray | None = None,
 ) -> np.ndarray:
     """[N] bool: the examples of ``c`` in filter ``f`` (``x`` / ``y``: [N] agreement values
-    of ``f.pair`` / ``f.y_pair``; ``y`` is only read by a box selection), as in SQL."""
-    mask = _base_mask(c, f)
+    of ``f.pair`` / ``f.y_pair``; ``y`` is only read by a box selection), as in SQL.
+    ``base``: :func:`base_mask` of ``f`` when the caller has it cached."""
+    mask = base_mask(c, f) if base is None else base.copy()
     if selection:
-        mask &= _selection_mask(c, f, x, y)
+        mask &= selection_mask(c, f, x, y)
     return mask
 
 
-def counts(c: CorpusColumns, f: CorpusFilter, x: np.ndarray, y: np.ndarray | None) -> Counts:
+def counts(
+    c: CorpusColumns,
+    f: CorpusFilter,
+    x: np.ndarray,
+    y: np.ndarray | None,
+    base: np.ndarray | None = None,
+) -> Counts:
     """Total in the filter, and the agree / between / disagree split before band and selection
     (:func:`db.queries.corpus_counts` in numpy)."""
-    base = _base_mask(c, f)
+    base = base_mask(c, f) if base is None else base
     xs = x[base]
     with np.errstate(invalid="ignore"):
         return Counts(
-            int((base & _selection_mask(c, f, x, y)).sum()),
+            int((base & selection_mask(c, f, x, y)).sum()),
             int((xs >= f.agree).sum()),
             int(((xs > f.disagree) & (xs < f.agree)).sum()),
             int((xs <= f.disagree).sum()),
