@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dash
 
+from dashboard import inputs
 from dashboard.urlstate import CorpusState
 
 PAGES_PACKAGE = "dashboard.pages"
@@ -35,7 +36,27 @@ def nav_pages() -> list[dict]:
     return sorted(pages, key=lambda p: p["nav"])
 
 
-def nav_links(search: str | None) -> list[str]:
-    """hrefs of the nav pages keeping the current corpus filter (but not its table page)."""
-    keep = CorpusState.parse(search or "").with_(page=1).to_search()
-    return [p["path"] + keep for p in nav_pages()]
+def nav_links(search: str | None) -> list:
+    """hrefs of the nav pages keeping the current corpus filter (but not its table page). In a
+    callback, one per nav link the request names, in its order: the browser sends the links it
+    has, and an answer of another length would be an error."""
+    keep = CorpusState.parse(inputs.as_search(search)).with_(page=1).to_search()
+    hrefs = {p["module"]: p["path"] + keep for p in nav_pages()}
+    asked = _asked_pages()
+    if asked is None:
+        return list(hrefs.values())
+    return [
+        hrefs.get(page, dash.no_update) if isinstance(page, str) else dash.no_update
+        for page in asked
+    ]
+
+
+def _asked_pages() -> list | None:
+    """The ``page`` of each nav-link output of the running callback (None outside one)."""
+    try:
+        outputs = dash.ctx.outputs_list
+    except dash.exceptions.MissingCallbackContextException:
+        return None
+    if not isinstance(outputs, list):
+        return None
+    return [inputs.as_dict(inputs.as_dict(o).get("id")).get("page") for o in outputs]

@@ -1,8 +1,10 @@
 """The URL grammar of the dashboard: one frozen dataclass per page, one codec.
 
 Every control lives in the query string. ``parse()`` never raises: unknown keys are ignored and
-malformed values fall back to the default. ``to_search()`` drops defaults and sorts keys, so each
-view has exactly one canonical link, and values stay readable::
+malformed values fall back to the default, integers outside ``[0, 2**63 - 1]`` included (they
+would overflow SQL), and text loses NUL and lone surrogates (``dashboard.inputs``).
+``to_search()`` drops defaults and sorts keys, so each view has exactly one canonical link, and
+values stay readable::
 
     /?measure=kendall&pair=attention,ig&agree=0.6&band=disagree&label=1&page=2
     /example/42?layer=5&head=3&token=7&view=word&pair=attention,ig
@@ -20,37 +22,43 @@ rho|first|special, ``layer`` / ``head`` the selected head.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from dashboard import inputs
 from db import vocabulary
 from db.queries import BANDS, SORT_COLUMNS, CorpusFilter
 
 MAX_IDS = 500
 
 
-def _int(value: str, low: int | None = None) -> int:
-    number = int(value)
-    if low is not None and number < low:
-        raise ValueError(value)
-    return number
+def _must(value: Any) -> Any:
+    """A parser's None (the value did not parse) as the ValueError ``parse`` expects."""
+    if value is None:
+        raise ValueError("malformed")
+    return value
+
+
+def _int(value: str, low: int = 0) -> int:
+    """An integer in ``[low, 2**63 - 1]``: anything bigger would overflow a SQL INTEGER."""
+    return _must(inputs.as_int(value, low))
 
 
 def _float(value: str) -> float:
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(value)
-    return number
+    return _must(inputs.as_float(value))
 
 
 def _ints(value: str) -> tuple[int, ...]:
-    items = tuple(sorted({int(v) for v in value.split(",") if v.strip()}))
+    items = tuple(sorted({_int(v) for v in value.split(",") if v.strip()}))
     if len(items) > MAX_IDS:
         raise ValueError("too many ids")
     return items
+
+
+def _text(value: str) -> str:
+    return inputs.clean_text(value, 200).strip()
 
 
 def _pair(value: str) -> tuple[str, str]:
@@ -105,23 +113,32 @@ def _correct_fmt(value: bool) -> str:
     return "yes" if value else "no"
 
 
+def _mapping(query: Any) -> Mapping[str, Any]:
+    """A query mapping from a mapping or a search string (cut to ``inputs.MAX_TEXT``)."""
+    if isinstance(query, str):
+        search = inputs.clean_text(query).lstrip("?")
+        return dict(parse_qsl(search, keep_blank_values=True))
+    return query if isinstance(query, Mapping) else {}
+
+
 class _Codec:
     """parse / to_search / with_ shared by every page's state dataclass."""
 
     @classmethod
     def parse(cls, query: Mapping[str, Any] | str | None = None):  # noqa: ANN206
-        """State from a query mapping (Dash passes ``layout(**query)``) or a search string."""
-        if isinstance(query, str):
-            query = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+        """State from a query mapping (Dash passes ``layout(**query)``) or a search string.
+        Never raises: anything but a mapping or a string is the default state."""
+        query = _mapping(query)
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = (query or {}).get(f.name)
-            if isinstance(raw, list | tuple):
+            raw = query.get(f.name)
+            if isinstance(raw, list | tuple):  # a repeated key: the last one wins
                 raw = raw[-1] if raw else None
-            if raw is None or raw == "":
+            text = inputs.as_text(raw) if not isinstance(raw, list | tuple) else None
+            if not text:
                 continue
             try:
-                values[f.name] = f.metadata["parse"](str(raw))
+                values[f.name] = f.metadata["parse"](text)
             except (ValueError, KeyError, TypeError):
                 continue  # a malformed value means the default, never an error page
         try:
@@ -157,7 +174,7 @@ class CorpusState(_Codec):
     correct: bool | None = _spec(_correct, None, _correct_fmt)
     minlen: int | None = _spec(lambda v: _int(v, 0))
     maxlen: int | None = _spec(lambda v: _int(v, 0))
-    q: str = _spec(lambda v: v.strip()[:200], "")
+    q: str = _spec(_text, "")
     pair: tuple[str, str] = _spec(_pair, vocabulary.DEFAULT_PAIR)
     ypair: tuple[str, str] = _spec(_pair, vocabulary.DEFAULT_Y_PAIR)
     measure: str = _spec(_choice(lambda: tuple(vocabulary.MEASURES)), "spearman")
@@ -201,10 +218,9 @@ class _WithFilter(_Codec):
 
     @classmethod
     def parse(cls, query: Mapping[str, Any] | str | None = None):  # noqa: ANN206
-        if isinstance(query, str):
-            query = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
-        own = {k: v for k, v in (query or {}).items() if k not in FILTER_KEYS}
-        shared = {k: v for k, v in (query or {}).items() if k in FILTER_KEYS}
+        query = _mapping(query)
+        own = {k: v for k, v in query.items() if k not in FILTER_KEYS}
+        shared = {k: v for k, v in query.items() if k in FILTER_KEYS}
         state = super().parse(own)
         return replace(state, corpus=CorpusState.parse(shared))
 

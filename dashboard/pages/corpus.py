@@ -11,7 +11,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import corpus_layout, figures, ids, urls
+from dashboard import corpus_layout, figures, ids, inputs, urls
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import CorpusState
@@ -39,33 +39,29 @@ FILTER_INPUTS = [
 PAGING_IDS = {ids.PAGE, ids.SORT, ids.DESC}
 
 
-def state_from_controls(values: list[Any], selection: dict | None) -> CorpusState:
+def state_from_controls(values: list[Any], selection: Any) -> CorpusState:
     """Control values (in :data:`FILTER_INPUTS` order) -> state, through the URL codec so a
     bad value becomes the default exactly as in a URL."""
     query: dict[str, str] = {}
     for (_, key), value in zip(FILTER_INPUTS, values, strict=True):
-        if isinstance(value, list):
-            value = ",".join(str(v) for v in value)
-        if key == "desc":
-            value = "1" if value else ""
-        if value is not None:
-            query[key] = str(value)
+        text = ("1" if value else "") if key == "desc" else inputs.as_text(value)
+        if text is not None:
+            query[key] = text
+    chosen = inputs.as_dict(selection)
     for key in ("box", "ids"):
-        if selection and selection.get(key):
-            query[key] = ",".join(str(v) for v in selection[key])
+        text = inputs.as_text(inputs.as_list(chosen.get(key)))
+        if text:
+            query[key] = text
     return CorpusState.parse(query)
 
 
-def selection_from_event(selected: dict | None) -> dict | None:
+def selection_from_event(selected: Any) -> dict | None:
     """Plotly ``selectedData`` -> {"box": [x0, x1, y0, y1]} or {"ids": [...]} (lasso)."""
-    if not selected:
-        return None
-    if selected.get("range"):
-        (x0, x1), (y0, y1) = selected["range"]["x"], selected["range"]["y"]
-        return {"box": [round(v, 4) for v in (x0, x1, y0, y1)]}
-    points = [p.get("customdata") for p in selected.get("points", [])]
-    chosen = sorted({int(p) for p in points if p is not None})
-    return {"ids": chosen[:500]} if chosen else None
+    box = inputs.selected_box(selected)
+    if box is not None:
+        return {"box": [round(v, 4) for v in box]}
+    chosen = inputs.selected_ids(selected)
+    return {"ids": chosen} if chosen else None
 
 
 def corpus_view(state: CorpusState) -> dict[str, Any]:
@@ -104,7 +100,7 @@ def _header(run: queries.RunInfo) -> list:
 def update_header(run_id: Any) -> list:
     """Run dropdown -> page title and the run's settings (the rest of the page follows
     through ``update_table``)."""
-    run = service().run(run_id if isinstance(run_id, int) else None)
+    run = service().run(inputs.as_int(run_id, 1))
     return _header(run) if run else []
 
 
@@ -197,26 +193,26 @@ def update_scatter(*args: Any):  # noqa: ANN201
     )
 
 
-def update_selection(selected: dict | None, _clear: int) -> dict | None:
+def update_selection(selected: Any, _clear: Any) -> dict | None:
     if _triggered() == ids.CLEAR_SELECTION:
         return None
     return selection_from_event(selected)
 
 
-def open_example(cell: dict | None, rows: list[dict] | None, search: str | None):  # noqa: ANN201
+def open_example(cell: Any, rows: Any, search: Any):  # noqa: ANN201
     """A table click -> ``/example/<id>`` keeping the filter (for previous / next)."""
-    if not cell:
-        return no_update
-    example_id = cell.get("rowId")
-    if example_id is None and rows and cell.get("rowIndex") is not None:
-        example_id = rows[cell["rowIndex"]]["id"]
+    cell, rows = inputs.as_dict(cell), inputs.as_list(rows, PAGE_SIZE)
+    example_id = inputs.as_int(cell.get("rowId"), 1)
+    index = inputs.as_int(cell.get("rowIndex"), 0, len(rows) - 1)
+    if example_id is None and index is not None:
+        example_id = inputs.as_int(inputs.as_dict(rows[index]).get("id"), 1)
     if example_id is None:
         return no_update
-    return urls.example(int(example_id), CorpusState.parse(search or "").to_search())
+    return urls.example(example_id, CorpusState.parse(inputs.as_search(search)).to_search())
 
 
-def download_csv(_n: int, search: str | None):  # noqa: ANN201
-    state = CorpusState.parse(search or "")
+def download_csv(_n: Any, search: Any):  # noqa: ANN201
+    state = CorpusState.parse(inputs.as_search(search))
     data = service()
     run = data.run(state.run)
     if run is None:

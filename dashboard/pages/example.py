@@ -11,30 +11,35 @@ from typing import Any
 import dash
 import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
-from dashboard import components, example_figures, figures, ids, urls
+from dashboard import components, example_figures, figures, ids, inputs, urls
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import ExampleState
 from db import example_queries, queries, vocabulary
 
 
-def _parse_id(example_id: Any) -> int | None:
-    try:
-        value = int(str(example_id))
-    except (TypeError, ValueError):
-        return None
-    return value if value > 0 else None
-
-
 def not_found(example_id: Any) -> html.Div:
+    shown = inputs.as_text(example_id) or ""
+    shown = shown if len(shown) <= 40 else shown[:40] + "…"
     return html.Div(
         [
             html.H2("Example not found"),
-            html.P(f"There is no example with id {example_id!s} in this database."),
+            html.P(f"There is no example with id {shown} in this database."),
             dcc.Link("Back to the corpus", href=urls.page("corpus")),
         ],
         className="not-found",
+    )
+
+
+def within(state: ExampleState, detail: example_queries.ExampleDetail) -> ExampleState:
+    """``state`` with a layer, head or token the example does not have dropped (mean / none):
+    they index arrays, so they are checked against the example, not only the URL grammar."""
+    return state.with_(
+        layer=state.layer if state.layer is not None and state.layer < detail.num_layers else None,
+        head=state.head if state.head is not None and state.head < detail.num_heads else None,
+        token=state.token if state.token is not None and state.token < len(detail.tokens) else None,
     )
 
 
@@ -155,7 +160,7 @@ def _deletion(example_id: int) -> Any:
 
 def layout(example_id: Any = None, **query: Any) -> html.Div:
     state = ExampleState.parse(query)
-    number = _parse_id(example_id)
+    number = inputs.as_int(example_id, 1)
     if number is None:
         return not_found(example_id)
     data = service()
@@ -164,6 +169,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
         attributions = example_queries.example_attributions(session, number) if detail else {}
     if detail is None:
         return not_found(example_id)
+    state = within(state, detail)
     run = data.run(detail.run_id)
     keep = ~np.asarray(detail.special_mask, dtype=bool)
     topk = {m: np.where(keep, s, 0.0) for m, s in attributions.items()}
@@ -191,14 +197,15 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
 
 
 def _state(search, view, specials, layer, head, ref, token) -> ExampleState:  # noqa: ANN001
-    state = ExampleState.parse(search or "")
-    return state.with_(
-        view=view if view in ("subword", "word") else "subword",
-        specials=bool(specials),
-        layer=None if layer in (None, -1) else int(layer),
-        head=None if head in (None, -1) else int(head),
-        ref=ref if ref in vocabulary.reference_method_ids() else vocabulary.default_reference(),
-        token=int(token) if isinstance(token, int) and token >= 0 else None,
+    """The example page's controls -> state (the filter part from the page's query string)."""
+    references = vocabulary.reference_method_ids()
+    return ExampleState.parse(inputs.as_search(search)).with_(
+        view=inputs.as_choice(view, ("subword", "word"), "subword"),
+        specials=bool(inputs.as_list(specials)),
+        layer=inputs.as_int(layer),  # the "mean" option (-1) is out of range: None
+        head=inputs.as_int(head),
+        ref=inputs.as_choice(ref, references, vocabulary.default_reference()),
+        token=inputs.as_int(token),
     )
 
 
@@ -244,14 +251,17 @@ def heatmap_for(detail: example_queries.ExampleDetail, state: ExampleState, keep
 
 def update_example(example_id, search, view, specials, layer, head, ref, token):  # noqa: ANN001, ANN201
     """Controls -> token rows, heatmap, head grid, canonical query string."""
-    state = _state(search, view, specials, layer, head, ref, token)
+    number = inputs.as_int(example_id, 1)
+    if number is None:
+        raise PreventUpdate
     data = service()
     with data.session() as session:
-        detail = example_queries.example_detail(session, int(example_id))
+        detail = example_queries.example_detail(session, number)
         if detail is None:
-            return no_update, no_update, no_update, no_update
+            raise PreventUpdate  # the page already shows "not found"
         attributions = example_queries.example_attributions(session, detail.id)
         grids = example_queries.example_head_scores(session, detail.id)
+    state = within(_state(search, view, specials, layer, head, ref, token), detail)
     special = np.asarray(detail.special_mask, dtype=bool)
     rows = components.token_rows(
         detail.tokens,
@@ -279,12 +289,12 @@ def update_example(example_id, search, view, specials, layer, head, ref, token):
     return rows, heatmap, grid_fig, state.to_search()
 
 
-def pick_head(click: dict | None):  # noqa: ANN201
+def pick_head(click: Any):  # noqa: ANN201
     """A click on the head grid -> (layer, head) dropdown values."""
-    if not click or not click.get("points"):
+    cell = inputs.clicked_cell(click)
+    if cell is None:
         return no_update, no_update
-    point = click["points"][0]
-    return int(point["y"]), int(point["x"])
+    return cell
 
 
 def register_callbacks(app: dash.Dash) -> None:

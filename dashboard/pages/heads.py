@@ -12,7 +12,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from dashboard import figures, ids, urls
+from dashboard import figures, ids, inputs, urls
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import HeadsState
@@ -68,7 +68,7 @@ def heads_view(state: HeadsState):  # noqa: ANN201
         empty = figures.empty_figure("no examples match the filter")
         return empty, empty, ""
     label = STATS[state.stat] + (f" with {state.ref}" if state.stat == "rho" else "")
-    selected = (state.layer, state.head) if None not in (state.layer, state.head) else None
+    selected = _selected(state, run)
     grid = figures.head_grid(
         summary.mean,
         f"{label} (n = {summary.n}); click a head",
@@ -78,6 +78,14 @@ def heads_view(state: HeadsState):  # noqa: ANN201
     )
     trend = figures.layer_trend(summary.mean, summary.std, f"{label} by layer", label)
     return grid, trend, _extremes(state, run, f, selected)
+
+
+def _selected(state: HeadsState, run) -> tuple[int, int] | None:  # noqa: ANN001
+    """The selected (layer, head) when the run has it: it indexes the per-run stacks."""
+    layer, head = state.layer, state.head
+    if layer is None or head is None or layer >= run.num_layers or head >= run.num_heads:
+        return None
+    return layer, head
 
 
 def _extremes(state: HeadsState, run, f, selected) -> Any:  # noqa: ANN001
@@ -103,19 +111,19 @@ def _extremes(state: HeadsState, run, f, selected) -> Any:  # noqa: ANN001
     )
 
 
-def update_heads(ref: str, stat: str, click: dict | None, selected: list, search: str | None):
-    state = HeadsState.parse(search or "")
-    layer, head = selected or [None, None]
-    if click and click.get("points"):
-        layer, head = int(click["points"][0]["y"]), int(click["points"][0]["x"])
-    state = HeadsState.parse(
-        {
-            **state.to_query(),
-            "ref": ref or "",
-            "stat": stat or "",
-            "layer": "" if layer is None else str(layer),
-            "head": "" if head is None else str(head),
-        }
+def update_heads(ref: Any, stat: Any, click: Any, selected: Any, search: Any):  # noqa: ANN201
+    """Reference, statistic, a click on the grid (or the head selected before) -> the view."""
+    state = HeadsState.parse(inputs.as_search(search))
+    chosen = inputs.as_list(selected, 3)
+    cell = inputs.clicked_cell(click)
+    if cell is None and len(chosen) == 2:
+        cell = (inputs.as_int(chosen[0]), inputs.as_int(chosen[1]))
+    layer, head = cell or (None, None)
+    state = state.with_(
+        ref=inputs.as_choice(ref, vocabulary.reference_method_ids(), state.ref),
+        stat=inputs.as_choice(stat, tuple(STATS), state.stat),
+        layer=layer,
+        head=head,
     )
     grid, trend, table = heads_view(state)
     return grid, trend, table, state.to_search()
