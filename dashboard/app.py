@@ -24,7 +24,7 @@ import dash
 from dash import ALL, Input, Output, dcc, html
 
 import dashboard.pages as pages_package
-from dashboard import ids, urls
+from dashboard import errors, ids, urls
 from dashboard.auth import auth_file_from_env, read_auth_file, require_basic_auth
 from dashboard.compression import enable_compression
 from dashboard.data import EXTENSION, AtlasData
@@ -76,6 +76,7 @@ def _shell() -> html.Div:
             dcc.Location(id=ids.NAV_LOCATION, refresh="callback-nav"),
             dcc.Store(id=ids.URL_SINK),
             nav,
+            html.Div(id=ids.ERROR_BANNER, className="error-banner", role="alert"),
             html.Main(dash.page_container, className="main"),
         ],
     )
@@ -91,6 +92,7 @@ def create_app(db_url: str | None = None) -> dash.Dash:
         assets_folder=str(_extracted.enter_context(as_file(files(ASSETS_PACKAGE)))),
         suppress_callback_exceptions=True,
         title="Attention Atlas",
+        on_error=errors.callback_error,  # logged with the request; the page shows a message
     )
     enable_compression(app.server)  # not Dash's compress=True: that one skips gzip for assets
     app.server.extensions[EXTENSION] = data
@@ -104,6 +106,7 @@ def create_app(db_url: str | None = None) -> dash.Dash:
     app.callback(Output(ids.nav_link(ALL), "href"), Input(ids.STATE, "data"))(urls.nav_links)
     for page in pages:
         page.register_callbacks(app)
+    errors.install(app)  # malformed callback requests -> 400; escaped errors -> a kind answer
     return app
 
 

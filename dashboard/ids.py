@@ -6,6 +6,7 @@ NAV_LOCATION = "nav-location"
 URL_SINK = "url-sink"
 COPY_LINK = "copy-link"
 COPY_STATUS = "copy-status"
+ERROR_BANNER = "error-banner"  # a short message when a callback failed on the server
 NAV_LINK = "nav-link"  # one per nav page: {"type": NAV_LINK, "page": <module>}
 PROVENANCE = "run-provenance"  # on every page that shows one run
 
