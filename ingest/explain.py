@@ -10,8 +10,9 @@ run's provenance.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -21,7 +22,15 @@ from db.metrics import agreement_rows, head_grid
 from db.records import ExampleExplanation
 from ingest.adapters import REMOVAL_RULE
 from ingest.faithfulness import faithfulness_batch
-from ingest.methods.base import DEFAULT_TOKEN_BUDGET, Params, Shared, prediction_rows, targets_of
+from ingest.methods.base import (
+    DEFAULT_TOKEN_BUDGET,
+    Params,
+    Report,
+    Shared,
+    ignore_report,
+    prediction_rows,
+    targets_of,
+)
 from ingest.methods.registry import method, validate_methods
 
 if TYPE_CHECKING:
@@ -29,6 +38,8 @@ if TYPE_CHECKING:
     from ingest.settings import IngestSettings
 
 METRICS_TOKENS = "non-special"  # agreements and head grids skip special / prompt tokens
+FAITHFULNESS = "faithfulness"  # the progress stage after the methods
+OnProgress = Callable[[str, float], None]  # (stage: a method id or FAITHFULNESS, share done)
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,11 @@ class ExplainPlan:
     faithfulness: bool = True  # ERASER scores and deletion curves for every method + random
     # rows x width of one batched evaluation pass (deletion tests); speed only, not recorded
     token_budget: int = DEFAULT_TOKEN_BUDGET
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """What a batch reports progress on, in order."""
+        return self.methods + ((FAITHFULNESS,) if self.faithfulness else ())
 
     def provenance(self) -> dict[str, Any]:
         """How the methods read the settings, for ``runs.settings`` (JSON-ready)."""
@@ -65,10 +81,13 @@ def explain_batch(
     items: list[EncodedText],
     forward: ForwardOutput,
     plan: ExplainPlan,
+    on_progress: OnProgress | None = None,
 ) -> list[ExampleExplanation]:
     """One :class:`ExampleExplanation` per example of ``batch`` (same order as ``items``).
 
-    ``forward`` is the batch's forward pass with attentions (reused, never recomputed)."""
+    ``forward`` is the batch's forward pass with attentions (reused, never recomputed).
+    ``on_progress(stage, share)`` is called as each stage (:attr:`ExplainPlan.stages`) moves,
+    from inside the methods' evaluation loops, so a bar can move within a long batch."""
     out = [ExampleExplanation() for _ in items]
     if not plan.methods:
         return out
@@ -77,16 +96,26 @@ def explain_batch(
     shared = Shared()
     for method_id in plan.methods:
         started = time.perf_counter()
+        shared.report = _reporter(on_progress, method_id)
         compute = method(method_id).compute
         results = compute(adapter, batch, items, forward, plan.params[method_id], shared=shared)
+        shared.report(1.0)  # SHAP may stop short of its budget; the stage is done either way
         seconds = (time.perf_counter() - started) / len(items)
         for explanation, result in zip(out, results, strict=True):
             if result is not None:
                 explanation.attributions[method_id] = (result.scores, result.check, seconds)
     _compare(items, forward, out)
     if plan.faithfulness:
-        _faithfulness(adapter, items, targets_of(forward).tolist(), plan, out)
+        report = _reporter(on_progress, FAITHFULNESS)
+        _faithfulness(adapter, items, targets_of(forward).tolist(), plan, out, report)
     return out
+
+
+def _reporter(on_progress: OnProgress | None, stage: str) -> Report:
+    if on_progress is None:
+        return ignore_report
+    on_progress(stage, 0.0)
+    return partial(on_progress, stage)
 
 
 def _with_attentions(adapter: Adapter, batch: Batch) -> ForwardOutput:
@@ -116,10 +145,11 @@ def _faithfulness(
     targets: list[int],
     plan: ExplainPlan,
     out: list[ExampleExplanation],
+    report: Report,
 ) -> None:
     scores = [e.scores() for e in out]
     rows = faithfulness_batch(
-        adapter, items, scores, targets, seed=plan.seed, budget=plan.token_budget
+        adapter, items, scores, targets, seed=plan.seed, budget=plan.token_budget, report=report
     )
     for explanation, example_rows in zip(out, rows, strict=True):
         explanation.faithfulness = example_rows

@@ -26,7 +26,7 @@ import torch
 
 from db.vocabulary import RANDOM
 from ingest.adapters import Adapter, EncodedText
-from ingest.methods.base import DEFAULT_TOKEN_BUDGET, evaluate_ids
+from ingest.methods.base import DEFAULT_TOKEN_BUDGET, Report, evaluate_ids, ignore_report
 
 FRACTIONS = (0.01, 0.05, 0.10, 0.20, 0.50)
 MAX_DELETION = 20
@@ -75,6 +75,7 @@ def faithfulness_batch(
     *,
     seed: int = 0,
     budget: int = DEFAULT_TOKEN_BUDGET,
+    report: Report = ignore_report,
 ) -> list[list[dict]]:
     """Per example, one faithfulness row per method of ``scores[i]`` plus ``random``."""
     plans, rows, index = [], [], {}
@@ -91,6 +92,7 @@ def faithfulness_batch(
         [r for _, r in rows],
         [items[i].prediction_position for i, _ in rows],
         budget=budget,
+        report=report,
     )
     probs = torch.softmax(logits, -1)
     p = probs[torch.arange(len(rows)), torch.tensor([targets[i] for i, _ in rows])].cpu().numpy()

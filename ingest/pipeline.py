@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from db import writers
 from db.engine import make_engine, session_factory
@@ -31,7 +31,10 @@ from ingest.corpus import Corpus, CorpusError, CorpusItem, load_corpus
 from ingest.explain import ExplainPlan, explain_batch, plan_for
 from ingest.loading import LoadRequest, load_adapter
 from ingest.methods.base import DEFAULT_TOKEN_BUDGET, GPU_TOKEN_BUDGET
+from ingest.precision import precision_context, resolve_precision
+from ingest.progress import IngestBar
 from ingest.settings import IngestSettings, validate
+from ingest.writer import BatchWriter, ComputedBatch
 
 VERSIONED = (
     "attention-atlas",
@@ -135,6 +138,7 @@ def _run_fields(settings: IngestSettings, corpus: Corpus, adapter: Adapter) -> d
     # what the user chose, plus how the methods read those choices (provenance)
     run_settings = plan_for(settings).provenance() | settings.run_settings()
     run_settings["effective_max_length"] = adapter.max_length
+    run_settings["effective_precision"] = resolve_precision(settings.precision, adapter.device)
     return {
         "checkpoint": settings.checkpoint,
         "revision": settings.revision,
@@ -167,7 +171,7 @@ def library_versions() -> dict[str, str]:
 
 # -- batches ------------------------------------------------------------------------------
 def _process(
-    sessions: Callable[[], Session],
+    sessions: sessionmaker[Session],
     run_id: int,
     adapter: Adapter,
     corpus: Corpus,
@@ -177,36 +181,37 @@ def _process(
     progress: bool,
     on_batch: Callable[[int], None] | None,
 ) -> int:
-    from tqdm.auto import tqdm
-
-    stored = 0
+    """Compute batch after batch; a :class:`BatchWriter` stores each one while the next is
+    computed. Returns the number of examples stored."""
     pending = len(corpus.items) - len(done)
-    bar = tqdm(
-        total=pending,
-        unit="ex",
-        disable=not progress or pending <= 0,
-        desc=settings.name[:40],
-        dynamic_ncols=True,
-    )
+    bar = IngestBar(pending, settings.name, plan.stages, progress)
+    writer = BatchWriter(sessions, run_id, on_stored=on_batch)
     try:
         for chunk, encoded in _batches(adapter, corpus.items, done, settings.batch_size):
-            started = time.perf_counter()
-            batch = adapter.collate(encoded)
-            forward = _forward(adapter, batch)
-            explanations = explain_batch(adapter, batch, encoded, forward, plan)
-            records = _records(chunk, encoded, forward, settings.full_attention_max_tokens)
-            seconds = time.perf_counter() - started
-            with sessions.begin() as session:  # one transaction per batch: all or nothing
-                ids = writers.write_examples(session, run_id, records)
-                writers.write_explanations(session, run_id, ids, explanations)
-                writers.add_run_progress(session, run_id, len(ids), seconds)
-            stored += len(ids)
-            bar.update(len(ids))
-            if on_batch is not None:
-                on_batch(stored)
+            bar.start_batch(len(encoded))
+            writer.put(_compute(adapter, chunk, encoded, settings, plan, bar.on_progress))
+            bar.end_batch()
     finally:
+        stored = writer.close()  # a Ctrl-C still stores the batches already computed
         bar.close()
     return stored
+
+
+def _compute(
+    adapter: Adapter,
+    chunk: list[CorpusItem],
+    encoded: list[EncodedText],
+    settings: IngestSettings,
+    plan: ExplainPlan,
+    on_progress: Callable[[str, float], None],
+) -> ComputedBatch:
+    started = time.perf_counter()
+    with precision_context(adapter.device, resolve_precision(settings.precision, adapter.device)):
+        batch = adapter.collate(encoded)
+        forward = _forward(adapter, batch)
+        explanations = explain_batch(adapter, batch, encoded, forward, plan, on_progress)
+    records = _records(chunk, encoded, forward, settings.full_attention_max_tokens)
+    return ComputedBatch(records, explanations, time.perf_counter() - started)
 
 
 def _batches(

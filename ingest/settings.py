@@ -16,6 +16,7 @@ from typing import Any
 
 from db import vocabulary
 
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # --precision (ingest.precision)
 NO_METHODS = ("", "none")
 
 # settings that never change the stored numbers: excluded from the run's identity
@@ -128,6 +129,17 @@ class IngestSettings:
             "auto (CUDA when available), cpu or cuda.",
             "choice",
             choices=("auto", "cpu", "cuda"),
+        ),
+    )
+    precision: str = field(
+        default="auto",
+        metadata=_opt(
+            "--precision",
+            "Numeric precision of the forward passes and methods: auto (bf16 on CUDA devices "
+            "that support it, else fp32), fp32, bf16 or fp16 (CUDA only). The resolved value is "
+            "recorded on the run.",
+            "choice",
+            choices=PRECISIONS,
         ),
     )
     threads: int | None = field(

@@ -142,4 +142,6 @@ def compute_flow(
         attn = example_attentions(forward, b, item.length)
         scores = flow_scores(attn, item.prediction_position)
         results.append(MethodResult(scores.astype(np.float32)))
+        if shared is not None:
+            shared.report((b + 1) / len(items))
     return results

@@ -36,6 +36,11 @@ class MethodResult:
 
 
 Compute = Callable[..., list[MethodResult]]
+Report = Callable[[float], None]  # share (0..1) of the current method's work on this batch done
+
+
+def ignore_report(_share: float) -> None:
+    return None
 
 
 class Params:
@@ -84,9 +89,11 @@ class Method:
 @dataclass
 class Shared:
     """Work shared by several methods of one batch (e.g. one gradient pass for agrad and
-    grad_input), filled lazily by the first method that needs it."""
+    grad_input), filled lazily by the first method that needs it; and ``report``, which the
+    running method calls from its loops with the share of its work done (progress bars)."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    report: Report = ignore_report
 
     def get(self, key: str, make: Callable[[], Any]) -> Any:
         if key not in self.values:
@@ -134,13 +141,16 @@ def evaluate_ids(
     positions: list[int],
     *,
     budget: int = DEFAULT_TOKEN_BUDGET,
+    report: Report = ignore_report,
 ) -> torch.Tensor:
     """Class logits [N, classes] for N id sequences (each at its own length, no padding waste:
-    rows are sorted by length and padded only to the longest row of their chunk)."""
+    rows are sorted by length and padded only to the longest row of their chunk). ``report``
+    gets the share of chunks done after each one."""
     order = np.argsort([len(r) for r in rows], kind="stable")
     widths = [len(rows[i]) for i in order]
     logits: list[torch.Tensor | None] = [None] * len(rows)
-    for chunk in chunks_by_budget(widths, budget):
+    chunks = chunks_by_budget(widths, budget)
+    for done, chunk in enumerate(chunks, start=1):
         picked = [int(order[c]) for c in chunk]
         width = max(len(rows[i]) for i in picked)
         ids = torch.full((len(picked), width), adapter.pad_token_id, dtype=torch.long)
@@ -157,6 +167,7 @@ def evaluate_ids(
         ).logits.float()
         for r, i in enumerate(picked):
             logits[i] = out[r]
+        report(done / len(chunks))
     return torch.stack(logits)  # type: ignore[arg-type]
 
 

@@ -32,6 +32,7 @@ from db.vocabulary import IG_BASELINES
 from ingest.methods.base import (
     MethodResult,
     Params,
+    Report,
     chunks_by_budget,
     evaluate_ids,
     explained,
@@ -103,6 +104,7 @@ def integrated_gradients(
     targets: torch.Tensor,
     params: IGParams,
     input_logits: torch.Tensor | None = None,
+    report: Report | None = None,
 ) -> list[MethodResult]:
     """Batched IG of ``items`` for class ``targets`` [B]; returns scores [n] and the gap.
     ``input_logits`` [B, classes] are the logits at the inputs when the caller already has
@@ -121,7 +123,8 @@ def integrated_gradients(
     f_base = [0.0] * len(items)
     rows = _rows(items, params.steps)
     widths = [items[i].length for i, _ in rows]
-    for chunk in chunks_by_budget(widths, params.token_budget):
+    chunks = chunks_by_budget(widths, params.token_budget)
+    for done, chunk in enumerate(chunks, start=1):
         picked = [rows[c] for c in chunk]
         width = max(items[i].length for i, _ in picked)
         embeds = pad.expand(len(picked), width, pad.shape[0]).clone()
@@ -145,6 +148,8 @@ def integrated_gradients(
                 f_base[i] = float(values[r].detach())
             else:
                 total[i] += step_sizes[s] * grads[r, : items[i].length]
+        if report is not None:
+            report(done / len(chunks))
     return _finish(adapter, items, targets, params, inputs, bases, total, f_base, input_logits)
 
 
@@ -176,7 +181,8 @@ def compute_ig(
 ) -> list[MethodResult]:
     targets = targets_of(forward)
     logits = forward.logits.detach().float()
-    return integrated_gradients(adapter, items, targets, params, logits)
+    report = shared.report if shared is not None else None
+    return integrated_gradients(adapter, items, targets, params, logits, report)
 
 
 def captum_reference(

@@ -13,6 +13,7 @@ max(500, 2 * tokens + 1); duplicate masks are evaluated once; model calls are ba
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Self
 
 import numpy as np
@@ -21,7 +22,15 @@ import torch
 from shap.maskers._text import partition_tree
 
 from db.vocabulary import SHAP_EVALS_RULE, shap_evals_for
-from ingest.methods.base import MethodResult, Params, evaluate_ids, explained, targets_of
+from ingest.methods.base import (
+    MethodResult,
+    Params,
+    Report,
+    evaluate_ids,
+    explained,
+    ignore_report,
+    targets_of,
+)
 
 if TYPE_CHECKING:
     from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
@@ -92,9 +101,10 @@ class _Model:
         content: np.ndarray,
         target: int,
         params: ShapParams,
+        report: Report,
     ) -> None:
         self.adapter, self.item, self.content, self.params = adapter, item, content, params
-        self.target = target
+        self.target, self.report = target, report
         self.cache: dict[bytes, float] = {}
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
@@ -116,16 +126,22 @@ class _Model:
             targets = torch.full((len(full),), self.target, device=logits.device)
             values = explained(logits, targets, self.params.output).cpu().numpy()
             self.cache.update(zip(todo, values.tolist(), strict=True))
+            self.report(min(1.0, len(self.cache) / self.params.evals_for(self.item.length)))
         return np.array([self.cache[k] for k in keys])
 
 
 def explain_example(
-    adapter: Adapter, item: EncodedText, target: int, params: ShapParams
+    adapter: Adapter,
+    item: EncodedText,
+    target: int,
+    params: ShapParams,
+    report: Report = ignore_report,
 ) -> MethodResult:
-    """Partition SHAP values [n] (0 at specials) and the additivity gap for one example."""
+    """Partition SHAP values [n] (0 at specials) and the additivity gap for one example;
+    ``report`` gets the share of the evaluation budget spent."""
     content = np.flatnonzero(~item.special_mask)
     scores = np.zeros(item.length, dtype=np.float64)
-    model = _Model(adapter, item, content, target, params)
+    model = _Model(adapter, item, content, target, params, report)
     x = np.asarray(item.input_ids, dtype=np.int64)[content]
     if len(content) == 0:
         return MethodResult(scores.astype(np.float32), 0.0)
@@ -161,7 +177,17 @@ def compute_shap(
     shared=None,  # noqa: ANN001
 ) -> list[MethodResult]:
     targets = targets_of(forward).tolist()
-    return [explain_example(adapter, it, t, params) for it, t in zip(items, targets, strict=True)]
+    report = shared.report if shared is not None else ignore_report
+    out = []
+    for done, (item, target) in enumerate(zip(items, targets, strict=True)):
+        share = partial(_share_of, report, done, len(items))
+        out.append(explain_example(adapter, item, target, params, share))
+    return out
+
+
+def _share_of(report: Report, done: int, total: int, share: float) -> None:
+    """Example ``done`` of ``total`` is ``share`` done: report the batch's share."""
+    report((done + share) / total)
 
 
 def text_masker_reference(
