@@ -122,12 +122,15 @@ def list_runs(session: Session) -> list[RunSummary]:
 
 
 def get_run(session: Session, run_id: int | None) -> RunInfo | None:
-    """The run ``run_id`` (or the newest run when None); None when there is none."""
-    stmt = select(Run).order_by(Run.id.desc()).limit(1)
-    run = session.get(Run, run_id) if run_id is not None else session.scalars(stmt).first()
-    if run is None:
+    """The run ``run_id`` (or the newest run when None); None when there is none. One
+    statement: every callback asks, so it is one round trip on PostgreSQL."""
+    count = select(func.count()).where(Example.run_id == Run.id).scalar_subquery()
+    stmt = select(Run, count)
+    stmt = stmt.where(Run.id == run_id) if run_id is not None else stmt.order_by(Run.id.desc())
+    row = session.execute(stmt.limit(1)).first()
+    if row is None:
         return None
-    n = session.scalar(select(func.count()).where(Example.run_id == run.id)) or 0
+    run, n = row
     return RunInfo(
         run.id,
         run.name,
