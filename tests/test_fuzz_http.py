@@ -31,8 +31,8 @@ from dashboard.urlstate import FILTER_KEYS
 pytestmark = pytest.mark.slow
 
 SEED = int(os.environ.get("ATLAS_FUZZ_SEED", "12"))
-N_VALUES = 1500  # well-shaped callback requests with hostile values
-N_SHAPES = 300  # callback requests of the wrong shape
+N_VALUES = 1300  # well-shaped callback requests with hostile values
+N_SHAPES = 500  # callback requests of the wrong shape
 N_ROUTES = 400  # page URLs: half as GETs, half through the routing callback
 ENDPOINT = "/_dash-update-component"
 ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."
