@@ -114,11 +114,21 @@ def settings_from_options(options: dict[str, Any]) -> IngestSettings:
 @main.command()
 @_setting_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def ingest(quiet: bool, **options: Any) -> None:
+@click.option(
+    "--estimate",
+    is_flag=True,
+    help="Time a few examples of the corpus on the chosen device, print the expected wall time "
+    "of the whole run per method and what --shap-evals, --methods and --max-length would save, "
+    "and exit without storing anything.",
+)
+def ingest(quiet: bool, estimate: bool, **options: Any) -> None:
     """Run a classifier over a corpus and store predictions, attention and explanations."""
     errors = _user_errors()
     try:
         settings = settings_from_options(options)
+        if estimate:
+            _estimate(settings)
+            return
         from ingest.pipeline import run_ingest
 
         result = run_ingest(settings, progress=not quiet)
@@ -135,6 +145,16 @@ def ingest(quiet: bool, **options: Any) -> None:
         f"{result.n_done}/{result.n_source} stored, {result.n_skipped} empty skipped, "
         f"{result.examples_per_second:.1f} examples/s"
     )
+
+
+def _estimate(settings: IngestSettings) -> None:
+    """``ingest --estimate``: nothing is read from or written to the database."""
+    from ingest.estimate import estimate_run, report
+    from ingest.pipeline import load_inputs, token_budget
+
+    corpus, adapter = load_inputs(settings)
+    result = estimate_run(settings, list(corpus.items), adapter, token_budget(adapter))
+    click.echo(report(result, str(adapter.device)))
 
 
 # -- runs and db --------------------------------------------------------------------------

@@ -78,18 +78,7 @@ def run_ingest(
         torch.set_num_threads(settings.threads)  # process-wide, as torch allows no other way
     engine = engine or make_engine(settings.db)
     upgrade(engine)
-    corpus = load_corpus(
-        settings.dataset,
-        split=settings.split,
-        text_field=settings.text_field,
-        label_field=settings.label_field,
-        label_names=settings.labels,
-        limit=settings.limit,
-        sample=settings.sample,
-        seed=settings.seed,
-    )
-    adapter = load_adapter(_load_request(settings), corpus.label_names)
-    _check_labels(corpus, adapter.label_names)
+    corpus, adapter = load_inputs(settings)
     sessions = session_factory(engine)
     with sessions.begin() as session:
         run_id = writers.get_or_create_run(
@@ -104,8 +93,7 @@ def run_ingest(
             n_skipped=corpus.n_skipped,
             n_done=len(done),
         )
-    budget = GPU_TOKEN_BUDGET if adapter.device.type == "cuda" else DEFAULT_TOKEN_BUDGET
-    plan = plan_for(settings, token_budget=budget)
+    plan = plan_for(settings, token_budget=token_budget(adapter))
     started = time.perf_counter()
     stored = _process(sessions, run_id, adapter, corpus, done, settings, plan, progress, on_batch)
     elapsed = time.perf_counter() - started
@@ -116,6 +104,28 @@ def run_ingest(
     return IngestResult(
         run_id, settings.name, corpus.n_source, stored, n_done, corpus.n_skipped, elapsed
     )
+
+
+def token_budget(adapter: Adapter) -> int:
+    """Rows x width of one evaluation pass on the adapter's device."""
+    return GPU_TOKEN_BUDGET if adapter.device.type == "cuda" else DEFAULT_TOKEN_BUDGET
+
+
+def load_inputs(settings: IngestSettings) -> tuple[Corpus, Adapter]:
+    """The corpus (cheap errors first) and the checkpoint's adapter, labels checked."""
+    corpus = load_corpus(
+        settings.dataset,
+        split=settings.split,
+        text_field=settings.text_field,
+        label_field=settings.label_field,
+        label_names=settings.labels,
+        limit=settings.limit,
+        sample=settings.sample,
+        seed=settings.seed,
+    )
+    adapter = load_adapter(_load_request(settings), corpus.label_names)
+    _check_labels(corpus, adapter.label_names)
+    return corpus, adapter
 
 
 def _check_labels(corpus: Corpus, label_names: list[str]) -> None:
@@ -189,7 +199,7 @@ def _process(
     try:
         for chunk, encoded in _batches(adapter, corpus.items, done, settings.batch_size):
             bar.start_batch(len(encoded))
-            writer.put(_compute(adapter, chunk, encoded, settings, plan, bar.on_progress))
+            writer.put(compute_batch(adapter, chunk, encoded, settings, plan, bar.on_progress))
             bar.end_batch()
     finally:
         stored = writer.close()  # a Ctrl-C still stores the batches already computed
@@ -197,7 +207,7 @@ def _process(
     return stored
 
 
-def _compute(
+def compute_batch(
     adapter: Adapter,
     chunk: list[CorpusItem],
     encoded: list[EncodedText],

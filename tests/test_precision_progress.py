@@ -135,3 +135,41 @@ def test_bar_moves_within_a_batch_and_names_the_stage() -> None:
     before, own = bar._shares["shap"]
     assert before + own == pytest.approx(1.0)
     bar.close()
+
+
+@pytest.mark.slow
+def test_estimate_predicts_the_run_and_stores_nothing(
+    tiny_bert_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """``ingest --estimate`` writes no database and predicts the real run's compute time
+    (timed here in the same process, so machine load affects both alike)."""
+    import time
+
+    from conftest import corpus_rows, write_csv
+
+    from ingest.estimate import estimate_run
+    from ingest.pipeline import load_inputs, run_ingest, token_budget
+    from ingest.settings import IngestSettings
+
+    corpus = write_csv(tmp_path / "c.csv", corpus_rows(32))
+    db = tmp_path / "est.db"
+    args = ingest_args(tiny_bert_dir, corpus, f"sqlite:///{db}", batch_size=8)
+    methods = ["--methods", "attention,rollout,ig,shap", "--shap-evals", "64"]
+    result = CliRunner().invoke(main, [*args, *methods, "--estimate"])
+    assert result.exit_code == 0, result.output
+    assert "total" in result.output and "--methods without shap" in result.output
+    assert not db.exists()
+
+    settings = IngestSettings(
+        checkpoint=str(tiny_bert_dir), dataset=str(corpus), db=f"sqlite:///{db}",
+        label_field="label", batch_size=8, methods=("attention", "rollout", "ig", "shap"),
+        shap_evals=64,
+    )  # fmt: skip
+    items, adapter = load_inputs(settings)
+    predicted = estimate_run(settings, list(items.items), adapter, token_budget(adapter)).total
+    started = time.perf_counter()
+    run_ingest(settings, progress=False)
+    actual = time.perf_counter() - started
+    print(f"\nestimate {predicted:.1f} s, actual {actual:.1f} s")
+    assert actual / 3 <= predicted <= actual * 3

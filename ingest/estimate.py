@@ -1,0 +1,160 @@
+"""``attention-atlas ingest --estimate``: time a few examples of the real corpus on the chosen
+device and predict the whole run's wall time, per stage, and what the main levers would save.
+
+Each stage's cost is modelled as seconds per *work unit*, where a unit is one token through one
+model pass of that stage: an example of n tokens costs n units to the forward pass and the
+attention methods, (steps + 1) * n to IG, evaluations(n) * n to SHAP and (deletion rows) * n to
+the faithfulness tests. A sample of examples spread over the corpus's length quantiles is run
+one example at a time (after a warm-up), each stage's seconds divided by its units give its
+rate, and the rates times the units of every pending example give the estimate. Nothing is
+written to the database.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from db.vocabulary import shap_evals_for
+from ingest.adapters import Adapter, EncodedText
+from ingest.corpus import CorpusItem
+from ingest.explain import FAITHFULNESS, ExplainPlan, explain_batch, plan_for
+from ingest.faithfulness import FRACTIONS, MAX_DELETION
+from ingest.precision import precision_context, resolve_precision
+from ingest.settings import IngestSettings, validate
+
+FORWARD = "forward"
+SAMPLE = 8
+
+
+@dataclass(frozen=True)
+class Estimate:
+    n_examples: int
+    sample: int
+    seconds: dict[str, float]  # stage -> predicted seconds for the whole run
+    levers: dict[str, float]  # lever (a CLI change) -> predicted seconds saved
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+
+def units(stage: str, n: int, settings: IngestSettings, n_methods: int) -> float:
+    """Work units of ``stage`` for an example of ``n`` tokens (see the module docstring)."""
+    n = min(n, settings.max_length)
+    if stage == "ig":
+        return (settings.ig_steps + 1) * n
+    if stage == "shap":
+        return shap_evals_for(n, settings.shap_evals) * n
+    if stage == "flow":
+        return n**3 if n <= settings.flow_max_tokens else 0.0
+    if stage == FAITHFULNESS:
+        rows = 1 + (n_methods + 1) * (2 * len(FRACTIONS) + min(MAX_DELETION, n) + 1)
+        return rows * n
+    return float(n)
+
+
+def estimate_run(
+    settings: IngestSettings, corpus_items: list[CorpusItem], adapter: Adapter, budget: int
+) -> Estimate:
+    """Predicted wall time of ingesting ``corpus_items`` with ``settings`` on ``adapter``."""
+    validate(settings)
+    plan = plan_for(settings, token_budget=budget)
+    encoded = [adapter.encode(item.text) for item in corpus_items]
+    lengths = np.array([e.length for e in encoded])
+    sample = _sample(encoded, lengths)
+    precision = resolve_precision(settings.precision, adapter.device)
+    _time_sample(adapter, sample[:1], plan, precision)  # warm-up, not counted
+    spent = _time_sample(adapter, sample, plan, precision)
+    stages = (FORWARD, *plan.stages)
+    n_methods = len(plan.methods)
+    rates = {
+        s: spent[s] / max(sum(units(s, e.length, settings, n_methods) for e in sample), 1e-9)
+        for s in stages
+    }
+
+    def predict(chosen: IngestSettings, kept: tuple[str, ...] = stages) -> dict[str, float]:
+        return {
+            s: rates[s] * float(sum(units(s, int(n), chosen, n_methods) for n in lengths))
+            for s in kept
+        }
+
+    seconds = predict(settings)
+    return Estimate(len(encoded), len(sample), seconds, _levers(settings, seconds, predict))
+
+
+def _levers(settings, seconds, predict) -> dict[str, float]:  # noqa: ANN001
+    total = sum(seconds.values())
+    levers = {}
+    for method in ("shap", "ig"):
+        if method in seconds:
+            levers[f"--methods without {method}"] = seconds[method]
+    if "shap" in seconds and (settings.shap_evals or 10**9) > 200:
+        fewer = predict(replace(settings, shap_evals=200))["shap"]
+        levers["--shap-evals 200"] = seconds["shap"] - fewer
+    if "ig" in seconds and settings.ig_steps > 20:
+        levers["--ig-steps 20"] = seconds["ig"] - predict(replace(settings, ig_steps=20))["ig"]
+    for length in (256, 128):
+        if length < settings.max_length:
+            shorter = sum(predict(replace(settings, max_length=length)).values())
+            levers[f"--max-length {length}"] = total - shorter
+    return {k: v for k, v in levers.items() if v > 0}
+
+
+def _sample(encoded: list[EncodedText], lengths: np.ndarray) -> list[EncodedText]:
+    """Up to SAMPLE examples at evenly spaced length quantiles (short to long)."""
+    order = np.argsort(lengths, kind="stable")
+    picks = np.unique(np.linspace(0, len(order) - 1, min(SAMPLE, len(order))).round().astype(int))
+    return [encoded[int(order[p])] for p in picks]
+
+
+def _time_sample(
+    adapter: Adapter, sample: list[EncodedText], plan: ExplainPlan, precision: str
+) -> dict[str, float]:
+    """Seconds per stage over ``sample``, one example at a time."""
+    spent = dict.fromkeys((FORWARD, *plan.stages), 0.0)
+    clock = {"stage": FORWARD, "at": 0.0}
+
+    def on_progress(stage: str, _share: float) -> None:
+        """Time since the last call belongs to the stage that was running."""
+        now = time.perf_counter()
+        spent[clock["stage"]] += now - clock["at"]
+        clock["stage"], clock["at"] = stage, now
+
+    for item in sample:
+        clock["stage"], clock["at"] = FORWARD, time.perf_counter()
+        with precision_context(adapter.device, precision):
+            batch = adapter.collate([item])
+            with torch.no_grad():
+                forward = adapter.forward(batch, output_attentions=True)
+            explain_batch(adapter, batch, [item], forward, plan, on_progress)
+        on_progress(clock["stage"], 1.0)  # the last stage's time
+    return spent
+
+
+def report(estimate: Estimate, device: str) -> str:
+    """The estimate as the lines ``--estimate`` prints."""
+    lines = [
+        f"estimate for {estimate.n_examples} examples on {device} "
+        f"(timed {estimate.sample} examples across the corpus's lengths):",
+    ]
+    for stage, seconds in sorted(estimate.seconds.items(), key=lambda kv: -kv[1]):
+        share = seconds / estimate.total if estimate.total else 0.0
+        lines.append(f"  {stage:<14} {_duration(seconds):>10}  {share:6.1%}")
+    lines.append(f"  {'total':<14} {_duration(estimate.total):>10}")
+    if estimate.levers:
+        lines.append("what the main levers would save:")
+        for lever, saved in sorted(estimate.levers.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {lever:<26} -{_duration(saved)}")
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
