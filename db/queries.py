@@ -328,9 +328,10 @@ def corpus_counts(session: Session, f: CorpusFilter) -> Counts:
 
 
 def scatter_points(session: Session, f: CorpusFilter) -> pd.DataFrame:
-    """id, x, y, correct of every example in the filter (selection and band ignored)."""
+    """id, x, y, correct of every example in the filter (selection and band ignored), by id."""
     stmt, _, _ = _filtered(f.without_selection(), Example.id, _x, _y, Example.correct)
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=["id", "x", "y", "correct"])
+    rows = session.execute(stmt.order_by(Example.id)).all()
+    frame = pd.DataFrame(rows, columns=["id", "x", "y", "correct"])
     return frame.dropna(subset=["x", "y"])
 
 

@@ -7,24 +7,54 @@ only, so the filters below search non-ASCII text without a case change.)"""
 from __future__ import annotations
 
 import itertools
+import os
+import uuid
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
-from dash_fixtures import build_store
-from sqlalchemy import update
+from conftest import POSTGRES_ENV
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.engine import make_url
 
 from dashboard.data import AtlasData
 from db import queries
 from db.engine import make_engine
+from db.migrate import upgrade
 from db.queries import SORT_COLUMNS, CorpusFilter
+from db.synthetic import fill_synthetic_store
 from models.schema import Agreement, Example
+
+_POSTGRES = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=_POSTGRES)])
+def store_url(request, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001
+    """A migrated empty store: SQLite, and PostgreSQL when ATLAS_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('filter-cache') / 'atlas.db'}"
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    name = f"atlas_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="module")
-def atlas(tmp_path_factory):  # noqa: ANN001, ANN201
-    url, run_id = build_store(tmp_path_factory.mktemp("filter-cache"), n_examples=80)
-    engine = make_engine(url)
+def atlas(store_url: str):  # noqa: ANN201
+    engine = make_engine(store_url)
+    upgrade(engine)
+    run_id = fill_synthetic_store(engine, 80, 2, 3, 8, 40, 7, full_max_tokens=24)
     with engine.begin() as connection:  # holes the synthetic store does not have
         connection.execute(
             update(Example).where(Example.id % 7 == 0).values(label=None, correct=None)
@@ -38,7 +68,7 @@ def atlas(tmp_path_factory):  # noqa: ANN001, ANN201
             update(Example).where(Example.id % 9 == 0).values(text="Ünïcode GOOD plot 100%")
         )
     engine.dispose()
-    data = AtlasData(url)
+    data = AtlasData(store_url)
     yield data, data.run(run_id)
     data.engine.dispose()
 
