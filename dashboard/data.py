@@ -70,7 +70,7 @@ class AtlasData:
         self.sessions = session_factory(self.engine)
         self.stacks = LRU(12)
         self.corpora = LRU(4)  # filterable columns and lower-cased texts: the largest stacks
-        self.agreements = LRU(64)  # one [N] array per (run, pair, measure)
+        self.agreements = LRU(24)  # one [N, measures] array per (run, pair): 1.2 MB at 25k
         self.filters = LRU(128)
         self.examples = LRU(16)
 
