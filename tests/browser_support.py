@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -91,3 +92,60 @@ def full_page_screenshot(page, name: str) -> Path:  # noqa: ANN001
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# -- first page timing --------------------------------------------------------------------
+_ROWS_WATCH = """
+new MutationObserver((_, observer) => {
+    if (document.querySelector('#corpus-grid .ag-row')) {
+        window.atlasRowsAt = performance.now();
+        observer.disconnect();
+    }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+_RESOURCES = """
+performance.getEntriesByType('resource').map(e => ({
+    name: e.name, bytes: e.transferSize, body: e.decodedBodySize,
+    start: e.startTime, end: e.responseEnd,
+}))
+"""
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """What opening ``/`` in a fresh browser context cost: milliseconds from navigation start
+    until the corpus table's first row is in the page, and the requests it took."""
+
+    rows_ms: float
+    resources: list[dict]
+
+    def summary(self, top: int = 6) -> str:
+        sent = sum(r["bytes"] for r in self.resources)
+        body = sum(r["body"] for r in self.resources)
+        slowest = sorted(self.resources, key=lambda r: r["end"] - r["start"], reverse=True)
+        lines = [
+            f"corpus table rows after {self.rows_ms:.0f} ms; {len(self.resources)} requests, "
+            f"{sent / 1e6:.2f} MB transferred ({body / 1e6:.2f} MB decoded)"
+        ]
+        for r in slowest[:top]:
+            path = r["name"].split("/", 3)[-1][:70]
+            lines.append(
+                f"  {r['start']:6.0f}-{r['end']:6.0f} ms {r['bytes'] / 1e3:8.1f} kB  /{path}"
+            )
+        return "\n".join(lines)
+
+
+def first_page(browser, base: str) -> FirstPage:  # noqa: ANN001
+    """Open ``base``/ in a fresh context (empty cache) and time the corpus table's rows."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        context.add_init_script(_ROWS_WATCH)
+        page = context.new_page()
+        page.goto(base + "/")
+        page.wait_for_selector("#corpus-grid .ag-row", state="visible", timeout=30000)
+        page.wait_for_function("window.atlasRowsAt !== undefined")
+        page.wait_for_load_state("networkidle")
+        return FirstPage(page.evaluate("window.atlasRowsAt"), page.evaluate(_RESOURCES))
+    finally:
+        context.close()

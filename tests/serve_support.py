@@ -74,10 +74,16 @@ def fetch(
 
 @contextmanager
 def serving(
-    db_url: str, folder: Path, *args: str, env: dict[str, str] | None = None, **popen: Any
+    db_url: str,
+    folder: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    http_ready: bool = True,
+    **popen: Any,
 ) -> Iterator[Served]:
     """``attention-atlas serve --db db_url --port FREE *args`` for the block, answering HTTP
-    (any status) when the block starts; output goes to ``folder``/serve.out and serve.err."""
+    (any status) when the block starts, or only accepting connections (no request made yet)
+    when not ``http_ready``; output goes to ``folder``/serve.out and serve.err."""
     port = free_port()
     out, err = folder / "serve.out", folder / "serve.err"
     command = [str(ATLAS), "serve", "--db", db_url, "--port", str(port), *args]
@@ -91,7 +97,7 @@ def serving(
         )
     served = Served(f"http://127.0.0.1:{port}", proc, out, err)
     try:
-        _wait_until_up(served)
+        _wait_until_up(served, http_ready)
         yield served
     finally:
         if proc.poll() is None:
@@ -103,13 +109,17 @@ def serving(
                 proc.wait()
 
 
-def _wait_until_up(served: Served, timeout: float = 60) -> None:
+def _wait_until_up(served: Served, http_ready: bool, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
+    port = int(served.base.rsplit(":", 1)[1])
     while time.monotonic() < deadline:
         if served.proc.poll() is not None:
             raise AssertionError(f"serve exited {served.proc.returncode}:\n{served.output()}")
         try:
-            fetch(served.base + "/_dash-layout", timeout=2)
+            if http_ready:
+                fetch(served.base + "/_dash-layout", timeout=2)
+            else:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
             return
         except OSError:
             time.sleep(0.2)

@@ -9,8 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, chromium, full_page_screenshot, recording_page, served
+from browser_support import (
+    CHROMIUM,
+    chromium,
+    first_page,
+    full_page_screenshot,
+    recording_page,
+    served,
+)
 from dash_fixtures import build_store
+from serve_support import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -113,3 +121,17 @@ def test_copied_link_restores_filters(server, page, browser) -> None:  # noqa: A
     other.wait_for_selector("#example-tokens .tok-pinned")
     assert other.locator("#example-tokens .tok-pinned").first.get_attribute("data-pos") == "3"
     other.close()
+
+
+def test_first_page_shows_its_table_fast_through_gunicorn(tmp_path_factory, browser) -> None:  # noqa: ANN001
+    folder = tmp_path_factory.mktemp("first-page")
+    url, _ = build_store(folder)
+    with serving(url, folder) as served:
+        visits = [first_page(browser, served.base) for _ in range(4)]  # the first one warms
+    for i, visit in enumerate(visits):
+        print(f"synthetic store, visit {i + 1}: {visit.summary()}")
+    warm = sorted(v.rows_ms for v in visits[1:])
+    print(f"synthetic store first page: median {warm[1]:.0f} ms over {len(warm)} warm visits")
+    assert warm[1] < 5000
+    encodings = {r["bytes"] < r["body"] for r in visits[-1].resources if r["body"] > 100_000}
+    assert encodings == {True}, "a big response was sent uncompressed"

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,20 @@ def test_stops_cleanly(how: str, store: str, tmp_path: Path) -> None:
     assert stopped_in < 5
     assert "Shutting down: Master" in served.output()
     assert "Traceback" not in served.output()
+
+
+@pytest.mark.slow
+def test_a_fresh_server_serves_bundles_to_concurrent_first_requests(
+    store: str, tmp_path: Path
+) -> None:
+    # Dash registers the bundles it may serve during its first request; a concurrent request in
+    # another thread used to get a 500 ("not a registered library") on a fresh worker
+    from dashboard.app import GRID_CHUNK
+
+    paths = [GRID_CHUNK, "/_dash-component-suites/plotly/package_data/plotly.min.js"] * 12
+    with serving(store, tmp_path, http_ready=False) as served, ThreadPoolExecutor(12) as pool:
+        statuses = list(pool.map(lambda path: fetch(served.base + path).status, paths))
+    assert statuses == [200] * len(paths), served.output()
 
 
 # -- access control -----------------------------------------------------------------------
@@ -225,3 +240,13 @@ def test_pages_answer_while_ingest_writes_the_store(
     assert rounds >= 4, "ingest finished before the pages were read under it"
     assert [s for s in statuses if s[1] != 200] == []
     assert "Traceback" not in served.output()
+
+
+def test_preloaded_grid_chunk_exists(store: str) -> None:
+    # the index page preloads AG Grid's lazy chunk by URL: a renamed chunk would be a 404
+    from dashboard.app import GRID_CHUNK, create_app
+
+    client = create_app(store).server.test_client()
+    index = client.get("/").get_data(as_text=True)
+    assert f'<link rel="preload" href="{GRID_CHUNK}" as="script">' in index
+    assert client.get(GRID_CHUNK).status_code == 200
