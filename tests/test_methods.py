@@ -386,3 +386,22 @@ def test_logit_output_is_what_ig_and_shap_sum_to(bert_sharp) -> None:  # noqa: A
             f_masked = _explained_at(bert, masked, item, target, "logit")
             scores, gap, _ = shap_logit[i].attributions["shap"]
             assert gap < 1e-4 and abs(scores.sum() - (f_x - f_masked)) < 1e-4
+
+
+def test_shap_shared_passes_equal_one_explainer_at_a_time(adapter) -> None:  # noqa: ANN001
+    """The GPU path (every example's explainer in its own thread, their masks in shared model
+    passes) gives the values of the sequential path."""
+    texts = [*TEXTS, "the plot was not bad at all but the ending was dull", "great great film"]
+    items, _, forward = run_forward(adapter, texts)
+    targets = targets_of(forward).tolist()
+    params = helpers.params("shap", evals=120, token_budget=512)
+    alone = [
+        shap_method.explain_example(adapter, it, t, params)
+        for it, t in zip(items, targets, strict=True)
+    ]
+    shares: list[float] = []
+    together = shap_method.explain_shared(adapter, items, targets, params, shares.append)
+    for one, shared in zip(alone, together, strict=True):
+        np.testing.assert_allclose(shared.scores, one.scores, atol=1e-6, rtol=0)
+        assert abs(shared.check - one.check) < 1e-6
+    assert shares and max(shares) <= 1.0 + 1e-9

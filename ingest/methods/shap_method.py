@@ -12,6 +12,7 @@ max(500, 2 * tokens + 1); duplicate masks are evaluated once; model calls are ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Self
@@ -31,6 +32,7 @@ from ingest.methods.base import (
     ignore_report,
     targets_of,
 )
+from ingest.methods.shap_shared import explain_examples_shared
 
 if TYPE_CHECKING:
     from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
@@ -64,6 +66,9 @@ class ShapParams(Params):
 
     def evals_for(self, tokens: int) -> int:
         return shap_evals_for(tokens, self.evals)
+
+
+Evaluate = Callable[[list[np.ndarray], list[int]], torch.Tensor]  # id rows, positions -> logits
 
 
 class TokenMasker(shap.maskers.Masker):
@@ -102,9 +107,10 @@ class _Model:
         target: int,
         params: ShapParams,
         report: Report,
+        evaluate: Evaluate,
     ) -> None:
         self.adapter, self.item, self.content, self.params = adapter, item, content, params
-        self.target, self.report = target, report
+        self.target, self.report, self.evaluate = target, report, evaluate
         self.cache: dict[bytes, float] = {}
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
@@ -117,12 +123,7 @@ class _Model:
                 ids = template.copy()
                 ids[self.content] = np.frombuffer(key, dtype=rows.dtype)
                 full.append(ids)
-            logits = evaluate_ids(
-                self.adapter,
-                full,
-                [self.item.prediction_position] * len(full),
-                budget=self.params.token_budget,
-            )
+            logits = self.evaluate(full, [self.item.prediction_position] * len(full))
             targets = torch.full((len(full),), self.target, device=logits.device)
             values = explained(logits, targets, self.params.output).cpu().numpy()
             self.cache.update(zip(todo, values.tolist(), strict=True))
@@ -136,12 +137,15 @@ def explain_example(
     target: int,
     params: ShapParams,
     report: Report = ignore_report,
+    evaluate: Evaluate | None = None,
 ) -> MethodResult:
     """Partition SHAP values [n] (0 at specials) and the additivity gap for one example;
-    ``report`` gets the share of the evaluation budget spent."""
+    ``report`` gets the share of the evaluation budget spent; ``evaluate(rows, positions)``
+    gives the logits of id rows (default: :func:`evaluate_ids` on their own)."""
     content = np.flatnonzero(~item.special_mask)
     scores = np.zeros(item.length, dtype=np.float64)
-    model = _Model(adapter, item, content, target, params, report)
+    evaluate = evaluate or partial(evaluate_ids, adapter, budget=params.token_budget)
+    model = _Model(adapter, item, content, target, params, report, evaluate)
     x = np.asarray(item.input_ids, dtype=np.int64)[content]
     if len(content) == 0:
         return MethodResult(scores.astype(np.float32), 0.0)
@@ -178,11 +182,30 @@ def compute_shap(
 ) -> list[MethodResult]:
     targets = targets_of(forward).tolist()
     report = shared.report if shared is not None else ignore_report
+    if adapter.device.type == "cuda":  # one model pass serves every example's pending masks
+        return explain_shared(adapter, items, targets, params, report)
     out = []
     for done, (item, target) in enumerate(zip(items, targets, strict=True)):
         share = partial(_share_of, report, done, len(items))
         out.append(explain_example(adapter, item, target, params, share))
     return out
+
+
+def explain_shared(
+    adapter: Adapter,
+    items: list[EncodedText],
+    targets: list[int],
+    params: ShapParams,
+    report: Report = ignore_report,
+) -> list[MethodResult]:
+    """:func:`explain_example` for every item, the model calls of all in shared passes."""
+
+    def one(item: EncodedText, target: int, share: Report, evaluate: Evaluate) -> MethodResult:
+        return explain_example(adapter, item, target, params, share, evaluate)
+
+    return explain_examples_shared(
+        adapter, items, targets, one, budget=params.token_budget, seed=params.seed, report=report
+    )
 
 
 def _share_of(report: Report, done: int, total: int, share: float) -> None:
