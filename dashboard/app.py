@@ -166,11 +166,12 @@ def _protected_app(db_url: str | None, auth_file: str | None) -> dash.Dash:
     auth_file = auth_file or auth_file_from_env()
     users = read_auth_file(auth_file) if auth_file else None  # a bad file fails before the app
     app = create_app(db_url)
+    if users:
+        require_basic_auth(app.server, users)
     # Dash finishes its setup (registering the bundles it may serve) on its first request, and a
     # request that another thread serves meanwhile is refused ("not a registered library", 500):
     # a threaded server's first page load hits that. One request here, before any thread
-    # serves (and, under gunicorn's preload, before the workers fork), closes the race.
+    # serves (and, under gunicorn's preload, before the workers fork), closes the race. Dash's
+    # setup hook runs before the auth hook, so a 401 here does the same.
     app.server.test_client().get("/_dash-layout")
-    if users:
-        require_basic_auth(app.server, users)
     return app

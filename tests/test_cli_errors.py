@@ -209,7 +209,8 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
     def run(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the dashboard started")
 
-    monkeypatch.setattr("dash.Dash.run", run)
+    monkeypatch.setattr("dash.Dash.run", run)  # serve --dev
+    monkeypatch.setattr("dashboard.server.run_production", run)  # serve (gunicorn)
 
 
 @pytest.mark.usefixtures("no_server")

@@ -250,3 +250,13 @@ def test_preloaded_grid_chunk_exists(store: str) -> None:
     index = client.get("/").get_data(as_text=True)
     assert f'<link rel="preload" href="{GRID_CHUNK}" as="script">' in index
     assert client.get(GRID_CHUNK).status_code == 200
+
+
+def test_readme_lists_every_serve_option_with_its_environment_variable() -> None:
+    from ingest.cli import serve
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Serving for a reading group", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(--[a-z-]+)` \| (?:`(ATLAS_[A-Z_]+)`)? *\|", section, re.MULTILINE)
+    in_code = {(p.opts[0], p.envvar or "") for p in serve.params if p.opts[0].startswith("--")}
+    assert set(rows) == in_code
