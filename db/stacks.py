@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, select, type_coerce
 from sqlalchemy.orm import Session
 
 from db import vocabulary
 from db.queries import CorpusFilter, Counts
+from models.arrays import decode_array, decode_stacked
 from models.schema import Agreement, Attention, Example, Faithfulness, HeadScore
 
 
@@ -212,24 +213,34 @@ def table_order(
     return ids[np.lexsort((ids, value, missing))]
 
 
+def _raw(column):  # noqa: ANN001, ANN202 - an array column
+    """The column's stored bytes, not decoded one by one (see :func:`_stacked`)."""
+    return type_coerce(column, LargeBinary)
+
+
+def _stacked(blobs: list) -> np.ndarray:
+    """[n, ...] from array blobs of one shape: one ``np.frombuffer`` over all of them."""
+    return decode_stacked(blobs)
+
+
 def stack_head_grids(session: Session, run_id: int, reference: str):
     """(ids [N] sorted, grids [N, L, H]) of every example of the run with ``reference`` scores."""
     stmt = (
-        select(HeadScore.example_id, HeadScore.grid)
+        select(HeadScore.example_id, _raw(HeadScore.grid))
         .where(HeadScore.run_id == run_id, HeadScore.reference == reference)
         .order_by(HeadScore.example_id)
     )
     rows = _rows(session, stmt)
     if not rows:
         return np.zeros(0, dtype=np.int64), None
-    return np.array([r[0] for r in rows], dtype=np.int64), np.stack([r[1] for r in rows])
+    return np.array([r[0] for r in rows], dtype=np.int64), _stacked([r[1] for r in rows])
 
 
 def stack_sink_shares(session: Session, run_id: int):
     """(ids [N], first [N, L, H], special [N, L, H]): share of the prediction position's
     attention on the first token and on all special tokens, per head (stored at ingest)."""
     stmt = (
-        select(Attention.example_id, Attention.first_share, Attention.special_share)
+        select(Attention.example_id, _raw(Attention.first_share), _raw(Attention.special_share))
         .join(Example, Example.id == Attention.example_id)
         .where(Example.run_id == run_id)
         .order_by(Attention.example_id)
@@ -238,7 +249,7 @@ def stack_sink_shares(session: Session, run_id: int):
     if not rows:
         return np.zeros(0, dtype=np.int64), None, None
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    return ids, np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows])
+    return ids, _stacked([r[1] for r in rows]), _stacked([r[2] for r in rows])
 
 
 @dataclass(frozen=True, eq=False)
@@ -252,6 +263,19 @@ class FaithfulnessStack:
     deletion: np.ndarray  # [N, M, K+1], NaN past a shorter curve
 
 
+def _curves_by_length(blobs: list, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(row indices, curves [k, W]) per group of equally long curve blobs among ``rows``."""
+    lengths = np.fromiter((len(blobs[i]) for i in rows.tolist()), np.int64, len(rows))
+    groups = []
+    for length in np.unique(lengths):
+        pick = rows[lengths == length]
+        try:
+            groups.append((pick, _stacked([blobs[i] for i in pick.tolist()])))
+        except ValueError:  # same byte length, different shapes (compressed): one by one
+            groups += [(pick[k : k + 1], decode_array(blobs[i])[None]) for k, i in enumerate(pick)]
+    return groups
+
+
 def stack_faithfulness(session: Session, run_id: int) -> FaithfulnessStack:
     """Every faithfulness row of the run, one query (see :class:`FaithfulnessStack`)."""
     stmt = select(
@@ -259,24 +283,30 @@ def stack_faithfulness(session: Session, run_id: int) -> FaithfulnessStack:
         Faithfulness.method,
         Faithfulness.comprehensiveness,
         Faithfulness.sufficiency,
-        Faithfulness.deletion,
+        _raw(Faithfulness.deletion),
     ).where(Faithfulness.run_id == run_id)
     rows = _rows(session, stmt)
-    ids = np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows)))
+    n = len(rows)
+    example = np.fromiter((r[0] for r in rows), np.int64, n)
+    ids = np.unique(example)
     present = {r[1] for r in rows}
     methods = [m for m in vocabulary.with_random_last(present) if m in present]
-    width = max((len(r[4]) for r in rows), default=0)
+    col = {m: i for i, m in enumerate(methods)}
+    column = np.fromiter((col.get(r[1], -1) for r in rows), np.int64, n)
+    kept = np.flatnonzero(column >= 0)  # rows of a method this version knows
+    row_of, column = np.searchsorted(ids, example)[kept], column[kept]
     comp = np.full((len(ids), len(methods)), np.nan)
     suff = np.full((len(ids), len(methods)), np.nan)
+    comp[row_of, column] = np.fromiter((rows[i][2] for i in kept.tolist()), np.float64, len(kept))
+    suff[row_of, column] = np.fromiter((rows[i][3] for i in kept.tolist()), np.float64, len(kept))
+    groups = _curves_by_length([r[4] for r in rows], kept)
+    width = max((block.shape[1] for _, block in groups), default=0)
     curves = np.full((len(ids), len(methods), width), np.nan, dtype=np.float32)
-    row_of = np.searchsorted(ids, [r[0] for r in rows])
-    col = {m: i for i, m in enumerate(methods)}
-    for i, (_, method, c, s, curve) in zip(row_of, rows, strict=True):
-        j = col.get(method)
-        if j is None:  # a method this version does not know
-            continue
-        comp[i, j], suff[i, j] = c, s
-        curves[i, j, : len(curve)] = curve
+    position = np.full(n, -1, dtype=np.int64)
+    position[kept] = np.arange(len(kept))
+    for pick, block in groups:
+        at = position[pick]
+        curves[row_of[at], column[at], : block.shape[1]] = block
     return FaithfulnessStack(ids, methods, comp, suff, curves)
 
 

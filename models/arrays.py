@@ -11,6 +11,7 @@ import functools
 import io
 import math
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 from sqlalchemy import LargeBinary
@@ -44,6 +45,24 @@ def decode_array(blob: bytes) -> np.ndarray:
     count = math.prod(shape)
     flat = np.frombuffer(payload, dtype=dtype, count=count, offset=offset)
     return flat.reshape(shape, order=order).copy(order="K")  # writable, like np.load
+
+
+def decode_stacked(blobs: Sequence[bytes]) -> np.ndarray:
+    """``np.stack`` of the decoded ``blobs`` ([n, *shape]); all must hold one shape and dtype.
+    Uncompressed blobs with one header are read with a single ``np.frombuffer`` (a run's
+    200,000 faithfulness curves in a few milliseconds instead of a decode each)."""
+    if not blobs:
+        raise ValueError("no arrays to stack")
+    first = bytes(blobs[0])
+    layout = _layout(first[1:]) if first[:1] == _RAW else None
+    if layout is not None and layout[2] == "C" and len(set(map(len, blobs))) == 1:
+        dtype, shape, _, offset = layout
+        end = offset + 1  # tag and header
+        whole = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), len(first))
+        if (whole[:, :end] == np.frombuffer(first[:end], dtype=np.uint8)).all():
+            body = np.ascontiguousarray(whole[:, end:])
+            return body.view(dtype).reshape(len(blobs), *shape)
+    return np.stack([decode_array(b) for b in blobs])
 
 
 @functools.lru_cache(maxsize=4096)

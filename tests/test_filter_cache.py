@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import POSTGRES_ENV
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import LargeBinary, create_engine, literal, select, text, update
 from sqlalchemy.engine import make_url
 
 from dashboard.data import AtlasData
@@ -24,7 +24,8 @@ from db.engine import make_engine
 from db.migrate import upgrade
 from db.queries import SORT_COLUMNS, CorpusFilter
 from db.synthetic import fill_synthetic_store
-from models.schema import Agreement, Example
+from models import encode_array
+from models.schema import Agreement, Example, Faithfulness
 
 _POSTGRES = pytest.mark.postgres
 
@@ -66,6 +67,20 @@ def atlas(store_url: str):  # noqa: ANN201
         )
         connection.execute(
             update(Example).where(Example.id % 9 == 0).values(text="Ünïcode GOOD plot 100%")
+        )
+        connection.execute(  # shorter deletion curves (short examples) and a compressed one
+            update(Faithfulness)
+            .where(Faithfulness.example_id % 4 == 0)
+            .values(deletion=np.array([0.9, 0.5, 0.25], dtype=np.float32))
+        )
+        connection.execute(
+            update(Faithfulness.__table__)
+            .where(Faithfulness.example_id == 3, Faithfulness.method == "ig")
+            .values(
+                deletion=literal(
+                    encode_array(np.array([0.8, 0.1], np.float32), compress=True), LargeBinary
+                )
+            )
         )
     engine.dispose()
     data = AtlasData(store_url)
@@ -142,3 +157,17 @@ def test_faithfulness_table_matches_sql(atlas) -> None:  # noqa: ANN001
             got[["comprehensiveness", "sufficiency"]],
             expected[["comprehensiveness", "sufficiency"]].astype(float),
         )
+
+
+def test_deletion_stack_matches_rows(atlas) -> None:  # noqa: ANN001
+    data, run = atlas
+    ids, methods, curves = data.deletion_stack(run)
+    with data.session() as s:
+        rows = s.execute(
+            select(Faithfulness.example_id, Faithfulness.method, Faithfulness.deletion)
+        ).all()
+    assert len(rows) == len(ids) * len(methods) and curves.shape[-1] == 11
+    for example_id, method, curve in rows:
+        got = curves[int(np.searchsorted(ids, example_id)), methods.index(method)]
+        np.testing.assert_array_equal(got[: len(curve)], curve)
+        assert np.isnan(got[len(curve) :]).all()

@@ -13,7 +13,7 @@ from db import example_queries, queries, stacks, vocabulary
 from db.engine import make_engine, session_factory
 from db.queries import CorpusFilter
 from db.synthetic import fill_synthetic_store
-from models.schema import Agreement, Attribution, Example, HeadScore
+from models.schema import Agreement, Attention, Attribution, Example, Faithfulness, HeadScore
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +187,37 @@ def test_synthetic_store_is_deterministic(tmp_path) -> None:  # noqa: ANN001
     (tmp_path / "b").mkdir()
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
     assert fill_synthetic_store  # the factory is importable without a browser or torch
+
+
+def test_stacks_equal_row_by_row_decoding(store) -> None:  # noqa: ANN001
+    """The stacks read blobs in bulk (one frombuffer per shape); the values are the ORM's."""
+    sessions, run_id = store
+    with sessions() as s:
+        ids, methods, curves = stacks.stack_deletion(s, run_id)
+        faith = stacks.stack_faithfulness(s, run_id)
+        rows = s.execute(
+            select(
+                Faithfulness.example_id,
+                Faithfulness.method,
+                Faithfulness.comprehensiveness,
+                Faithfulness.deletion,
+            )
+        ).all()
+        grid_ids, grids = stacks.stack_head_grids(s, run_id, "shap")
+        direct = dict(
+            s.execute(
+                select(HeadScore.example_id, HeadScore.grid).where(HeadScore.reference == "shap")
+            ).all()
+        )
+        sink_ids, first, _ = stacks.stack_sink_shares(s, run_id)
+        shares = dict(s.execute(select(Attention.example_id, Attention.first_share)).all())
+    assert len(rows) == len(ids) * len(methods)
+    for example_id, method, comp, curve in rows:
+        i, j = int(np.searchsorted(ids, example_id)), methods.index(method)
+        np.testing.assert_array_equal(curves[i, j, : len(curve)], curve)
+        assert np.isnan(curves[i, j, len(curve) :]).all()
+        assert faith.comprehensiveness[i, j] == comp
+    for i, example_id in enumerate(grid_ids):
+        np.testing.assert_array_equal(grids[i], direct[example_id])
+    for i, example_id in enumerate(sink_ids):
+        np.testing.assert_array_equal(first[i], shares[example_id])

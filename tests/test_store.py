@@ -15,6 +15,7 @@ from sqlalchemy import text
 from db.engine import DatabaseUrlError, make_engine, resolve_url
 from db.migrate import alembic_config
 from models import decode_array, encode_array
+from models.arrays import decode_stacked
 
 
 @pytest.mark.parametrize("name", sorted(store_checks.ARRAYS))
@@ -47,6 +48,18 @@ def test_decode_reads_npy_version_2_headers() -> None:
     array = np.arange(5, dtype=np.float32)
     np.lib.format.write_array(buffer, array, version=(2, 0))
     np.testing.assert_array_equal(decode_array(b"N" + buffer.getvalue()), array)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_decode_stacked_equals_stacking_decoded_arrays(compress: bool) -> None:
+    arrays = [np.random.default_rng(i).random((2, 3), dtype=np.float32) for i in range(5)]
+    stacked = decode_stacked([encode_array(a, compress=compress) for a in arrays])
+    assert stacked.dtype == np.float32 and stacked.flags.writeable
+    np.testing.assert_array_equal(stacked, np.stack(arrays))
+    fortran = [np.asfortranarray(a) for a in arrays]
+    np.testing.assert_array_equal(decode_stacked([encode_array(a) for a in fortran]), arrays)
+    with pytest.raises(ValueError):  # one shape only
+        decode_stacked([encode_array(np.zeros(2)), encode_array(np.zeros(3))])
 
 
 def test_decode_rejects_foreign_bytes() -> None:
