@@ -72,13 +72,11 @@ def corpus_view(state: CorpusState) -> dict[str, Any]:
     if run is None:
         return {"run": None, "rows": [], "counts": None, "page": 1, "pages": 1}
     f = state.to_filter(run.id)
-    with data.session() as session:
-        counts = data.counts(run, f)  # cached per filter: paging and sorting do not recount
-        pages = max(1, -(-counts.total // PAGE_SIZE))
-        page = min(state.page, pages)
-        frame = queries.corpus_page(
-            session, f, state.sort, state.desc, (page - 1) * PAGE_SIZE, PAGE_SIZE
-        )
+    counts = data.counts(run, f)  # cached per filter: paging and sorting do not recount
+    pages = max(1, -(-counts.total // PAGE_SIZE))
+    page = min(state.page, pages)
+    # ids from the filter's cached ordered list, then one query for this page's rows
+    frame = data.page(run, f, state.sort, state.desc, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     names = run.label_names
     frame["label"] = frame["label"].map(lambda v: _name(names, v))
     frame["prediction"] = frame["prediction"].map(lambda v: _name(names, v))
@@ -181,8 +179,7 @@ def update_scatter(*args: Any):  # noqa: ANN201
     run = data.run(state.run)
     if run is None:
         return figures.empty_figure("no run")
-    with data.session() as session:
-        points = queries.scatter_points(session, state.to_filter(run.id))
+    points = data.scatter_points(run, state.to_filter(run.id))  # numpy over cached columns
     return figures.agreement_scatter(
         points,
         figures.pair_label(state.pair, state.measure),
