@@ -4,10 +4,11 @@ device and predict the whole run's wall time, per stage, and what the main lever
 Each stage's cost is modelled as seconds per *work unit*, where a unit is one token through one
 model pass of that stage: an example of n tokens costs n units to the forward pass and the
 attention methods, (steps + 1) * n to IG, evaluations(n) * n to SHAP and (deletion rows) * n to
-the faithfulness tests. A sample of examples spread over the corpus's length quantiles is run
-one example at a time (after a warm-up), each stage's seconds divided by its units give its
-rate, and the rates times the units of every pending example give the estimate. Nothing is
-written to the database.
+the faithfulness tests. A few real batches (``--batch-size`` examples of neighbouring lengths, as
+the run cuts them) at the 10%, 50% and 90% points of the corpus's length order are run as the
+run would run them (after a warm-up), each stage's seconds divided by its units give its rate,
+and the rates times the units of every example give the estimate. Nothing is written to the
+database.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ingest.precision import precision_context, resolve_precision
 from ingest.settings import IngestSettings, validate
 
 FORWARD = "forward"
-SAMPLE = 8
+QUANTILES = (0.1, 0.5, 0.9)  # where in the length order the timed batches are cut
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,13 @@ def estimate_run(
     plan = plan_for(settings, token_budget=budget)
     encoded = [adapter.encode(item.text) for item in corpus_items]
     lengths = np.array([e.length for e in encoded])
-    sample = _sample(encoded, lengths)
+    batches = _sample_batches(encoded, lengths, settings.batch_size)
     precision = resolve_precision(settings.precision, adapter.device)
-    _time_sample(adapter, sample[:1], plan, precision)  # warm-up, not counted
-    spent = _time_sample(adapter, sample, plan, precision)
+    _time_batches(adapter, [batches[0][:1]], plan, precision)  # warm-up, not counted
+    spent = _time_batches(adapter, batches, plan, precision)
     stages = (FORWARD, *plan.stages)
     n_methods = len(plan.methods)
+    sample = [e for batch in batches for e in batch]
     rates = {
         s: spent[s] / max(sum(units(s, e.length, settings, n_methods) for e in sample), 1e-9)
         for s in stages
@@ -104,17 +106,22 @@ def _levers(settings, seconds, predict) -> dict[str, float]:  # noqa: ANN001
     return {k: v for k, v in levers.items() if v > 0}
 
 
-def _sample(encoded: list[EncodedText], lengths: np.ndarray) -> list[EncodedText]:
-    """Up to SAMPLE examples at evenly spaced length quantiles (short to long)."""
+def _sample_batches(
+    encoded: list[EncodedText], lengths: np.ndarray, batch_size: int
+) -> list[list[EncodedText]]:
+    """Batches as the run cuts them (length order) at the QUANTILES of that order."""
     order = np.argsort(lengths, kind="stable")
-    picks = np.unique(np.linspace(0, len(order) - 1, min(SAMPLE, len(order))).round().astype(int))
-    return [encoded[int(order[p])] for p in picks]
+    starts = {
+        min(int(q * len(order)) // batch_size * batch_size, max(len(order) - batch_size, 0))
+        for q in QUANTILES
+    }
+    return [[encoded[int(i)] for i in order[s : s + batch_size]] for s in sorted(starts)]
 
 
-def _time_sample(
-    adapter: Adapter, sample: list[EncodedText], plan: ExplainPlan, precision: str
+def _time_batches(
+    adapter: Adapter, batches: list[list[EncodedText]], plan: ExplainPlan, precision: str
 ) -> dict[str, float]:
-    """Seconds per stage over ``sample``, one example at a time."""
+    """Seconds per stage over ``batches``, each run as the pipeline runs a batch."""
     spent = dict.fromkeys((FORWARD, *plan.stages), 0.0)
     clock = {"stage": FORWARD, "at": 0.0}
 
@@ -124,13 +131,13 @@ def _time_sample(
         spent[clock["stage"]] += now - clock["at"]
         clock["stage"], clock["at"] = stage, now
 
-    for item in sample:
+    for items in batches:
         clock["stage"], clock["at"] = FORWARD, time.perf_counter()
         with precision_context(adapter.device, precision):
-            batch = adapter.collate([item])
+            batch = adapter.collate(items)
             with torch.no_grad():
                 forward = adapter.forward(batch, output_attentions=True)
-            explain_batch(adapter, batch, [item], forward, plan, on_progress)
+            explain_batch(adapter, batch, items, forward, plan, on_progress)
         on_progress(clock["stage"], 1.0)  # the last stage's time
     return spent
 
@@ -139,7 +146,7 @@ def report(estimate: Estimate, device: str) -> str:
     """The estimate as the lines ``--estimate`` prints."""
     lines = [
         f"estimate for {estimate.n_examples} examples on {device} "
-        f"(timed {estimate.sample} examples across the corpus's lengths):",
+        f"(timed {estimate.sample} examples in batches across the corpus's lengths):",
     ]
     for stage, seconds in sorted(estimate.seconds.items(), key=lambda kv: -kv[1]):
         share = seconds / estimate.total if estimate.total else 0.0
