@@ -147,7 +147,9 @@ def make_server(db_url: str | None = None, auth_file: str | None = None):  # noq
 
     With ``auth_file`` (default: ``ATLAS_AUTH_FILE``) every route asks for HTTP basic auth; a
     missing or malformed auth file raises :class:`dashboard.auth.AuthFileError`."""
-    return _protected_app(db_url, auth_file).server
+    server = _protected_app(db_url, auth_file).server
+    _finish_setup(server)
+    return server
 
 
 def serve(
@@ -159,7 +161,10 @@ def serve(
 ) -> None:
     """Flask's development server (``attention-atlas serve --dev``; ``debug``: reloader and
     Dash dev tools), behind basic auth as in :func:`make_server`."""
-    _protected_app(db_url, auth_file).run(host=host, port=port, debug=debug)
+    app = _protected_app(db_url, auth_file)
+    if not debug:  # debug mode adds handlers in run(), which Flask refuses after a request
+        _finish_setup(app.server)
+    app.run(host=host, port=port, debug=debug)
 
 
 def _protected_app(db_url: str | None, auth_file: str | None) -> dash.Dash:
@@ -168,10 +173,13 @@ def _protected_app(db_url: str | None, auth_file: str | None) -> dash.Dash:
     app = create_app(db_url)
     if users:
         require_basic_auth(app.server, users)
-    # Dash finishes its setup (registering the bundles it may serve) on its first request, and a
-    # request that another thread serves meanwhile is refused ("not a registered library", 500):
-    # a threaded server's first page load hits that. One request here, before any thread
-    # serves (and, under gunicorn's preload, before the workers fork), closes the race. Dash's
-    # setup hook runs before the auth hook, so a 401 here does the same.
-    app.server.test_client().get("/_dash-layout")
     return app
+
+
+def _finish_setup(server) -> None:  # noqa: ANN001 - a Flask app
+    """Dash finishes its setup (registering the bundles it may serve) on its first request, and
+    a request that another thread serves meanwhile is refused ("not a registered library", 500):
+    a threaded server's first page load hits that. One request here, before any thread serves
+    (and, under gunicorn's preload, before the workers fork), closes the race. Dash's setup hook
+    runs before the auth hook, so a 401 here does the same."""
+    server.test_client().get("/_dash-layout")

@@ -323,9 +323,11 @@ def _serve(url: str, options: ServeOptions, *, public: bool = False, dev: bool =
             "FILE (see `attention-atlas users add`) or --public to serve it open"
         )
     _engine(url).dispose()  # the dashboard reads the newest schema only: check it first
-    _check_bindable(host, port)
-    auth = f", basic auth for {n_users} user(s)" if n_users else ""
-    click.echo(f"serving {url} at http://{_url_host(host)}:{port}/{auth}", err=True)
+    # --dev's reloader reruns this command in a child that inherits the parent's socket
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        _check_bindable(host, port)
+        auth = f", basic auth for {n_users} user(s)" if n_users else ""
+        click.echo(f"serving {url} at http://{_url_host(host)}:{port}/{auth}", err=True)
     try:
         if dev:
             from dashboard.app import serve as serve_dev

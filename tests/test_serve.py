@@ -260,3 +260,17 @@ def test_readme_lists_every_serve_option_with_its_environment_variable() -> None
     rows = re.findall(r"^\| `(--[a-z-]+)` \| (?:`(ATLAS_[A-Z_]+)`)? *\|", section, re.MULTILINE)
     in_code = {(p.opts[0], p.envvar or "") for p in serve.params if p.opts[0].startswith("--")}
     assert set(rows) == in_code
+
+
+@pytest.mark.slow
+def test_dev_runs_flasks_development_server(store: str, tmp_path: Path) -> None:
+    # the reloader runs the app in a child process: stop the whole group
+    with serving(store, tmp_path, "--dev", start_new_session=True) as served:
+        try:
+            answer = fetch(served.base + "/")
+        finally:
+            os.killpg(served.proc.pid, signal.SIGTERM)
+            served.proc.wait(10)
+    assert answer.status == 200
+    assert answer.headers["Server"].startswith("Werkzeug")
+    assert "Traceback" not in served.output()
