@@ -33,31 +33,6 @@ ASSETS_PACKAGE = "dashboard.assets"  # the top-level assets/ folder, mapped in p
 _extracted = ExitStack()  # an assets folder as_file had to copy out stays until exit
 atexit.register(_extracted.close)
 
-# The corpus table is what a reader looks at first. Its grid code is a lazy chunk that the
-# browser would fetch only once the page's layout arrives, and then evaluate behind plotly.js
-# (4.8 MB of JavaScript, ~1 s of main thread on a busy 2-core machine). Preloading the chunk with
-# the page showed the table ~0.4 s sooner in headless Chromium; preloading plotly.js as well made
-# it later (its evaluation then blocks the grid). tests/test_serve.py checks the URL still exists.
-GRID_CHUNK = "/_dash-component-suites/dash_ag_grid/async-community.js"
-_INDEX = f"""<!DOCTYPE html>
-<html>
-    <head>
-        {{%metas%}}
-        <title>{{%title%}}</title>
-        {{%favicon%}}
-        {{%css%}}
-        <link rel="preload" href="{GRID_CHUNK}" as="script">
-    </head>
-    <body>
-        {{%app_entry%}}
-        <footer>
-            {{%config%}}
-            {{%scripts%}}
-            {{%renderer%}}
-        </footer>
-    </body>
-</html>"""
-
 _WRITE_URL = """
 function(search) {
     if (typeof search !== "string") { return window.dash_clientside.no_update; }
@@ -118,7 +93,6 @@ def create_app(db_url: str | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         title="Attention Atlas",
         on_error=errors.callback_error,  # logged with the request; the page shows a message
-        index_string=_INDEX,
     )
     enable_compression(app.server)  # not Dash's compress=True: that one skips gzip for assets
     app.server.extensions[EXTENSION] = data

@@ -111,9 +111,8 @@ def test_a_fresh_server_serves_bundles_to_concurrent_first_requests(
 ) -> None:
     # Dash registers the bundles it may serve during its first request; a concurrent request in
     # another thread used to get a 500 ("not a registered library") on a fresh worker
-    from dashboard.app import GRID_CHUNK
-
-    paths = [GRID_CHUNK, "/_dash-component-suites/plotly/package_data/plotly.min.js"] * 12
+    grid_chunk = "/_dash-component-suites/dash_ag_grid/async-community.js"
+    paths = [grid_chunk, "/_dash-component-suites/plotly/package_data/plotly.min.js"] * 12
     with serving(store, tmp_path, http_ready=False) as served, ThreadPoolExecutor(12) as pool:
         statuses = list(pool.map(lambda path: fetch(served.base + path).status, paths))
     assert statuses == [200] * len(paths), served.output()
@@ -240,16 +239,6 @@ def test_pages_answer_while_ingest_writes_the_store(
     assert rounds >= 4, "ingest finished before the pages were read under it"
     assert [s for s in statuses if s[1] != 200] == []
     assert "Traceback" not in served.output()
-
-
-def test_preloaded_grid_chunk_exists(store: str) -> None:
-    # the index page preloads AG Grid's lazy chunk by URL: a renamed chunk would be a 404
-    from dashboard.app import GRID_CHUNK, create_app
-
-    client = create_app(store).server.test_client()
-    index = client.get("/").get_data(as_text=True)
-    assert f'<link rel="preload" href="{GRID_CHUNK}" as="script">' in index
-    assert client.get(GRID_CHUNK).status_code == 200
 
 
 def test_readme_lists_every_serve_option_with_its_environment_variable() -> None:
