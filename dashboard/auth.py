@@ -102,18 +102,22 @@ class BasicAuth:
         self.users = dict(users)
         self._key = secrets.token_bytes(32)
         self._verified: dict[str, bytes] = {}  # name -> keyed digest of a password that passed
+        # checked for unknown names too, so the answer's timing does not tell which names exist
+        self._decoy = generate_password_hash(secrets.token_urlsafe(16))
 
     def _digest(self, name: str, password: str) -> bytes:
         return hmac.new(self._key, f"{name}\0{password}".encode(), hashlib.sha256).digest()
 
     def allows(self, name: str | None, password: str | None) -> bool:
-        if name is None or password is None or name not in self.users:
+        if name is None or password is None:
             return False
         digest = self._digest(name, password)
         known = self._verified.get(name)
         if known is not None and hmac.compare_digest(known, digest):
             return True
-        if not check_password_hash(self.users[name], password):
+        if not check_password_hash(self.users.get(name, self._decoy), password):
+            return False
+        if name not in self.users:  # the decoy's password is never known, but be explicit
             return False
         self._verified[name] = digest
         return True
