@@ -220,7 +220,7 @@ def test_pages_answer_while_ingest_writes_the_store(
     shared = tmp_path / "atlas.db"
     shared.write_bytes(Path(store.removeprefix("sqlite:///")).read_bytes())
     url = f"sqlite:///{shared}"
-    corpus = write_csv(tmp_path / "corpus.csv", corpus_rows(40, seed=3))
+    corpus = write_csv(tmp_path / "corpus.csv", corpus_rows(30, seed=3))
     ingest_command = [str(ATLAS), "ingest", "--model", str(tiny_bert_dir), "--dataset"]
     ingest_command += [str(corpus), "--label-field", "label", "--db", url, "--quiet"]
     ingest_command += ["--methods", "attention,rollout,ig", "--batch-size", "2"]
@@ -233,9 +233,11 @@ def test_pages_answer_while_ingest_writes_the_store(
                 statuses.append((path, fetch(served.base + path).status))
                 statuses += page_callbacks(served.base, path)
             rounds, example_id = rounds + 1, example_id + 7
+            time.sleep(0.2)  # a reader, not a load test: leave ingest the CPU
         ingest_output = ingest.communicate()[0].decode()
     assert ingest.returncode == 0, ingest_output
-    assert "40 new examples" in ingest_output
+    assert "30 new examples" in ingest_output
+    print(f"{rounds} rounds, {len(statuses)} requests while ingest wrote")
     assert rounds >= 4, "ingest finished before the pages were read under it"
     assert [s for s in statuses if s[1] != 200] == []
     assert "Traceback" not in served.output()
