@@ -10,6 +10,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 from conftest import corpus_rows, write_csv
 from fixtures_models import save_tiny_gpt2
@@ -254,29 +255,33 @@ def test_ingest_refuses_a_database_that_is_not_atlas(base, unusable: dict[str, s
 
 
 @pytest.fixture
-def newer_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The migration scripts of a later release: one more (empty) revision, 0002."""
+def newer_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """The migration scripts of a later release: one more (empty) revision after today's head.
+    Returns (today's head, the later revision)."""
     from db import migrate
 
     scripts = tmp_path / "scripts"
     shutil.copytree(migrate.script_location(), scripts, ignore=shutil.ignore_patterns("__py*"))
-    (scripts / "versions" / "0002_later.py").write_text(
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\n'
+    head = ScriptDirectory(str(scripts)).get_current_head()
+    later = f"{int(head) + 1:04d}"
+    (scripts / "versions" / f"{later}_later.py").write_text(
+        f'revision = "{later}"\ndown_revision = "{head}"\nbranch_labels = None\n'
         "depends_on = None\n\n\ndef upgrade() -> None:\n    pass\n\n\n"
         "def downgrade() -> None:\n    pass\n"
     )
     monkeypatch.setattr(migrate, "script_location", lambda: scripts)
-    return "0002"
+    return head, later
 
 
 @pytest.mark.usefixtures("no_server")
 def test_an_older_schema_asks_for_db_upgrade(
-    newer_release: str, sqlite_url_factory: Callable[..., str]
+    newer_release: tuple[str, str], sqlite_url_factory: Callable[..., str]
 ) -> None:
+    head, later = newer_release
     url = sqlite_url_factory()
     for command in ("runs", "serve"):
         result = invoke(command, "--db", url)
-        assert_user_error(result, "schema revision 0001, older than 0002", "db upgrade")
+        assert_user_error(result, f"schema revision {head}, older than {later}", "db upgrade")
     upgraded = invoke("db", "upgrade", "--db", url)
-    assert upgraded.exit_code == 0 and "database at revision 0002" in upgraded.output
+    assert upgraded.exit_code == 0 and f"database at revision {later}" in upgraded.output
     assert "no runs yet" in invoke("runs", "--db", url).output
