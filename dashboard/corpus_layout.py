@@ -125,7 +125,9 @@ COLUMNS = [
 SORT_OPTIONS = [{"label": c, "value": c} for c in queries.SORT_COLUMNS]
 
 
-def table(state: CorpusState) -> html.Div:
+def table(state: CorpusState, rows: list[dict] | None = None) -> html.Div:
+    """The table with its bar; ``rows`` are the first page's rows, rendered with the page so
+    the table shows without waiting for a callback round trip."""
     return html.Div(
         [
             html.Div(
@@ -163,7 +165,7 @@ def table(state: CorpusState) -> html.Div:
             dag.AgGrid(
                 id=ids.GRID,
                 columnDefs=COLUMNS,
-                rowData=[],
+                rowData=rows or [],
                 getRowId="params.data.id",
                 defaultColDef={"sortable": False, "resizable": True},
                 dashGridOptions={"rowSelection": {"mode": "singleRow"}, "tooltipShowDelay": 300},

@@ -140,7 +140,7 @@ def layout(**query: Any) -> html.Div:
                 ],
                 className="corpus-top",
             ),
-            corpus_layout.table(state),
+            corpus_layout.table(state, corpus_view(state)["rows"]),
         ]
     )
 
