@@ -2,57 +2,25 @@
 
 ``ingest`` builds its options from :class:`ingest.settings.IngestSettings` (one table of flags,
 defaults and help) and calls :func:`ingest.pipeline.run_ingest`; ``runs`` and ``db upgrade``
-call ``db`` functions; ``serve`` starts the dashboard (gunicorn, or Flask's development server
-with ``--dev``) and ``users add`` writes its auth file. Mistakes a user can make (a bad model id,
-a missing file or field, a database URL that cannot be opened, ...) end with one line on stderr
-and exit code 2, never a traceback.
+call ``db`` functions; ``serve``, ``users`` and ``demo`` live in :mod:`ingest.cli_serve`. Each
+further command lives in its own module and is added here with ``main.add_command``. Mistakes
+a user can make (a bad model id, a missing file or field, a database URL that cannot be
+opened, ...) end with one line on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import MISSING, fields
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any
 
 import click
 
-from ingest.settings import IngestSettings, SettingsError, option_envvar, parse_methods
-
-if TYPE_CHECKING:
-    from dashboard.server import ServeOptions
-
-USER_ERROR = 2
-INTERRUPTED = 130
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(USER_ERROR)
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types that mean "the user asked for something impossible"."""
-    from db.engine import DatabaseUrlError
-    from db.migrate import SchemaError
-    from db.writers import RunConflictError
-    from ingest.adapters import AdapterError
-    from ingest.corpus import CorpusError
-    from ingest.loading import CheckpointError
-
-    return (
-        DatabaseUrlError,
-        SchemaError,
-        RunConflictError,
-        AdapterError,
-        CorpusError,
-        CheckpointError,
-        SettingsError,
-    )
+from ingest.cli_common import DB_OPTION, INTERRUPTED, fail, open_engine, user_errors
+from ingest.cli_serve import demo, serve, users
+from ingest.settings import IngestSettings, option_envvar, parse_methods
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,7 +91,7 @@ def settings_from_options(options: dict[str, Any]) -> IngestSettings:
 )
 def ingest(quiet: bool, estimate: bool, **options: Any) -> None:
     """Run a classifier over a corpus and store predictions, attention and explanations."""
-    errors = _user_errors()
+    errors = user_errors()
     try:
         settings = settings_from_options(options)
         if estimate:
@@ -133,7 +101,7 @@ def ingest(quiet: bool, estimate: bool, **options: Any) -> None:
 
         result = run_ingest(settings, progress=not quiet)
     except errors as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
         click.echo(
             "Interrupted: the batch in flight was not stored; rerun the same command to continue.",
@@ -158,41 +126,16 @@ def _estimate(settings: IngestSettings) -> None:
 
 
 # -- runs and db --------------------------------------------------------------------------
-_DB_OPTION = click.option(
-    "--db",
-    "db_url",
-    envvar="ATLAS_DATABASE_URL",
-    show_envvar=True,
-    help="Database URL or SQLite file path. Default: atlas.db in the working directory.",
-)
-
-
-def _engine(db_url: str | None, *, migrate: bool = False):  # noqa: ANN202 - Engine
-    """An engine on ``db_url`` at the newest schema: migrated there when ``migrate``; otherwise
-    opened read-only and checked (a database that is missing, unreadable, not an Atlas database
-    or at another revision ends the command with one line)."""
-    from db.engine import DatabaseUrlError, make_engine, shown_url
-    from db.migrate import SchemaError, require_head, upgrade
-
-    try:
-        engine = make_engine(db_url, readonly=not migrate)
-        if migrate:
-            upgrade(engine)
-        else:
-            require_head(engine, shown_url(db_url))
-    except (DatabaseUrlError, SchemaError) as exc:
-        _fail(str(exc))
-    return engine
 
 
 @main.command()
-@_DB_OPTION
+@DB_OPTION
 def runs(db_url: str | None) -> None:
     """List runs with their status and counts."""
     from db.engine import session_factory
     from db.queries import list_runs
 
-    engine = _engine(db_url)
+    engine = open_engine(db_url)
     with session_factory(engine)() as session:
         summaries = list_runs(session)
     if not summaries:
@@ -214,236 +157,18 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@_DB_OPTION
+@DB_OPTION
 def db_upgrade(db_url: str | None) -> None:
     """Create or migrate the database schema to the newest revision."""
     from db.migrate import current_revision
 
-    engine = _engine(db_url, migrate=True)
+    engine = open_engine(db_url, migrate=True)
     click.echo(f"database at revision {current_revision(engine)}")
 
 
-PORT = click.IntRange(0, 65535)  # 0: any free port
-
-
-# -- serve --------------------------------------------------------------------------------
-_AUTH_FILE_OPTION = click.option(
-    "--auth-file",
-    type=click.Path(dir_okay=False),
-    envvar="ATLAS_AUTH_FILE",
-    show_envvar=True,
-    help="File of user:password-hash lines (`attention-atlas users add`): every page, asset "
-    "and callback then asks for HTTP basic auth.",
-)
-
-
-@main.command()
-@_DB_OPTION
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    envvar="ATLAS_HOST",
-    show_envvar=True,
-    help="Interface to listen on (0.0.0.0 to share on the network; needs --auth-file or --public).",
-)
-@click.option(
-    "--port",
-    default=8050,
-    show_default=True,
-    type=PORT,
-    envvar="ATLAS_PORT",
-    show_envvar=True,
-    help="Port to listen on.",
-)
-@click.option(
-    "--workers",
-    default=2,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    envvar="ATLAS_SERVE_WORKERS",
-    show_envvar=True,
-    help="gunicorn worker processes (each opens the store read-only).",
-)
-@click.option(
-    "--threads",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 256),
-    envvar="ATLAS_SERVE_THREADS",
-    show_envvar=True,
-    help="Threads per worker (requests served at once by each).",
-)
-@_AUTH_FILE_OPTION
-@click.option(
-    "--public",
-    is_flag=True,
-    help="Serve a non-loopback --host without --auth-file: anyone who reaches it reads the store.",
-)
-@click.option(
-    "--dev",
-    "--debug",
-    "dev",
-    is_flag=True,
-    help="Flask's development server with the reloader and Dash dev tools, instead of gunicorn.",
-)
-def serve(
-    db_url: str | None,
-    host: str,
-    port: int,
-    workers: int,
-    threads: int,
-    auth_file: str | None,
-    public: bool,
-    dev: bool,
-) -> None:
-    """Serve the dashboard over a database written by ingest (gunicorn; Ctrl-C or SIGTERM
-    stops it)."""
-    from dashboard.server import ServeOptions
-    from db.engine import resolve_url
-
-    options = ServeOptions(host, port, workers, threads, auth_file)
-    _serve(resolve_url(db_url), options, public=public, dev=dev)
-
-
-def _serve(url: str, options: ServeOptions, *, public: bool = False, dev: bool = False) -> None:
-    """Check everything that can be checked before binding (auth file, --public, the store's
-    schema, the port), then serve until stopped."""
-    from dashboard.auth import AuthFileError, read_auth_file
-    from db.engine import DatabaseUrlError
-
-    host, port = options.host, options.port
-    try:
-        n_users = len(read_auth_file(options.auth_file)) if options.auth_file else 0
-    except AuthFileError as exc:
-        _fail(str(exc))
-    if not n_users and not public and not _is_loopback(host):
-        _fail(
-            f"--host {host} would let anyone on the network read the store: pass --auth-file "
-            "FILE (see `attention-atlas users add`) or --public to serve it open"
-        )
-    _engine(url).dispose()  # the dashboard reads the newest schema only: check it first
-    # --dev's reloader reruns this command in a child that inherits the parent's socket
-    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
-        _check_bindable(host, port)
-        auth = f", basic auth for {n_users} user(s)" if n_users else ""
-        click.echo(f"serving {url} at http://{_url_host(host)}:{port}/{auth}", err=True)
-    try:
-        if dev:
-            from dashboard.app import serve as serve_dev
-
-            serve_dev(url, host, port, debug=True, auth_file=options.auth_file)
-        else:
-            from dashboard.server import run_production
-
-            run_production(url, options)
-    except (DatabaseUrlError, AuthFileError) as exc:
-        _fail(str(exc))
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def _check_bindable(host: str, port: int) -> None:
-    """Fail with one line when ``host``:``port`` cannot be listened on (in use, no such
-    interface), rather than with the server's retries and tracebacks."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host.strip("[]"), port, type=socket.SOCK_STREAM
-        )[0]
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
-            probe.bind(address)
-    except OSError as exc:
-        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-
-
-# -- users --------------------------------------------------------------------------------
-@main.group()
-def users() -> None:
-    """Users of a served dashboard: the auth file for `serve --auth-file`."""
-
-
-@users.command("add")
-@click.argument("name")
-@click.option(
-    "--auth-file",
-    type=click.Path(dir_okay=False),
-    required=True,
-    envvar="ATLAS_AUTH_FILE",
-    show_envvar=True,
-    help="Auth file to write (created when missing; NAME's line is replaced).",
-)
-def users_add(name: str, auth_file: str) -> None:
-    """Add NAME, or set NAME's password, in the auth file (the password is prompted for)."""
-    from dashboard.auth import AuthFileError, check_user_name, set_user
-
-    try:
-        check_user_name(name)
-        password = click.prompt(
-            f"Password for {name}", hide_input=True, confirmation_prompt=True, err=True
-        )
-        replaced = set_user(auth_file, name, password)
-    except AuthFileError as exc:
-        _fail(str(exc))
-    click.echo(f"{'updated' if replaced else 'added'} {name} in {auth_file}", err=True)
-
-
-# -- demo ---------------------------------------------------------------------------------
-@main.command()
-@click.option(
-    "--db",
-    "db_url",
-    default="atlas-demo.db",
-    show_default=True,
-    help="Database URL or SQLite file path for the demo run.",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False),
-    default=".cache/attention-atlas",
-    show_default=True,
-    envvar="ATLAS_CACHE_DIR",
-    show_envvar=True,
-    help="Where the fine-tuned demo model is kept and reused.",
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to serve on.")
-@click.option("--port", default=8050, show_default=True, type=PORT, help="Port.")
-@click.option("--public", is_flag=True, help="Serve a non-loopback --host (no auth).")
-@click.option("--no-serve", is_flag=True, help="Build and ingest only; do not start the server.")
-def demo(db_url: str, cache_dir: str, host: str, port: int, public: bool, no_serve: bool) -> None:
-    """Fine-tune all-MiniLM-L6-v2 on the demo corpus, ingest its held-out reviews, serve."""
-    from db.engine import resolve_url
-    from ingest.demo.model import DemoModelError
-    from ingest.demo.run import prepare_demo
-
-    url = resolve_url(db_url)
-    try:
-        timings = prepare_demo(url, Path(cache_dir))
-    except (DemoModelError, *_user_errors()) as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        click.echo("Interrupted: rerun `attention-atlas demo` to continue.", err=True)
-        sys.exit(INTERRUPTED)
-    click.echo(
-        f"demo ready: fine-tune {timings.fine_tune:.0f} s, ingest {timings.ingest:.0f} s, "
-        f"{timings.n_examples} examples in {url}",
-        err=True,
-    )
-    if not no_serve:
-        from dashboard.server import ServeOptions
-
-        _serve(url, ServeOptions(host, port), public=public)
+main.add_command(serve)
+main.add_command(users)
+main.add_command(demo)
 
 
 if __name__ == "__main__":  # pragma: no cover

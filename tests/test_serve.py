@@ -244,7 +244,7 @@ def test_pages_answer_while_ingest_writes_the_store(
 
 
 def test_readme_lists_every_serve_option_with_its_environment_variable() -> None:
-    from ingest.cli import serve
+    from ingest.cli_serve import serve
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split("## Serving for a reading group", 1)[1].split("\n## ", 1)[0]
