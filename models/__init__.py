@@ -9,7 +9,11 @@ from models.schema import (
     Example,
     Faithfulness,
     HeadScore,
+    Note,
+    NoteTag,
     Run,
+    SavedView,
+    TopVector,
 )
 
 __all__ = [
@@ -20,8 +24,12 @@ __all__ = [
     "Example",
     "Faithfulness",
     "HeadScore",
+    "Note",
+    "NoteTag",
     "NumpyArray",
     "Run",
+    "SavedView",
+    "TopVector",
     "decode_array",
     "encode_array",
 ]

@@ -250,3 +250,78 @@ class Faithfulness(Base):
     comprehensiveness_at: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))  # [F]
     sufficiency_at: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))  # [F]
     deletion: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))  # [K + 1]
+    # whether the predicted class is unchanged after removing the top-k tokens ([K + 1]); the
+    # accuracy curve of Karpekov & Miller. None in rows stored before revision 0003.
+    deletion_same: Mapped[np.ndarray | None] = mapped_column(NumpyArray("bool"))
+    # signed methods only: the same after removing the k tokens that push most toward another
+    # class (most negative scores first), the "bottom" strategy; None for unsigned methods
+    deletion_bottom: Mapped[np.ndarray | None] = mapped_column(NumpyArray("float32"))
+    deletion_bottom_same: Mapped[np.ndarray | None] = mapped_column(NumpyArray("bool"))
+
+
+class TopVector(Base):
+    """Mean last-layer hidden vector of one method's top-5 content tokens on one example
+    ([hidden], float16): the input of the consistency test (Liu et al. 2021), whose silhouette
+    over the two classes is computed on the faithfulness page."""
+
+    __tablename__ = "top_vectors"
+    __table_args__ = (
+        UniqueConstraint("example_id", "method"),
+        Index("ix_top_vectors_run_method", "run_id", "method", "example_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    method: Mapped[str] = mapped_column(String(40))
+    vector: Mapped[np.ndarray] = mapped_column(NumpyArray("float16"))
+
+
+# -- the reading-group layer: the only tables the dashboard writes ------------------------
+class Note(Base):
+    """A reader's note on one example, Markdown ``body``, written from the view ``view`` (the
+    page URL, path and query, it was written on)."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    view: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    tags: Mapped[list[NoteTag]] = relationship(
+        back_populates="note", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class NoteTag(Base):
+    """One tag (a free word: ``negation``, ``sink-head``) of one note."""
+
+    __tablename__ = "note_tags"
+
+    note_id: Mapped[int] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+    note: Mapped[Note] = relationship(back_populates="tags")
+
+
+class SavedView(Base):
+    """A named dashboard URL (any page, with its state) a reading group wants to come back to."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(2000))
+    author: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
