@@ -180,3 +180,18 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def next_source_index(session: Session, run_name: str) -> int:
+    """One past the largest source index stored for run ``run_name`` (0 for a new run): where
+    ``explain --text`` puts its next hand-typed text."""
+    largest = session.scalar(
+        select(func.max(Example.source_index)).join(Run).where(Run.name == run_name)
+    )
+    return 0 if largest is None else largest + 1
+
+
+def example_id(session: Session, run_id: int, source_index: int) -> int | None:
+    return session.scalar(
+        select(Example.id).where(Example.run_id == run_id, Example.source_index == source_index)
+    )

@@ -69,16 +69,18 @@ def run_ingest(
     engine: Engine | None = None,
     progress: bool = True,
     on_batch: Callable[[int], None] | None = None,
+    corpus: Corpus | None = None,
 ) -> IngestResult:
-    """Ingest per ``settings``; ``engine`` overrides ``settings.db``. Raises the user-error
-    exceptions of its parts (CorpusError, CheckpointError, RunConflictError, SettingsError,
+    """Ingest per ``settings``; ``engine`` overrides ``settings.db``, ``corpus`` the one the
+    settings name (``explain --text`` passes its one text). Raises the user-error exceptions
+    of its parts (CorpusError, CheckpointError, RunConflictError, SettingsError,
     DatabaseUrlError); ``on_batch`` is called with the stored count after each batch."""
     validate(settings)
     if settings.threads:
         torch.set_num_threads(settings.threads)  # process-wide, as torch allows no other way
     engine = engine or make_engine(settings.db)
     upgrade(engine)
-    corpus, adapter = load_inputs(settings)
+    corpus, adapter = load_inputs(settings, corpus)
     sessions = session_factory(engine)
     with sessions.begin() as session:
         run_id = writers.get_or_create_run(
@@ -111,9 +113,10 @@ def token_budget(adapter: Adapter) -> int:
     return GPU_TOKEN_BUDGET if adapter.device.type == "cuda" else DEFAULT_TOKEN_BUDGET
 
 
-def load_inputs(settings: IngestSettings) -> tuple[Corpus, Adapter]:
-    """The corpus (cheap errors first) and the checkpoint's adapter, labels checked."""
-    corpus = load_corpus(
+def load_inputs(settings: IngestSettings, corpus: Corpus | None = None) -> tuple[Corpus, Adapter]:
+    """The corpus (cheap errors first; ``corpus`` when given) and the checkpoint's adapter,
+    labels checked."""
+    corpus = corpus or load_corpus(
         settings.dataset,
         split=settings.split,
         text_field=settings.text_field,

@@ -1,0 +1,67 @@
+"""One hand-typed text through the ingest pipeline (``attention-atlas explain --text``).
+
+The text becomes a one-item corpus whose source index is the next free one of its run, and
+:func:`ingest.pipeline.run_ingest` does the rest: the same checkpoint loading, settings check,
+batch computation and one-transaction write as ingest, so the stored numbers are those of
+ingesting the text as a one-line corpus. Hand-typed texts get their own runs: the settings'
+dataset is :data:`HAND_TYPED`, so the default run name is ``<checkpoint>-hand-typed-<hash>``
+(one run per checkpoint and settings), and adding a text to a corpus run is refused as a
+settings conflict (its dataset differs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from db import writers
+from db.engine import make_engine, session_factory
+from db.migrate import upgrade
+from ingest.corpus import Corpus, CorpusItem
+from ingest.pipeline import run_ingest
+from ingest.settings import IngestSettings, SettingsError
+
+HAND_TYPED = "hand-typed"  # the dataset of runs made of hand-typed texts
+
+
+@dataclass(frozen=True)
+class ExplainedText:
+    run_id: int
+    run_name: str
+    example_id: int
+    source_index: int
+
+
+def hand_typed_settings(settings: IngestSettings) -> IngestSettings:
+    """``settings`` for a hand-typed text: no corpus to select from, one text per batch."""
+    return replace(
+        settings,
+        dataset=HAND_TYPED,
+        split=None,
+        text_field="text",
+        label_field=None,
+        limit=None,
+        sample=None,
+        batch_size=1,
+    )
+
+
+def explain_text(text: str, settings: IngestSettings) -> ExplainedText:
+    """Explain ``text`` with ``settings`` (see :func:`hand_typed_settings`) and store it as the
+    next example of run ``settings.name``. Raises SettingsError for an empty text and the
+    pipeline's user errors (RunConflictError for a run with other settings, ...)."""
+    if not text.strip():
+        raise SettingsError("--text is empty: give the text to explain")
+    settings = hand_typed_settings(settings)
+    engine = make_engine(settings.db)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        index = writers.next_source_index(session, settings.name)
+    item = CorpusItem(index, text, None)
+    corpus = Corpus(HAND_TYPED, None, (item,), index + 1, 0, settings.labels)
+    result = run_ingest(settings, engine=engine, progress=False, corpus=corpus)
+    with sessions() as session:
+        example = writers.example_id(session, result.run_id, index)
+    if result.n_new != 1 or example is None:  # another explain stored this index meanwhile
+        raise SettingsError(f"source index {index} of run {result.run_name!r} was taken; rerun")
+    return ExplainedText(result.run_id, result.run_name, example, index)
