@@ -14,10 +14,13 @@ Corpus filter keys (shared by every page, so links between pages keep the filter
 ``minlen`` / ``maxlen`` token counts; ``q`` text search; ``pair`` / ``ypair`` method pairs for
 the x / y agreement; ``measure``; ``agree`` / ``disagree`` thresholds; ``band``
 all|agree|between|disagree; ``box`` x0,x1,y0,y1 scatter box; ``ids`` lasso-selected ids;
-``sort`` table column; ``desc`` 1 for descending; ``page`` 1-based table page.
+``sort`` table column; ``desc`` 1 for descending; ``page`` 1-based table page; ``tag``
+examples a reader's note tags so; ``color`` correct|tag, what colours the scatter.
 Example page: ``view`` subword|word, ``specials`` 1 to show, ``layer`` / ``head`` (absent =
 mean), ``token`` highlighted position, ``ref`` ig|shap. Heads page: ``ref``, ``stat``
-rho|first|special, ``layer`` / ``head`` the selected head.
+rho|first|special, ``layer`` / ``head`` the selected head. Compare page: ``a`` / ``b`` run
+ids, ``method``, ``sim`` spearman|spearman_signed|jaccard_5, ``ref``; its side-by-side view
+``/compare/example``: ``a``, ``b``, ``source`` (source index), ``view``, ``specials``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from dashboard import inputs
-from db import vocabulary
+from db import notes, vocabulary
+from db.compare import SIMILARITIES
 from db.queries import BANDS, SORT_COLUMNS, CorpusFilter
 
 MAX_IDS = 500
@@ -89,6 +93,10 @@ def _bool(value: str) -> bool:
     return {"1": True, "yes": True, "true": True, "0": False, "no": False, "false": False}[
         value.lower()
     ]
+
+
+def _tag(value: str) -> str:
+    return notes.clean_tag(value)  # NoteError is a ValueError: a bad tag means no tag filter
 
 
 def _correct(value: str) -> bool:
@@ -186,6 +194,8 @@ class CorpusState(_Codec):
     sort: str = _spec(_choice(SORT_COLUMNS), "id")
     desc: bool = _spec(_bool, False)
     page: int = _spec(lambda v: _int(v, 1), 1)
+    tag: str = _spec(_tag, "")
+    color: str = _spec(_choice(("correct", "tag")), "correct")
 
     def to_filter(self, run_id: int) -> CorpusFilter:
         return CorpusFilter(
@@ -204,6 +214,7 @@ class CorpusState(_Codec):
             band=self.band,
             box=self.box,
             ids=self.ids,
+            tag=self.tag,
         )
 
 
@@ -258,3 +269,29 @@ class HeadsState(_WithFilter):
 @dataclass(frozen=True)
 class FaithfulnessState(_WithFilter):
     """Faithfulness page ``/faithfulness`` (the filter only)."""
+
+
+@dataclass(frozen=True)
+class CompareState(_WithFilter):
+    """Compare page ``/compare``: runs ``a`` and ``b`` over their shared examples (the corpus
+    filter selects run A's examples); ``method`` whose most different examples are listed
+    (absent = the first shared one), ``sim`` the similarity they are ranked by, ``ref`` the
+    head grids' reference method."""
+
+    a: int | None = _spec(lambda v: _int(v, 1))
+    b: int | None = _spec(lambda v: _int(v, 1))
+    method: str | None = _spec(_choice(vocabulary.method_ids))
+    sim: str = _spec(_choice(tuple(SIMILARITIES)), "spearman")
+    ref: str = _spec(_choice(vocabulary.reference_method_ids), vocabulary.default_reference())
+
+
+@dataclass(frozen=True)
+class CompareExampleState(_WithFilter):
+    """Side-by-side view ``/compare/example``: the token rows of source example ``source`` in
+    runs ``a`` and ``b``, stacked (``view`` and ``specials`` as on the example page)."""
+
+    a: int | None = _spec(lambda v: _int(v, 1))
+    b: int | None = _spec(lambda v: _int(v, 1))
+    source: int | None = _spec(lambda v: _int(v, 0))
+    view: str = _spec(_choice(("subword", "word")), "subword")
+    specials: bool = _spec(_bool, False)

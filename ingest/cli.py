@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import MISSING, fields
 from typing import Any
 
 import click
 
 from ingest.cli_common import DB_OPTION, INTERRUPTED, fail, open_engine, user_errors
+from ingest.cli_sanity import sanity
 from ingest.cli_serve import demo, serve, users
-from ingest.settings import IngestSettings, option_envvar, parse_methods
+from ingest.cli_settings import setting_options, settings_from_options
+from ingest.settings import IngestSettings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,57 +30,8 @@ def main() -> None:
 
 
 # -- ingest -------------------------------------------------------------------------------
-def _shown_default(value: Any) -> str | bool:
-    """A str default escaped, so --help shows the prompt's newline as \\n, not a folded line."""
-    return value.encode("unicode_escape").decode() if isinstance(value, str) else True
-
-
-def _setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate ``command`` with one click option per IngestSettings field."""
-    for f in reversed(fields(IngestSettings)):
-        meta = f.metadata
-        kind = meta["kind"]
-        kwargs: dict[str, Any] = {
-            "help": meta["help"],
-            "envvar": option_envvar(f),
-            "show_envvar": True,
-        }
-        if kind == "flag":
-            kwargs["is_flag"] = True
-        elif kind == "int":
-            kwargs["type"] = click.INT
-        elif kind == "choice":
-            kwargs["type"] = click.Choice(meta["choices"])
-        if meta.get("required"):
-            kwargs["required"] = True
-        elif f.default is not MISSING and f.default is not None and kind != "list":
-            kwargs["default"] = f.default
-            kwargs["show_default"] = _shown_default(f.default)
-        elif kind == "list" and f.default not in (MISSING, None):
-            kwargs["show_default"] = ",".join(f.default)
-        command = click.option(meta["flag"], f.name, **kwargs)(command)
-    return command
-
-
-def settings_from_options(options: dict[str, Any]) -> IngestSettings:
-    """CLI option values -> IngestSettings (comma lists split, methods checked)."""
-    values: dict[str, Any] = {}
-    for f in fields(IngestSettings):
-        value = options.get(f.name)
-        if f.name == "methods":
-            value = parse_methods(value)
-        elif f.metadata["kind"] == "list":
-            if value is None:
-                continue
-            value = tuple(part for part in value.split(",") if part.strip())
-        elif value is None and f.default is not MISSING:
-            continue
-        values[f.name] = value
-    return IngestSettings(**values)
-
-
 @main.command()
-@_setting_options
+@setting_options()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
     "--estimate",
@@ -169,6 +120,7 @@ def db_upgrade(db_url: str | None) -> None:
 main.add_command(serve)
 main.add_command(users)
 main.add_command(demo)
+main.add_command(sanity)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,6 +37,7 @@ class LoadRequest:
     zero_shot: bool = False
     fresh_head: bool = False
     randomize_weights: bool = False
+    randomize_layers: int | None = None
     seed: int = 0
     max_length: int = 512
     device: str = "auto"
@@ -91,7 +92,7 @@ def load_adapter(request: LoadRequest, label_names: Sequence[str] | None) -> Ada
     if tokenizer.pad_token_id is not None:
         model.config.pad_token_id = tokenizer.pad_token_id
     if request.randomize_weights:
-        randomize_weights(model, request.seed)
+        randomize_weights(model, request.seed, from_layer=request.randomize_layers)
     kwargs: dict[str, Any] = {
         "max_length": _max_length(config, tokenizer, request.max_length),
         "device": resolve_device(request.device),
@@ -176,9 +177,14 @@ def _max_length(config: PretrainedConfig, tokenizer: Any, wanted: int) -> int:
     return min(caps)
 
 
-def randomize_weights(model: PreTrainedModel, seed: int) -> None:
-    """Re-initialise every weight with the model's own init scheme, seeded (the model
-    randomisation test of Adebayo et al. 2018, "Sanity Checks for Saliency Maps")."""
+def randomize_weights(model: PreTrainedModel, seed: int, from_layer: int | None = None) -> None:
+    """Re-initialise weights with the model's own init scheme, seeded (the model
+    randomisation test of Adebayo et al. 2018, "Sanity Checks for Saliency Maps").
+
+    ``from_layer=None``: every weight. ``from_layer=k``: cascading randomization, the layers
+    from the top down to layer ``k`` (0-based) and everything above them (pooler, final norm,
+    classification head); the embeddings and layers ``0..k-1`` keep their weights."""
+    kept = {} if from_layer is None else _weights_below(model, from_layer)
     for module in model.modules():
         if hasattr(module, "_is_hf_initialized"):
             del module._is_hf_initialized
@@ -187,3 +193,55 @@ def randomize_weights(model: PreTrainedModel, seed: int) -> None:
             del tensor._is_hf_initialized
     torch.manual_seed(seed)
     model.init_weights()
+    if kept:
+        with torch.no_grad():
+            for name, tensor in model.state_dict(keep_vars=True).items():
+                if name in kept:
+                    tensor.copy_(kept[name])
+
+
+def check_randomize_depth(request: LoadRequest, depth: int) -> None:
+    """Raise :class:`CheckpointError` unless ``depth`` is a valid ``--randomize-layers`` value
+    for the checkpoint (0..number of layers), reading only its config."""
+    import transformers
+
+    layers = getattr(_load(transformers.AutoConfig, request), "num_hidden_layers", None)
+    if isinstance(layers, int) and not 0 <= depth <= layers:
+        raise CheckpointError(_depth_message(depth, layers))
+
+
+def _depth_message(depth: int, layers: int) -> str:
+    return (
+        f"--randomize-layers {depth} is outside 0..{layers} "
+        f"(the checkpoint has {layers} layers; {layers} = the head only)"
+    )
+
+
+def layer_stack(model: PreTrainedModel) -> tuple[str, torch.nn.ModuleList]:
+    """The qualified name and module list of the transformer's layers (BERT's
+    ``encoder.layer``, GPT-2's ``h``, DistilBERT's ``transformer.layer``, ...): the longest
+    ModuleList whose length is the config's number of layers."""
+    n_layers = getattr(model.config, "num_hidden_layers", None)
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.ModuleList) and len(module) == n_layers:
+            return name, module
+    raise CheckpointError(
+        f"cannot find the {n_layers} layers of {type(model).__name__} for --randomize-layers"
+    )
+
+
+def _weights_below(model: PreTrainedModel, from_layer: int) -> dict[str, torch.Tensor]:
+    """Copies of the weights a cascading randomization from ``from_layer`` keeps: everything
+    registered before the layer stack (the embeddings) and the layers below ``from_layer``."""
+    stack_name, stack = layer_stack(model)
+    if not 0 <= from_layer <= len(stack):
+        raise CheckpointError(_depth_message(from_layer, len(stack)))
+    kept_prefixes = tuple(f"{stack_name}.{i}." for i in range(from_layer))
+    kept: dict[str, torch.Tensor] = {}
+    below_stack = True  # the state dict lists the embeddings first, then the layers, then heads
+    for name, tensor in model.state_dict().items():
+        in_stack = name.startswith(f"{stack_name}.")
+        below_stack = below_stack and not in_stack
+        if below_stack or name.startswith(kept_prefixes):
+            kept[name] = tensor.detach().clone()
+    return kept

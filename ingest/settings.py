@@ -190,6 +190,19 @@ class IngestSettings:
             "flag",
         ),
     )
+    randomize_layers: int | None = field(
+        default=None,
+        metadata=_opt(
+            "--randomize-layers",
+            "With --randomize-weights: cascading randomization (Adebayo et al. 2018) that "
+            "re-initialises only the top layers, from the last down to layer K (0-based), plus "
+            "the pooler and classification head; embeddings and the layers below K keep their "
+            "trained weights. K = the number of layers re-initialises the head only. Default: "
+            "every weight.",
+            "int",
+            recorded_when_set=True,
+        ),
+    )
     methods: tuple[str, ...] = field(
         default=vocabulary.default_method_ids(),
         metadata=_opt(
@@ -249,6 +262,8 @@ class IngestSettings:
             if f.name in _NOT_RUN_DEFINING:
                 continue
             value = getattr(self, f.name)
+            if value is None and f.metadata.get("recorded_when_set"):
+                continue  # added later: runs stored before it keep their identity
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
@@ -306,6 +321,11 @@ def validate(settings: IngestSettings) -> IngestSettings:
         raise SettingsError("--full-attention-max-tokens must be 0 or more")
     if settings.zero_shot and "{text}" not in settings.prompt:
         raise SettingsError(f"--prompt must contain {{text}}: {settings.prompt!r}")
+    if settings.randomize_layers is not None:
+        if not settings.randomize_weights:
+            raise SettingsError("--randomize-layers needs --randomize-weights")
+        if settings.randomize_layers < 0:
+            raise SettingsError("--randomize-layers must be 0 or more")
     if settings.labels is not None and len(settings.labels) < 2:
         raise SettingsError("--labels needs at least two comma-separated names")
     return settings
