@@ -8,8 +8,10 @@ from ``ATLAS_DATABASE_URL``, basic auth from ``ATLAS_AUTH_FILE`` when set)::
     ATLAS_DATABASE_URL=sqlite:////data/atlas.db ATLAS_AUTH_FILE=/data/users \
         gunicorn -w 2 -b 0.0.0.0:8050 "dashboard.app:make_server()"
 
-The database is opened read-only (SQLite ``mode=ro``, PostgreSQL read-only transactions). This
-module imports no ML library: the dashboard reads the store only. Nothing happens at import.
+The database is opened read-only (SQLite ``mode=ro``, PostgreSQL read-only transactions); the
+reading group's notes, tags and saved views alone are written, through ``dashboard.writing``
+(none with ``read_only``). This module imports no ML library: the dashboard never touches the
+model. Nothing happens at import.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import dash
 from dash import ALL, Input, Output, dcc, html
 
 import dashboard.pages as pages_package
-from dashboard import errors, ids, urls
+from dashboard import errors, ids, notes_panel, save_view, urls, writing
 from dashboard.auth import auth_file_from_env, read_auth_file, require_basic_auth
 from dashboard.compression import enable_compression
 from dashboard.data import EXTENSION, AtlasData
@@ -55,8 +57,9 @@ function(n) {
 """
 
 
-def _shell() -> html.Div:
-    """The page frame: nav bar (one link per ``nav`` page of the registry) and page container."""
+def _shell(read_only: bool = False) -> html.Div:
+    """The page frame: nav bar (one link per ``nav`` page of the registry, "Save this view"
+    unless ``read_only``) and page container."""
     links = [
         dcc.Link(p["name"], href=p["path"], id=ids.nav_link(p["module"]), className="nav-link")
         for p in urls.nav_pages()
@@ -65,6 +68,7 @@ def _shell() -> html.Div:
         [
             html.Span("Attention Atlas", className="brand"),
             *links,
+            None if read_only else save_view.control(),
             html.Button("Copy link", id=ids.COPY_LINK, className="copy-link", n_clicks=0),
             html.Span(id=ids.COPY_STATUS, className="copy-status"),
         ],
@@ -75,6 +79,7 @@ def _shell() -> html.Div:
         [
             dcc.Location(id=ids.NAV_LOCATION, refresh="callback-nav"),
             dcc.Store(id=ids.URL_SINK),
+            dcc.Store(id=ids.AUTHOR_STORE, storage_type="local"),
             nav,
             html.Div(id=ids.ERROR_BANNER, className="error-banner", role="alert"),
             html.Main(dash.page_container, className="main"),
@@ -82,8 +87,9 @@ def _shell() -> html.Div:
     )
 
 
-def create_app(db_url: str | None = None) -> dash.Dash:
-    """The dashboard over the store at ``db_url`` (see ``db.engine.resolve_url``)."""
+def create_app(db_url: str | None = None, read_only: bool = False) -> dash.Dash:
+    """The dashboard over the store at ``db_url`` (see ``db.engine.resolve_url``); with
+    ``read_only`` it shows no write control (notes, saved views) and refuses every write."""
     data = AtlasData(db_url)
     app = dash.Dash(
         __name__,
@@ -96,9 +102,10 @@ def create_app(db_url: str | None = None) -> dash.Dash:
     )
     enable_compression(app.server)  # not Dash's compress=True: that one skips gzip for assets
     app.server.extensions[EXTENSION] = data
+    writing.install(app.server, db_url, read_only)
     # register_page needs an app first; then the shell is built from the page registry
     pages = [importlib.import_module(name) for name in _page_modules()]
-    app.layout = _shell()
+    app.layout = _shell(read_only)
     app.clientside_callback(_WRITE_URL, Output(ids.URL_SINK, "data"), Input(ids.STATE, "data"))
     app.clientside_callback(
         _COPY_LINK, Output(ids.COPY_STATUS, "children"), Input(ids.COPY_LINK, "n_clicks")
@@ -106,6 +113,8 @@ def create_app(db_url: str | None = None) -> dash.Dash:
     app.callback(Output(ids.nav_link(ALL), "href"), Input(ids.STATE, "data"))(urls.nav_links)
     for page in pages:
         page.register_callbacks(app)
+    notes_panel.register_callbacks(app)
+    save_view.register_callbacks(app)
     errors.install(app)  # malformed callback requests -> 400; escaped errors -> a kind answer
     return app
 
@@ -116,12 +125,14 @@ def _page_modules() -> list[str]:
     return sorted(m.name for m in found)
 
 
-def make_server(db_url: str | None = None, auth_file: str | None = None):  # noqa: ANN201 - Flask
+def make_server(  # noqa: ANN201 - Flask
+    db_url: str | None = None, auth_file: str | None = None, read_only: bool = False
+):
     """WSGI entry point for your own server: ``gunicorn "dashboard.app:make_server()"``.
 
     With ``auth_file`` (default: ``ATLAS_AUTH_FILE``) every route asks for HTTP basic auth; a
     missing or malformed auth file raises :class:`dashboard.auth.AuthFileError`."""
-    server = _protected_app(db_url, auth_file).server
+    server = _protected_app(db_url, auth_file, read_only).server
     _finish_setup(server)
     return server
 
@@ -132,19 +143,20 @@ def serve(
     port: int = 8050,
     debug: bool = False,
     auth_file: str | None = None,
+    read_only: bool = False,
 ) -> None:
     """Flask's development server (``attention-atlas serve --dev``; ``debug``: reloader and
     Dash dev tools), behind basic auth as in :func:`make_server`."""
-    app = _protected_app(db_url, auth_file)
+    app = _protected_app(db_url, auth_file, read_only)
     if not debug:  # debug mode adds handlers in run(), which Flask refuses after a request
         _finish_setup(app.server)
     app.run(host=host, port=port, debug=debug)
 
 
-def _protected_app(db_url: str | None, auth_file: str | None) -> dash.Dash:
+def _protected_app(db_url: str | None, auth_file: str | None, read_only: bool = False) -> dash.Dash:
     auth_file = auth_file or auth_file_from_env()
     users = read_auth_file(auth_file) if auth_file else None  # a bad file fails before the app
-    app = create_app(db_url)
+    app = create_app(db_url, read_only)
     if users:
         require_basic_auth(app.server, users)
     return app

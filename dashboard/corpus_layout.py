@@ -34,7 +34,19 @@ def field(label: str, control: Any) -> html.Div:
     return html.Div([html.Label(label), control], className="field")
 
 
-def controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) -> html.Div:
+def tag_options(counts: dict[str, int], current: str = "") -> list[dict]:
+    """Dropdown options of the run's tags (``{tag: examples}``), the URL's tag kept."""
+    if current and current not in counts:
+        counts = {**counts, current: 0}
+    return [{"label": f"{t} ({n})", "value": t} for t, n in sorted(counts.items())]
+
+
+def controls(
+    state: CorpusState,
+    run: queries.RunInfo | None,
+    runs: list[dict],
+    tags: dict[str, int] | None = None,
+) -> html.Div:
     names = run.label_names if run else []
     classes = [{"label": n, "value": i} for i, n in enumerate(names)]
     measures = [{"label": label, "value": m} for m, label in vocabulary.MEASURES.items()]
@@ -105,6 +117,27 @@ def controls(state: CorpusState, run: queries.RunInfo | None, runs: list[dict]) 
             field(
                 "Show", dcc.RadioItems(list(queries.BANDS), state.band, id=ids.BAND, inline=True)
             ),
+            field(
+                "Tagged",
+                dcc.Dropdown(
+                    tag_options(tags or {}, state.tag),
+                    state.tag or None,
+                    id=ids.TAG,
+                    placeholder="any (tags come from notes)",
+                ),
+            ),
+            field(
+                "Colour points by",
+                dcc.RadioItems(
+                    [
+                        {"label": "correctness", "value": "correct"},
+                        {"label": "tag", "value": "tag"},
+                    ],
+                    state.color,
+                    id=ids.COLOR,
+                    inline=True,
+                ),
+            ),
         ],
         className="controls",
     )
@@ -120,6 +153,7 @@ COLUMNS = [
     {"field": "length", "headerName": "tokens", "width": 90},
     {"field": "x", "headerName": "x agreement", "width": 120},
     {"field": "y", "headerName": "y agreement", "width": 120},
+    {"field": "tags", "headerName": "tags", "width": 160},
 ]
 
 SORT_OPTIONS = [{"label": c, "value": c} for c in queries.SORT_COLUMNS]

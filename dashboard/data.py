@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import flask
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import example_queries, queries, stacks, vocabulary
+from db import example_queries, notes, queries, stacks, vocabulary
 from db.engine import make_engine, session_factory
 
 EXTENSION = "attention_atlas"
@@ -114,6 +114,16 @@ class AtlasData:
         y = self.agreement(run, f.y_pair, f.measure) if need_y or f.box else None
         return x, y
 
+    def with_tag(self, run: queries.RunInfo, f: queries.CorpusFilter) -> queries.CorpusFilter:
+        """``f`` with the ids its tag selects read now (one indexed query, never cached: a
+        note added a moment ago counts). The ids are part of every cache key built from ``f``,
+        so a cached list of a tag filter is never served after the tag's examples change."""
+        if not f.tag or f.tagged is not None:
+            return f
+        with self.session() as session:
+            tagged = notes.example_ids_with_tag(session, run.id, f.tag)
+        return replace(f, tagged=tuple(tagged.tolist()))
+
     def _base(self, run: queries.RunInfo, f: queries.CorpusFilter) -> np.ndarray:
         """:func:`db.stacks.base_mask` of ``f``, cached: the table's counts and ids, the
         scatter, heads and faithfulness of one filter share it (the text search is its cost)."""
@@ -122,6 +132,7 @@ class AtlasData:
 
     def ids(self, run: queries.RunInfo, f: queries.CorpusFilter, sort: str, desc: bool):
         """Filtered example ids in table order, [N] int64 (cached per run + filter)."""
+        f = self.with_tag(run, f)
 
         def compute() -> np.ndarray:
             corpus = self.corpus(run)
@@ -133,6 +144,7 @@ class AtlasData:
 
     def counts(self, run: queries.RunInfo, f: queries.CorpusFilter) -> queries.Counts:
         """Agree / between / disagree counts of a filter (cached per run + filter)."""
+        f = self.with_tag(run, f)
 
         def compute() -> queries.Counts:
             x, y = self._xy(run, f, False)
@@ -158,7 +170,7 @@ class AtlasData:
     def scatter_points(self, run: queries.RunInfo, f: queries.CorpusFilter) -> pd.DataFrame:
         """id, x, y, correct of every example in the filter, selection and band ignored
         (as :func:`db.queries.scatter_points`)."""
-        f = f.without_selection()
+        f = self.with_tag(run, f.without_selection())
         corpus = self.corpus(run)
         x, y = self._xy(run, f, True)
         mask = self._base(run, f) & ~np.isnan(x) & ~np.isnan(y)
@@ -213,6 +225,7 @@ class AtlasData:
         self, run: queries.RunInfo, f: queries.CorpusFilter, reference: str, stat: str
     ) -> HeadsSummary:
         """Mean and std over the filtered examples of rho (``stat='rho'``) or sink share."""
+        f = self.with_tag(run, f)
 
         def compute() -> HeadsSummary:
             wanted = self.ids(run, f, "id", False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from db import vocabulary
 
@@ -62,17 +63,13 @@ def agreement_scatter(
     disagree: float,
     box: tuple[float, float, float, float] | None = None,
 ) -> go.Figure:
-    """One point per example (columns id, x, y, correct), coloured by correctness, with the
+    """One point per example (columns id, x, y, correct), coloured by correctness, or by the
+    column ``tag`` when there is one (an example's tags joined, "" for none), with the
     agree / disagree thresholds on x as dashed lines and the current box selection restored."""
     fig = go.Figure()
-    groups = [
-        (True, "correct", "#1b7837"),
-        (False, "incorrect", "#c51b7d"),
-        (None, "no gold label", "#888888"),
-    ]
-    for value, name, color in groups:
-        mask = points["correct"].isna() if value is None else points["correct"] == value
-        part = points[mask.fillna(False).astype(bool)]
+    groups = _tag_groups(points) if "tag" in points else _correct_groups(points)
+    for mask, name, color in groups:
+        part = points[mask]
         if part.empty:
             continue
         fig.add_trace(
@@ -98,13 +95,36 @@ def agreement_scatter(
         )
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title)
-    fig.update_layout(
-        dragmode="select", legend={"title": "prediction", "orientation": "h", "y": -0.22}
-    )
+    legend = "tags" if "tag" in points else "prediction"
+    fig.update_layout(dragmode="select", legend={"title": legend, "orientation": "h", "y": -0.22})
     if box is not None:
         x0, x1, y0, y1 = box
         fig.update_layout(selections=[{"type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1}])
     return _base(fig, f"Agreement per example (n = {len(points)})", 460)
+
+
+def _correct_groups(points: pd.DataFrame) -> list[tuple[pd.Series, str, str]]:
+    groups = [
+        (True, "correct", "#1b7837"),
+        (False, "incorrect", "#c51b7d"),
+        (None, "no gold label", "#888888"),
+    ]
+    out = []
+    for value, name, color in groups:
+        mask = points["correct"].isna() if value is None else points["correct"] == value
+        out.append((mask.fillna(False).astype(bool), name, color))
+    return out
+
+
+TAG_COLORS = qualitative.Dark24
+
+
+def _tag_groups(points: pd.DataFrame) -> list[tuple[pd.Series, str, str]]:
+    """One group per tag combination (most examples first), untagged examples in grey."""
+    tags = points["tag"].fillna("")
+    named = tags[tags != ""].value_counts()
+    out = [(tags == t, t, TAG_COLORS[i % len(TAG_COLORS)]) for i, t in enumerate(named.index)]
+    return [*out, (tags == "", "no tag", "#bbbbbb")]
 
 
 def head_grid(

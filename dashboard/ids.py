@@ -36,6 +36,8 @@ PAGE_INFO = "corpus-page-info"
 COUNTS = "corpus-counts"
 CSV_BUTTON = "corpus-csv-button"
 CSV_DOWNLOAD = "corpus-csv-download"
+TAG = "corpus-tag"
+COLOR = "corpus-color"
 STATE = "page-state"  # dcc.Store holding the canonical query string of the current page
 
 # example page
@@ -53,6 +55,32 @@ EX_DELETION = "example-deletion"
 EX_PREV = "example-prev"
 EX_NEXT = "example-next"
 EX_ID = "example-id"
+
+# notes panel (on the example page; dashboard/notes_panel.py)
+NOTES = "notes-panel"
+NOTES_LIST = "notes-list"
+NOTES_AUTHOR = "notes-author"
+AUTHOR_STORE = "author-store"  # dcc.Store(storage_type="local"): the name, remembered
+NOTES_BODY = "notes-body"
+NOTES_TAGS = "notes-tags"
+NOTES_SUBMIT = "notes-submit"
+NOTES_CANCEL = "notes-cancel"
+NOTES_MESSAGE = "notes-message"
+NOTES_EDITING = "notes-editing"  # id of the note being edited, or None
+NOTES_CHANGED = "notes-changed"  # bumped after every write: the list re-reads
+NOTE_EDIT = "note-edit"  # {"type": NOTE_EDIT, "note": <id>}
+NOTE_DELETE = "note-delete"
+
+# "Save this view" in the nav bar (dashboard/save_view.py) and the views page
+SAVE_VIEW = "save-view"
+SAVE_VIEW_FORM = "save-view-form"
+SAVE_VIEW_NAME = "save-view-name"
+SAVE_VIEW_DESCRIPTION = "save-view-description"
+SAVE_VIEW_AUTHOR = "save-view-author"
+SAVE_VIEW_SUBMIT = "save-view-submit"
+SAVE_VIEW_URL = "save-view-url"  # the page's path and query, read in the browser on submit
+SAVE_VIEW_MESSAGE = "save-view-message"
+VIEWS_LIST = "views-list"
 
 # heads page
 HD_REF = "heads-ref"

@@ -271,6 +271,11 @@ def notes_of_example(session: Session, example_id: int) -> list[NoteInfo]:
     return [_note_info(n) for n in session.scalars(stmt)]
 
 
+def get_note(session: Session, note_id: int) -> NoteInfo | None:
+    note = session.get(Note, note_id)
+    return _note_info(note) if note is not None else None
+
+
 def all_notes(session: Session, limit: int | None = None) -> list[NoteInfo]:
     """Every note, newest first (the ``limit`` newest when given)."""
     stmt = select(Note).order_by(Note.id.desc())

@@ -23,6 +23,8 @@ from models.schema import (
     Agreement,
     Example,
     Faithfulness,
+    Note,
+    NoteTag,
     Run,
 )
 
@@ -52,6 +54,10 @@ class CorpusFilter:
     band: str = "all"
     box: tuple[float, float, float, float] | None = None
     ids: tuple[int, ...] = field(default=())
+    # examples a reader's note tags with ``tag``; ``tagged`` holds their ids (sorted) once
+    # resolved for one request (the numpy path; SQL joins the notes itself)
+    tag: str = ""
+    tagged: tuple[int, ...] | None = None
 
     def without_selection(self) -> CorpusFilter:
         return replace(self, box=None, ids=(), band="all")
@@ -187,6 +193,9 @@ def _base_conditions(f: CorpusFilter) -> list:
         conditions.append(Example.length <= f.max_length)
     if f.text:
         conditions.append(Example.text.icontains(f.text, autoescape=True))
+    if f.tag:
+        tagged = select(Note.example_id).join(NoteTag, NoteTag.note_id == Note.id)
+        conditions.append(Example.id.in_(tagged.where(NoteTag.tag == f.tag)))
     return conditions
 
 

@@ -104,12 +104,22 @@ def measure_column(measure: str) -> int:
 
 def base_key(f: CorpusFilter) -> tuple:
     """The part of a filter :func:`base_mask` reads (a cache key)."""
-    return (f.run_id, f.labels, f.predictions, f.correct, f.min_length, f.max_length, f.text)
+    return (
+        f.run_id,
+        f.labels,
+        f.predictions,
+        f.correct,
+        f.min_length,
+        f.max_length,
+        f.text,
+        f.tag,
+        f.tagged,
+    )
 
 
 def base_mask(c: CorpusColumns, f: CorpusFilter) -> np.ndarray:
     """[N] bool: the rows passing the example-level filters of ``f`` (labels, predictions,
-    correctness, length, text), before the agreement band and the scatter selection."""
+    correctness, length, tag, text), before the agreement band and the scatter selection."""
     mask = np.ones(len(c), dtype=bool)
     if f.labels:
         mask &= c.label_known & np.isin(c.label, list(f.labels))
@@ -121,6 +131,8 @@ def base_mask(c: CorpusColumns, f: CorpusFilter) -> np.ndarray:
         mask &= c.length >= f.min_length
     if f.max_length is not None:
         mask &= c.length <= f.max_length
+    if f.tag:  # ``tagged`` resolved by the caller; unresolved means no example is known tagged
+        mask &= np.isin(c.ids, np.asarray(f.tagged or (), dtype=np.int64))
     if f.text:  # last, and only on the rows still in: the one test that reads every byte
         needle, text = f.text.lower(), c.text
         rows = np.flatnonzero(mask)

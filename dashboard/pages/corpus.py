@@ -15,7 +15,7 @@ from dashboard import corpus_layout, figures, ids, inputs, urls
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import CorpusState
-from db import queries
+from db import notes, queries
 
 PAGE_SIZE = 50
 FILTER_INPUTS = [
@@ -35,6 +35,8 @@ FILTER_INPUTS = [
     (ids.SORT, "sort"),
     (ids.DESC, "desc"),
     (ids.PAGE, "page"),
+    (ids.TAG, "tag"),
+    (ids.COLOR, "color"),
 ]
 PAGING_IDS = {ids.PAGE, ids.SORT, ids.DESC}
 
@@ -81,6 +83,9 @@ def corpus_view(state: CorpusState) -> dict[str, Any]:
     frame["label"] = frame["label"].map(lambda v: _name(names, v))
     frame["prediction"] = frame["prediction"].map(lambda v: _name(names, v))
     frame = frame.round({"confidence": 3, "x": 3, "y": 3})
+    with data.session() as session:  # read now, not cached: a note added a moment ago shows
+        tags = notes.tags_of_examples(session, frame["id"].tolist())
+    frame["tags"] = [", ".join(tags.get(int(i), ())) for i in frame["id"]]
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return {"run": run, "rows": rows, "counts": counts, "page": page, "pages": pages}
 
@@ -118,6 +123,8 @@ def layout(**query: Any) -> html.Div:
     run = data.run(state.run)
     if run is None:
         run, state = data.run(None), state.with_(run=None)
+    with data.session() as session:
+        tagged = notes.tags_of_run(session, run.id)
     options = [{"label": f"{r.name} ({r.n_done})", "value": r.id} for r in runs]
     selection = (
         {"box": list(state.box)} if state.box else ({"ids": list(state.ids)} if state.ids else None)
@@ -129,7 +136,7 @@ def layout(**query: Any) -> html.Div:
             html.Div(_header(run), id=ids.CORPUS_HEADER),
             html.Div(
                 [
-                    corpus_layout.controls(state, run, options),
+                    corpus_layout.controls(state, run, options, _tag_counts(tagged)),
                     html.Div(
                         [
                             dcc.Graph(id=ids.SCATTER, config={"displaylogo": False}),
@@ -143,6 +150,15 @@ def layout(**query: Any) -> html.Div:
             corpus_layout.table(state, corpus_view(state)["rows"]),
         ]
     )
+
+
+def _tag_counts(tagged: dict[int, tuple[str, ...]]) -> dict[str, int]:
+    """{tag: examples} from {example id: its tags}."""
+    counts: dict[str, int] = {}
+    for tags in tagged.values():
+        for tag in tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    return counts
 
 
 def _triggered() -> str | None:
@@ -180,6 +196,10 @@ def update_scatter(*args: Any):  # noqa: ANN201
     if run is None:
         return figures.empty_figure("no run")
     points = data.scatter_points(run, state.to_filter(run.id))  # numpy over cached columns
+    if state.color == "tag":
+        with data.session() as session:
+            tagged = notes.tags_of_run(session, run.id)
+        points["tag"] = [", ".join(tagged.get(int(i), ())) for i in points["id"]]
     return figures.agreement_scatter(
         points,
         figures.pair_label(state.pair, state.measure),

@@ -13,7 +13,7 @@ import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import components, example_figures, figures, ids, inputs, urls
+from dashboard import components, example_figures, figures, ids, inputs, notes_panel, urls
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import ExampleState
@@ -192,6 +192,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
             ),
             dcc.Graph(figure=example_figures.topk_bars(topk, detail.tokens), id=ids.EX_TOPK),
             dcc.Graph(figure=_deletion(number), id=ids.EX_DELETION),
+            notes_panel.panel(number),
         ]
     )
 
