@@ -35,6 +35,7 @@ class ServeOptions:
     workers: int = 2
     threads: int = 4
     auth_file: str | None = None
+    read_only: bool = False  # no notes, tags or saved views written (and none offered)
 
 
 def bind_address(host: str, port: int) -> str:
@@ -89,7 +90,8 @@ class AtlasServer(BaseApplication):
     def load(self) -> Any:
         from dashboard.app import make_server
 
-        return make_server(self.db_url, auth_file=self.options.auth_file)
+        o = self.options
+        return make_server(self.db_url, auth_file=o.auth_file, read_only=o.read_only)
 
 
 def run_production(db_url: str, options: ServeOptions) -> None:

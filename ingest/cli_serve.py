@@ -73,6 +73,14 @@ _AUTH_FILE_OPTION = click.option(
     help="Serve a non-loopback --host without --auth-file: anyone who reaches it reads the store.",
 )
 @click.option(
+    "--read-only",
+    is_flag=True,
+    envvar="ATLAS_READ_ONLY",
+    show_envvar=True,
+    help="Public deployment: no notes, tags or saved views can be written (the controls are "
+    "hidden and the server refuses writes).",
+)
+@click.option(
     "--dev",
     "--debug",
     "dev",
@@ -87,6 +95,7 @@ def serve(
     threads: int,
     auth_file: str | None,
     public: bool,
+    read_only: bool,
     dev: bool,
 ) -> None:
     """Serve the dashboard over a database written by ingest (gunicorn; Ctrl-C or SIGTERM
@@ -94,7 +103,7 @@ def serve(
     from dashboard.server import ServeOptions
     from db.engine import resolve_url
 
-    options = ServeOptions(host, port, workers, threads, auth_file)
+    options = ServeOptions(host, port, workers, threads, auth_file, read_only)
     _serve(resolve_url(db_url), options, public=public, dev=dev)
 
 
@@ -124,7 +133,14 @@ def _serve(url: str, options: ServeOptions, *, public: bool = False, dev: bool =
         if dev:
             from dashboard.app import serve as serve_dev
 
-            serve_dev(url, host, port, debug=True, auth_file=options.auth_file)
+            serve_dev(
+                url,
+                host,
+                port,
+                debug=True,
+                auth_file=options.auth_file,
+                read_only=options.read_only,
+            )
         else:
             from dashboard.server import run_production
 
