@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, session_factory
-from models.schema import Example, Note, NoteTag, SavedView
+from models.schema import Example, Note, NoteTag, Run, SavedView
 
 MAX_AUTHOR = 80
 MAX_BODY = 20_000
@@ -324,6 +324,19 @@ def tags_of_run(session: Session, run_id: int) -> dict[int, tuple[str, ...]]:
         .where(Example.run_id == run_id)
     )
     return _grouped(session.execute(stmt))
+
+
+def example_texts(session: Session, example_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """{example id: (its run's name, its text)} for ``example_ids`` (the export's excerpts)."""
+    wanted = sorted({int(i) for i in example_ids})
+    if not wanted:
+        return {}
+    stmt = (
+        select(Example.id, Run.name, Example.text)
+        .join(Run, Run.id == Example.run_id)
+        .where(Example.id.in_(wanted))
+    )
+    return {int(i): (name, text) for i, name, text in session.execute(stmt)}
 
 
 def _grouped(rows) -> dict[int, tuple[str, ...]]:  # noqa: ANN001 - result rows

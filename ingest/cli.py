@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from ingest.cli_common import DB_OPTION, INTERRUPTED, fail, open_engine, user_errors
+from ingest.cli_notes import notes
 from ingest.cli_sanity import sanity
 from ingest.cli_serve import demo, serve, users
 from ingest.cli_settings import setting_options, settings_from_options
@@ -121,6 +122,7 @@ main.add_command(serve)
 main.add_command(users)
 main.add_command(demo)
 main.add_command(sanity)
+main.add_command(notes)
 
 
 if __name__ == "__main__":  # pragma: no cover
