@@ -182,7 +182,7 @@ def run_batched(adapter, texts: list[str], batch_size: int) -> dict:  # noqa: AN
             t0 = time.perf_counter()
             batch = adapter.collate(chunk)
             with torch.no_grad():
-                forward = adapter.forward(batch, output_attentions=True)
+                forward = adapter.forward(batch, output_attentions=True, output_hidden=True)
             forward_s += time.perf_counter() - t0
             out = explain_batch(adapter, batch, chunk, forward, plan)
             for explanation in out:
@@ -217,7 +217,7 @@ def run_reference(adapter, texts: list[str], items_sorted) -> dict:  # noqa: ANN
         batch = adapter.collate([item])
         t0 = time.perf_counter()
         with torch.no_grad():
-            forward = adapter.forward(batch, output_attentions=True)
+            forward = adapter.forward(batch, output_attentions=True, output_hidden=True)
         explain_batch(adapter, batch, [item], forward, cheap)
         target = int(forward.logits.argmax(-1))
         t1 = time.perf_counter()

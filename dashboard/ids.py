@@ -93,6 +93,12 @@ HD_SELECTED = "heads-selected"
 # faithfulness page
 FA_CURVES = "faithfulness-curves"
 FA_TABLE = "faithfulness-table"
+FA_VIEW = "faithfulness-view"  # probability | accuracy
+FA_CURVES_NOTE = "faithfulness-curves-note"
+FA_METHOD = "faithfulness-method"  # the consistency scatter's method
+FA_CONSISTENCY = "faithfulness-consistency"  # silhouette per method
+FA_SCATTER = "faithfulness-scatter"
+FA_SCATTER_NOTE = "faithfulness-scatter-note"
 
 
 def nav_link(page: object) -> dict[str, object]:

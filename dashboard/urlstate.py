@@ -21,6 +21,8 @@ mean), ``token`` highlighted position, ``ref`` ig|shap. Heads page: ``ref``, ``s
 rho|first|special, ``layer`` / ``head`` the selected head. Compare page: ``a`` / ``b`` run
 ids, ``method``, ``sim`` spearman|spearman_signed|jaccard_5, ``ref``; its side-by-side view
 ``/compare/example``: ``a``, ``b``, ``source`` (source index), ``view``, ``specials``.
+Faithfulness page: ``view`` probability|accuracy (the deletion curves' y axis), ``method``
+the consistency scatter's method.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from db.compare import SIMILARITIES
 from db.queries import BANDS, SORT_COLUMNS, CorpusFilter
 
 MAX_IDS = 500
+FAITHFULNESS_VIEWS = ("probability", "accuracy")
 
 
 def _must(value: Any) -> Any:
@@ -268,7 +271,12 @@ class HeadsState(_WithFilter):
 
 @dataclass(frozen=True)
 class FaithfulnessState(_WithFilter):
-    """Faithfulness page ``/faithfulness`` (the filter only)."""
+    """Faithfulness page ``/faithfulness``: ``view`` of the deletion curves (probability of
+    the predicted class, or Karpekov & Miller's accuracy relative to k = 0), ``method`` whose
+    consistency-test projection is drawn (absent = the first with stored vectors)."""
+
+    view: str = _spec(_choice(FAITHFULNESS_VIEWS), FAITHFULNESS_VIEWS[0])
+    method: str | None = _spec(_choice(vocabulary.method_ids))
 
 
 @dataclass(frozen=True)

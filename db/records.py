@@ -43,8 +43,11 @@ class ExampleExplanation:
     # reference method -> [layers, heads] Spearman grid
     head_grids: dict[str, np.ndarray] = field(default_factory=dict)
     # rows for the faithfulness table: method, comprehensiveness, sufficiency, fractions,
-    # comprehensiveness_at, sufficiency_at, deletion
+    # comprehensiveness_at, sufficiency_at, deletion, deletion_same, deletion_bottom,
+    # deletion_bottom_same (the last two None for unsigned methods and random)
     faithfulness: list[dict[str, Any]] = field(default_factory=list)
+    # method -> mean last-layer hidden vector [hidden] float16 of its top-5 content tokens
+    top_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
     def scores(self) -> dict[str, np.ndarray]:
         """method -> scores [tokens], in the order they were computed."""

@@ -5,7 +5,9 @@ head scores and faithfulness through the ORM in bulk (``insert(T)``). The number
 but internally consistent: every method's scores are a noisy view of one hidden per-token
 importance, agreements and head scores are computed from the stored arrays with ``db.metrics``
 (the functions ingest uses), and the
-deletion curves follow from each method's ranking of that hidden importance.
+deletion curves follow from each method's ranking of that hidden importance. Accuracy and
+bottom-k curves and the consistency test's top-5 vectors (revision 0003) come from their own
+per-example generators, so adding them left every older number as it was.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from models.schema import (
     Faithfulness,
     HeadScore,
     Run,
+    TopVector,
 )
 
 WORDS = (  # noqa: SIM905 - a readable word list
@@ -37,6 +40,7 @@ POSITIVE = {"good", "great", "brilliant", "wonderful", "funny", "love", "fine", 
 NEGATIVE = {"bad", "awful", "boring", "terrible", "dull", "hate", "mess", "slow"}
 FRACTIONS = np.array([0.01, 0.05, 0.1, 0.2, 0.5], dtype=np.float32)
 DELETION_STEPS = 10
+VECTOR_SIZE = 16  # the synthetic "hidden size" of the top-5 vectors
 NOISE = {  # how far each method's scores stray from the hidden importance (others: 1.0)
     "attention": 1.0,
     "rollout": 1.2,
@@ -202,7 +206,46 @@ def _derived(rng, item: dict, example_id: int, run_id: int, methods: list[str]) 
         }
         for m, order in orders.items()
     ]
-    return {"agreements": agreements, "head_scores": head_scores, "faith": faithfulness}
+    for row in faithfulness:
+        _add_0003_curves(row, scores.get(row["method"]), importance, item["p0"])
+    vectors = _top_vectors(item["example"], scores, run_id)
+    return {
+        "agreements": agreements,
+        "head_scores": head_scores,
+        "faith": faithfulness,
+        "vectors": vectors,
+    }
+
+
+def _add_0003_curves(row: dict, scores: np.ndarray | None, importance, p0: float) -> None:  # noqa: ANN001
+    """The accuracy curve (two classes: still predicted while p > 0.5) and, for signed
+    methods, the bottom-k curve: deleting the most negative tokens makes p rise."""
+    row["deletion_same"] = row["deletion"] > 0.5
+    row["deletion_bottom"] = row["deletion_bottom_same"] = None
+    if row["method"] not in vocabulary.signed_method_ids() or scores is None:
+        return
+    order = np.argsort(scores, kind="stable")
+    against = np.where(scores[order] < 0, importance[order], 0.0)
+    gained = np.concatenate([[0.0], np.cumsum(against) / max(importance.sum(), 1e-9)])
+    curve = p0 + (0.99 - p0) * gained[np.minimum(np.arange(DELETION_STEPS + 1), len(order))]
+    row["deletion_bottom"] = curve.astype(np.float32)
+    row["deletion_bottom_same"] = curve > 0.5
+
+
+def _top_vectors(example: dict, scores: dict[str, np.ndarray], run_id: int) -> list[dict]:
+    """Per method a [VECTOR_SIZE] float16 vector near its class's centre; the less noisy the
+    method, the better the classes separate (correct examples only get a class signal)."""
+    rng = np.random.default_rng([example["id"], 3])
+    centre = np.where(np.arange(VECTOR_SIZE) % 2 == example["label"], 1.0, -1.0)
+    signal = 1.0 if example["correct"] else 0.0
+    rows = []
+    for method in scores:
+        noise = rng.normal(size=VECTOR_SIZE) * NOISE.get(method, 1.0) * 1.5
+        vector = (signal * centre + noise).astype(np.float16)
+        rows.append(
+            {"run_id": run_id, "example_id": example["id"], "method": method, "vector": vector}
+        )
+    return rows
 
 
 def _write_batch(session: Session, items: list[dict], derived: list[dict]) -> None:
@@ -224,6 +267,7 @@ def _write_batch(session: Session, items: list[dict], derived: list[dict]) -> No
     if heads:
         session.execute(insert(HeadScore), heads)
     session.execute(insert(Faithfulness), [f for d in derived for f in d["faith"]])
+    session.execute(insert(TopVector), [v for d in derived for v in d["vectors"]])
 
 
 def fill_synthetic_store(

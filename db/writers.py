@@ -15,7 +15,16 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.records import ExampleExplanation, ExampleRecord
-from models import Agreement, Attention, Attribution, Example, Faithfulness, HeadScore, Run
+from models import (
+    Agreement,
+    Attention,
+    Attribution,
+    Example,
+    Faithfulness,
+    HeadScore,
+    Run,
+    TopVector,
+)
 
 
 class RunConflictError(ValueError):
@@ -130,8 +139,8 @@ def write_explanations(
     example_ids: Sequence[int],
     explanations: Sequence[ExampleExplanation],
 ) -> None:
-    """Write attributions, agreements, head grids and faithfulness of a batch."""
-    attributions, agreements, heads, faithful = [], [], [], []
+    """Write attributions, agreements, head grids, faithfulness and top-5 vectors of a batch."""
+    attributions, agreements, heads, faithful, vectors = [], [], [], [], []
     for example_id, ex in zip(example_ids, explanations, strict=True):
         for method, (scores, check, seconds) in ex.attributions.items():
             attributions.append(
@@ -150,11 +159,16 @@ def write_explanations(
             for ref, grid in ex.head_grids.items()
         ]
         faithful += [{**ids, **_clean(row)} for row in ex.faithfulness]
+        vectors += [
+            {**ids, "method": m, "vector": np.asarray(v, dtype=np.float16)}
+            for m, v in ex.top_vectors.items()
+        ]
     for model, rows in (
         (Attribution, attributions),
         (Agreement, agreements),
         (HeadScore, heads),
         (Faithfulness, faithful),
+        (TopVector, vectors),
     ):
         if rows:
             session.execute(insert(model), rows)

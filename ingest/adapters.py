@@ -68,6 +68,7 @@ class Batch:
 class ForwardOutput:
     logits: torch.Tensor  # [B, classes]
     attentions: tuple[torch.Tensor, ...] | None  # layers x [B, heads, T, T]
+    hidden: torch.Tensor | None = None  # [B, T, D] last-layer hidden states, when asked
 
 
 class Adapter:
@@ -139,19 +140,31 @@ class Adapter:
         attention_mask: torch.Tensor | None = None,
         prediction_positions: torch.Tensor | None = None,
         output_attentions: bool = False,
+        output_hidden: bool = False,
     ) -> ForwardOutput:
         """Class logits [B', classes] for ``batch`` or for replacement ids/embeddings of the
         same width (B' may be a multiple of B, e.g. IG steps or SHAP masks; pass the matching
-        ``attention_mask`` and ``prediction_positions`` then)."""
+        ``attention_mask`` and ``prediction_positions`` then). ``output_hidden`` keeps the
+        last layer's hidden states (the consistency test's top-5 vectors) from the same pass."""
         if inputs_embeds is None and input_ids is None:
             input_ids = batch.input_ids
         mask = batch.attention_mask if attention_mask is None else attention_mask
         positions = prediction_positions
         if positions is None:
             positions = batch.prediction_positions
-        return self._logits(input_ids, inputs_embeds, mask, positions, output_attentions)
+        return self._logits(
+            input_ids, inputs_embeds, mask, positions, output_attentions, output_hidden
+        )
 
-    def _logits(self, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
+    def _logits(
+        self,
+        input_ids,
+        inputs_embeds,
+        attention_mask,
+        positions,
+        output_attentions,
+        output_hidden=False,
+    ):  # noqa: ANN001
         raise NotImplementedError
 
 
@@ -211,17 +224,31 @@ class EncoderAdapter(_TokenizedAdapter):
     def _prediction_position(self, ids: list[int], special: np.ndarray) -> int:
         return 0
 
-    def _logits(self, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
+    def _logits(
+        self,
+        input_ids,
+        inputs_embeds,
+        attention_mask,
+        positions,
+        output_attentions,
+        output_hidden=False,
+    ):  # noqa: ANN001
         out = self.model(
             input_ids=input_ids,
             inputs_embeds=inputs_embeds,
             attention_mask=attention_mask,
             output_attentions=output_attentions,
+            output_hidden_states=output_hidden,
         )
-        return ForwardOutput(out.logits, out.attentions if output_attentions else None)
+        return ForwardOutput(
+            out.logits,
+            out.attentions if output_attentions else None,
+            out.hidden_states[-1] if output_hidden else None,
+        )
 
 
 def _pooled_hidden(model, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
+    """(hidden state at ``positions`` [B, D], attentions or None, last hidden states [B, T, D])."""
     out = model.base_model(
         input_ids=input_ids,
         inputs_embeds=inputs_embeds,
@@ -230,7 +257,7 @@ def _pooled_hidden(model, input_ids, inputs_embeds, attention_mask, positions, o
     )
     rows = torch.arange(positions.shape[0], device=positions.device)
     hidden = out.last_hidden_state[rows, positions]
-    return hidden, (out.attentions if output_attentions else None)
+    return hidden, (out.attentions if output_attentions else None), out.last_hidden_state
 
 
 class DecoderAdapter(_TokenizedAdapter):
@@ -239,11 +266,19 @@ class DecoderAdapter(_TokenizedAdapter):
     def _prediction_position(self, ids: list[int], special: np.ndarray) -> int:
         return len(ids) - 1
 
-    def _logits(self, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
-        hidden, attentions = _pooled_hidden(
+    def _logits(
+        self,
+        input_ids,
+        inputs_embeds,
+        attention_mask,
+        positions,
+        output_attentions,
+        output_hidden=False,
+    ):  # noqa: ANN001
+        hidden, attentions, last = _pooled_hidden(
             self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions
         )
-        return ForwardOutput(self.model.score(hidden), attentions)
+        return ForwardOutput(self.model.score(hidden), attentions, last if output_hidden else None)
 
 
 class ZeroShotAdapter(Adapter):
@@ -301,9 +336,19 @@ class ZeroShotAdapter(Adapter):
             truncated=truncated,
         )
 
-    def _logits(self, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
-        hidden, attentions = _pooled_hidden(
+    def _logits(
+        self,
+        input_ids,
+        inputs_embeds,
+        attention_mask,
+        positions,
+        output_attentions,
+        output_hidden=False,
+    ):  # noqa: ANN001
+        hidden, attentions, last = _pooled_hidden(
             self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions
         )
         vocab_logits = self.model.get_output_embeddings()(hidden)
-        return ForwardOutput(vocab_logits[:, self.verbalizer_ids], attentions)
+        return ForwardOutput(
+            vocab_logits[:, self.verbalizer_ids], attentions, last if output_hidden else None
+        )

@@ -136,7 +136,7 @@ def _time_batches(
         with precision_context(adapter.device, precision):
             batch = adapter.collate(items)
             with torch.no_grad():
-                forward = adapter.forward(batch, output_attentions=True)
+                forward = adapter.forward(batch, output_attentions=True, output_hidden=True)
             explain_batch(adapter, batch, items, forward, plan, on_progress)
         on_progress(clock["stage"], 1.0)  # the last stage's time
     return spent

@@ -21,6 +21,7 @@ from db import vocabulary
 from db.metrics import agreement_rows, head_grid
 from db.records import ExampleExplanation
 from ingest.adapters import REMOVAL_RULE
+from ingest.consistency import top_vectors
 from ingest.faithfulness import faithfulness_batch
 from ingest.methods.base import (
     DEFAULT_TOKEN_BUDGET,
@@ -85,13 +86,14 @@ def explain_batch(
 ) -> list[ExampleExplanation]:
     """One :class:`ExampleExplanation` per example of ``batch`` (same order as ``items``).
 
-    ``forward`` is the batch's forward pass with attentions (reused, never recomputed).
+    ``forward`` is the batch's forward pass with attentions and last hidden states (reused;
+    recomputed only when the caller's pass lacks either).
     ``on_progress(stage, share)`` is called as each stage (:attr:`ExplainPlan.stages`) moves,
     from inside the methods' evaluation loops, so a bar can move within a long batch."""
     out = [ExampleExplanation() for _ in items]
     if not plan.methods:
         return out
-    if forward.attentions is None:
+    if forward.attentions is None or forward.hidden is None:
         forward = _with_attentions(adapter, batch)
     shared = Shared()
     for method_id in plan.methods:
@@ -105,6 +107,9 @@ def explain_batch(
             if result is not None:
                 explanation.attributions[method_id] = (result.scores, result.check, seconds)
     _compare(items, forward, out)
+    vectors = top_vectors(forward.hidden, items, [e.scores() for e in out])
+    for explanation, by_method in zip(out, vectors, strict=True):
+        explanation.top_vectors = by_method
     if plan.faithfulness:
         report = _reporter(on_progress, FAITHFULNESS)
         _faithfulness(adapter, items, targets_of(forward).tolist(), plan, out, report)
@@ -120,7 +125,7 @@ def _reporter(on_progress: OnProgress | None, stage: str) -> Report:
 
 def _with_attentions(adapter: Adapter, batch: Batch) -> ForwardOutput:
     with torch.no_grad():
-        return adapter.forward(batch, output_attentions=True)
+        return adapter.forward(batch, output_attentions=True, output_hidden=True)
 
 
 def _compare(

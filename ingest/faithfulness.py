@@ -10,6 +10,11 @@ originally predicted class p (whatever ``explain_output`` is):
 - sufficiency@q = p(x) - p(x with only the top ceil(q * n) tokens)
 - their means over q in ``FRACTIONS`` (AOPC)
 - deletion[k] = p(x without the top-k tokens), k = 0..min(20, n)
+- deletion_same[k] = whether the predicted class is unchanged after that removal (the accuracy
+  curve of Karpekov & Miller: on an originally correct example, "still correct")
+- for signed methods, deletion_bottom[k] / deletion_bottom_same[k]: the same after removing the
+  k tokens with the *lowest* signed scores (those pushing most toward another class), Karpekov
+  & Miller's "bottom" strategy; None for unsigned methods and ``random``
 
 ``random`` is the same for a random order drawn from a generator seeded by the run's seed and
 the example's ids (the same order whatever the batch). Every distinct variant of every example
@@ -24,6 +29,7 @@ import zlib
 import numpy as np
 import torch
 
+from db import vocabulary
 from db.vocabulary import RANDOM
 from ingest.adapters import Adapter, EncodedText
 from ingest.methods.base import DEFAULT_TOKEN_BUDGET, Report, evaluate_ids, ignore_report
@@ -45,6 +51,24 @@ def ranking(item: EncodedText, scores: np.ndarray) -> np.ndarray:
     return content[np.argsort(-scores[content], kind="stable")]
 
 
+def bottom_ranking(item: EncodedText, scores: np.ndarray) -> np.ndarray:
+    """Content positions by ascending signed score: the tokens pushing most toward another
+    class first (ties by position)."""
+    content = np.flatnonzero(~item.special_mask)
+    return content[np.argsort(scores[content], kind="stable")]
+
+
+def _deletions(item: EncodedText, order: np.ndarray, removal: int) -> list[np.ndarray]:
+    """The ids without the first k positions of ``order``, k = 0..min(MAX_DELETION, n)."""
+    ids = np.asarray(item.input_ids, dtype=np.int64)
+    out = []
+    for k in range(min(MAX_DELETION, len(order)) + 1):
+        variant = ids.copy()
+        variant[order[:k]] = removal
+        out.append(variant)
+    return out
+
+
 def _variants(item: EncodedText, order: np.ndarray, removal: int) -> dict[str, list[np.ndarray]]:
     ids = np.asarray(item.input_ids, dtype=np.int64)
     n = len(order)
@@ -63,7 +87,7 @@ def _variants(item: EncodedText, order: np.ndarray, removal: int) -> dict[str, l
     return {
         "comp": [without(order[:k]) for k in ks],
         "suff": [only(order[:k]) for k in ks],
-        "deletion": [without(order[:k]) for k in range(min(MAX_DELETION, n) + 1)],
+        "deletion": _deletions(item, order, removal),
     }
 
 
@@ -79,12 +103,18 @@ def faithfulness_batch(
 ) -> list[list[dict]]:
     """Per example, one faithfulness row per method of ``scores[i]`` plus ``random``."""
     plans, rows, index = [], [], {}
+    signed = vocabulary.signed_method_ids()
+    removal = adapter.removal_token_id
     for i, item in enumerate(items):
         orders = {m: ranking(item, s) for m, s in scores[i].items()}
         orders[RANDOM.id] = random_order(item, seed)
         plan = {"full": _slot(np.asarray(item.input_ids, dtype=np.int64), i, rows, index)}
         for method, order in orders.items():
-            variants = _variants(item, order, adapter.removal_token_id)
+            variants = _variants(item, order, removal)
+            if method in signed:
+                variants["bottom"] = _deletions(
+                    item, bottom_ranking(item, scores[i][method]), removal
+                )
             plan[method] = {k: [_slot(v, i, rows, index) for v in vs] for k, vs in variants.items()}
         plans.append(plan)
     logits = evaluate_ids(
@@ -95,8 +125,10 @@ def faithfulness_batch(
         report=report,
     )
     probs = torch.softmax(logits, -1)
-    p = probs[torch.arange(len(rows)), torch.tensor([targets[i] for i, _ in rows])].cpu().numpy()
-    return [_rows_for(plan, p) for plan in plans]
+    target = torch.tensor([targets[i] for i, _ in rows], device=probs.device)
+    p = probs[torch.arange(len(rows), device=probs.device), target].cpu().numpy()
+    same = (logits.argmax(-1) == target).cpu().numpy()
+    return [_rows_for(plan, p, same) for plan in plans]
 
 
 def _slot(ids: np.ndarray, example: int, rows: list, index: dict) -> int:
@@ -107,7 +139,9 @@ def _slot(ids: np.ndarray, example: int, rows: list, index: dict) -> int:
     return index[key]
 
 
-def _rows_for(plan: dict, p: np.ndarray) -> list[dict]:
+def _rows_for(plan: dict, p: np.ndarray, same: np.ndarray) -> list[dict]:
+    """The faithfulness rows of one example from the evaluated probabilities ``p`` [rows] of
+    the predicted class and whether it is still predicted, ``same`` [rows] bool."""
     full = float(p[plan["full"]])
     out = []
     for method, slots in plan.items():
@@ -124,6 +158,17 @@ def _rows_for(plan: dict, p: np.ndarray) -> list[dict]:
                 "comprehensiveness_at": comp,
                 "sufficiency_at": suff,
                 "deletion": np.array([p[s] for s in slots["deletion"]], dtype=np.float32),
+                "deletion_same": np.array([same[s] for s in slots["deletion"]], dtype=bool),
+                **_bottom(slots.get("bottom"), p, same),
             }
         )
     return out
+
+
+def _bottom(slots: list[int] | None, p: np.ndarray, same: np.ndarray) -> dict:
+    if slots is None:
+        return {"deletion_bottom": None, "deletion_bottom_same": None}
+    return {
+        "deletion_bottom": np.array([p[s] for s in slots], dtype=np.float32),
+        "deletion_bottom_same": np.array([same[s] for s in slots], dtype=bool),
+    }

@@ -245,7 +245,7 @@ def _batches(
 
 def _forward(adapter: Adapter, batch: Batch) -> ForwardOutput:
     with torch.no_grad():
-        return adapter.forward(batch, output_attentions=True)
+        return adapter.forward(batch, output_attentions=True, output_hidden=True)
 
 
 def _records(

@@ -247,7 +247,7 @@ def misshaped(key: str, cb: dict, rng: random.Random) -> Any:
 
 
 # -- hostile page URLs ----------------------------------------------------------------------
-QUERY_KEYS = [*FILTER_KEYS, "view", "specials", "layer", "head", "token", "ref", "stat"]
+QUERY_KEYS = [*FILTER_KEYS, "view", "specials", "layer", "head", "token", "ref", "stat", "method"]
 
 
 def hostile_url(rng: random.Random) -> str:

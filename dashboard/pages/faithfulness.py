@@ -1,8 +1,14 @@
-"""Faithfulness page ``/faithfulness``: mean deletion curves and ERASER scores per method.
+"""Faithfulness page ``/faithfulness``: deletion curves, ERASER scores and the consistency test
+per method over the current filter.
 
-Mean curves come from the per-run cached stack of deletion curves (numpy over the filtered
-ids); comprehensiveness / sufficiency means come from SQL; AOPC is the mean drop of the deletion
-curve, mean over k = 1..K of (p_0 - p_k).
+Two views of the deletion curves (``view`` in the URL): ``probability``, the mean probability
+of the predicted class after deleting the top-k tokens (per-run cached stack, numpy over the
+filtered ids), and ``accuracy``, Karpekov & Miller's share of the originally correct examples
+still classified correctly, relative to k = 0, with the bottom-k strategy dashed for signed
+methods (``dashboard.curves``). Comprehensiveness / sufficiency means come from the cached
+stack too; AOPC is the mean drop of the deletion curve, mean over k = 1..K of (p_0 - p_k).
+The consistency test (Liu et al. 2021) is the silhouette of the classes' clusters of each
+method's top-5 vectors, with the 2-D projection of one method (``method`` in the URL).
 """
 
 from __future__ import annotations
@@ -12,26 +18,31 @@ from typing import Any
 import dash
 import numpy as np
 import pandas as pd
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 
-from dashboard import figures, ids
+from dashboard import curve_figures, curves, figures, ids, inputs
 from dashboard.data import service
 from dashboard.provenance import run_provenance
-from dashboard.urlstate import FaithfulnessState
-from db import queries, stacks
+from dashboard.urlstate import FAITHFULNESS_VIEWS, FaithfulnessState
+from db import consistency, queries, stacks, vocabulary
+
+NOT_STORED = (
+    "This run was ingested before accuracy and bottom-k curves were stored (revision 0003): "
+    "re-ingest it into a new run to see them."
+)
 
 
 def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):  # noqa: ANN201
-    """(figure, table DataFrame) over the current filter of ``run``."""
+    """(probability figure, table DataFrame) over the current filter of ``run``."""
     data = service()
     if run is None:
         return figures.empty_figure("no run"), pd.DataFrame()
     f = state.corpus.to_filter(run.id)
-    ids_all, methods, curves = data.deletion_stack(run)
+    ids_all, methods, curves_ = data.deletion_stack(run)
     wanted = data.ids(run, f, "id", False)
-    if curves is None or len(wanted) == 0:
+    if curves_ is None or len(wanted) == 0:
         return figures.empty_figure("no faithfulness rows match the filter"), pd.DataFrame()
-    subset = stacks.take(ids_all, curves, wanted)  # [N, M, K+1]
+    subset = stacks.take(ids_all, curves_, wanted)  # [N, M, K+1]
     mean = np.nanmean(subset, axis=0)
     spread = np.nanstd(subset, axis=0) / np.sqrt(max(len(subset), 1))  # standard error
     fig = figures.deletion_curves(
@@ -47,10 +58,110 @@ def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):  #
     return fig, table
 
 
+def accuracy_view(state: FaithfulnessState, run: queries.RunInfo | None):  # noqa: ANN201
+    """(accuracy figure, note) over the originally correct examples of the filter."""
+    if run is None:
+        return figures.empty_figure("no run"), ""
+    result = curves.accuracy_curves(run, state.corpus.to_filter(run.id))
+    if not curves.curve_stack(run).stored:
+        return figures.empty_figure("accuracy curves not stored for this run"), NOT_STORED
+    if result.n == 0:
+        return figures.empty_figure("no correctly classified examples match the filter"), ""
+    title = f"Relative accuracy over {result.n} originally correct examples"
+    fig = curve_figures.accuracy_figure(
+        curve_figures.accuracy_lines(result.top, result.bottom), title
+    )
+    return fig, (
+        "Solid: the method's top-k tokens deleted; dashed: its bottom-k (the tokens pushing "
+        "most toward another class), signed methods only; dotted: random order. An example "
+        "with fewer than k content tokens counts as with all of them deleted."
+    )
+
+
+def curves_figure(state: FaithfulnessState, run: queries.RunInfo | None):  # noqa: ANN201
+    """(figure, note) of the view ``state.view``."""
+    if state.view == "accuracy":
+        return accuracy_view(state, run)
+    fig, _ = faithfulness_view(state, run)
+    return fig, ""
+
+
+def consistency_rows(state: FaithfulnessState, run: queries.RunInfo | None) -> list:
+    """(method, examples, silhouette, subsampled) per method with stored top-5 vectors."""
+    if run is None:
+        return []
+    f = state.corpus.to_filter(run.id)
+    rows = []
+    for method in curves.vector_methods(run):
+        result = curves.method_consistency(run, f, method)
+        if result is not None:
+            rows.append((method, result.n, result.silhouette, result.subsampled))
+    return rows
+
+
+def scatter_view(state: FaithfulnessState, run: queries.RunInfo | None):  # noqa: ANN201
+    """(figure, note) of the consistency projection of ``state.method``."""
+    methods = curves.vector_methods(run) if run is not None else []
+    if not methods:
+        message = "top-5 vectors not stored for this run" if run is not None else "no run"
+        return figures.empty_figure(message), NOT_STORED if run is not None else ""
+    method = state.method if state.method in methods else methods[0]
+    result = curves.method_consistency(run, state.corpus.to_filter(run.id), method)
+    if result is None or not len(result.ids):
+        return figures.empty_figure("no correctly classified examples match the filter"), ""
+    score = "undefined" if result.silhouette is None else f"{result.silhouette:.3f}"
+    title = f"{vocabulary.label_of(method)}: top-5 vectors, silhouette {score}"
+    fig = curve_figures.consistency_scatter(
+        result.xy, result.labels, result.ids, run.label_names, title
+    )
+    note = f"{len(result.ids)} of {result.n} correctly classified examples"
+    if result.subsampled:
+        note += f" (a fixed-seed subsample: above {consistency.MAX_POINTS} the test samples)"
+    return fig, note
+
+
+def _consistency_table(rows: list) -> html.Table:
+    header = ["method", "correct examples", "silhouette ↑", ""]
+    body = [
+        html.Tr(
+            [
+                html.Td(vocabulary.label_of(method)),
+                html.Td(n),
+                html.Td("—" if score is None else f"{score:.3f}"),
+                html.Td(f"subsample of {consistency.MAX_POINTS}" if sub else ""),
+            ]
+        )
+        for method, n, score, sub in rows
+    ]
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(body)],
+        id=ids.FA_CONSISTENCY,
+        className="score-table",
+    )
+
+
+def _controls(state: FaithfulnessState, run: queries.RunInfo | None) -> html.Div:
+    methods = curves.vector_methods(run) if run is not None else []
+    return html.Div(
+        [
+            html.Label("deletion curves"),
+            dcc.RadioItems(list(FAITHFULNESS_VIEWS), state.view, id=ids.FA_VIEW, inline=True),
+            html.Label("consistency scatter"),
+            dcc.RadioItems(
+                [{"label": vocabulary.label_of(m), "value": m} for m in methods],
+                state.method if state.method in methods else (methods[0] if methods else None),
+                id=ids.FA_METHOD,
+                inline=True,
+            ),
+        ],
+        className="example-controls",
+    )
+
+
 def layout(**query: Any) -> html.Div:
     state = FaithfulnessState.parse(query)
     run = service().run(state.corpus.run)
-    fig, table = faithfulness_view(state, run)
+    _, table = faithfulness_view(state, run)
     header = ["method", "examples", "comprehensiveness ↑", "sufficiency ↓", "AOPC (deletion) ↑"]
     body = [html.Tr([html.Td(v) for v in row]) for row in table.itertuples(index=False)]
     return html.Div(
@@ -58,7 +169,9 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=ids.STATE, data=state.to_search()),
             html.H2("Faithfulness over the current filter", className="page-title"),
             run_provenance(run),
-            dcc.Graph(figure=fig, id=ids.FA_CURVES),
+            _controls(state, run),
+            dcc.Graph(id=ids.FA_CURVES),
+            html.P(id=ids.FA_CURVES_NOTE, className="muted"),
             html.Table(
                 [html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(body)],
                 id=ids.FA_TABLE,
@@ -69,12 +182,45 @@ def layout(**query: Any) -> html.Div:
                 "to the extent its curve falls faster than random.",
                 className="muted",
             ),
+            html.H3("Consistency test (Liu et al. 2021)"),
+            html.P(
+                "Per correctly classified example, the mean last-layer hidden vector of the "
+                "method's top-5 tokens; the silhouette of the classes' clusters says whether "
+                "those tokens carry the class (1 separated, 0 overlapping).",
+                className="muted",
+            ),
+            _consistency_table(consistency_rows(state, run)),
+            dcc.Graph(id=ids.FA_SCATTER),
+            html.P(id=ids.FA_SCATTER_NOTE, className="muted"),
         ]
     )
 
 
+def update_faithfulness(view: Any, method: Any, search: Any):  # noqa: ANN201
+    """The view and scatter method controls -> the curves, the scatter and the URL state."""
+    state = FaithfulnessState.parse(inputs.as_search(search))
+    state = state.with_(
+        view=inputs.as_choice(view, FAITHFULNESS_VIEWS, state.view),
+        method=inputs.as_choice(method, vocabulary.method_ids(), state.method),
+    )
+    run = service().run(state.corpus.run)
+    fig, note = curves_figure(state, run)
+    scatter, scatter_note = scatter_view(state, run)
+    return fig, note, scatter, scatter_note, state.to_search()
+
+
 def register_callbacks(app: dash.Dash) -> None:
-    """No callbacks: the page is a pure function of its URL."""
+    app.callback(
+        Output(ids.FA_CURVES, "figure"),
+        Output(ids.FA_CURVES_NOTE, "children"),
+        Output(ids.FA_SCATTER, "figure"),
+        Output(ids.FA_SCATTER_NOTE, "children"),
+        Output(ids.STATE, "data", allow_duplicate=True),
+        Input(ids.FA_VIEW, "value"),
+        Input(ids.FA_METHOD, "value"),
+        State(ids.STATE, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(update_faithfulness)
 
 
 # Registered last so the registry holds this module's layout (no folder scan).

@@ -1,0 +1,106 @@
+"""The consistency test (Liu et al. 2021, as Karpekov & Miller run it): do a method's top-5
+tokens carry the class? Per example and method ingest stores the mean last-layer hidden vector
+of the top-5 tokens (``TopVector``); over the correctly classified examples of a filter, the
+silhouette score of the classes' clusters of those vectors says how well they separate
+(1 = tight, separate clusters; 0 = overlapping; < 0 = closer to the other class).
+
+Pure numpy, so the dashboard computes it without scikit-learn (a test checks
+:func:`silhouette_score` against ``sklearn.metrics.silhouette_score``). Cost is O(n^2 d):
+above :data:`MAX_POINTS` examples a seeded subsample is used (:func:`subsample`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import LargeBinary, select, type_coerce
+from sqlalchemy.orm import Session
+
+from models.arrays import decode_stacked
+from models.schema import TopVector
+
+MAX_POINTS = 2000  # examples per silhouette and method: ~0.25 s each on 2 CPU cores
+SUBSAMPLE_SEED = 0
+CHUNK = 512  # rows of the distance matrix held at once
+
+
+def stack_top_vectors(session: Session, run_id: int, method: str):
+    """(ids [N] sorted, vectors [N, D] float16 or None) of ``method``'s stored top-5 vectors."""
+    stmt = (
+        select(TopVector.example_id, type_coerce(TopVector.vector, LargeBinary))
+        .where(TopVector.run_id == run_id, TopVector.method == method)
+        .order_by(TopVector.example_id)
+    )
+    rows = session.connection().execute(stmt).all()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), None
+    ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    return ids, decode_stacked([r[1] for r in rows])
+
+
+def vector_methods(session: Session, run_id: int) -> list[str]:
+    """Methods with stored top-5 vectors in the run (unordered ids)."""
+    stmt = select(TopVector.method).where(TopVector.run_id == run_id).distinct()
+    return list(session.scalars(stmt))
+
+
+def subsample(n: int, limit: int = MAX_POINTS, seed: int = SUBSAMPLE_SEED) -> np.ndarray:
+    """Sorted row indices: all ``n`` rows, or ``limit`` of them drawn with a fixed seed (the
+    same filter always gives the same points)."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+
+
+def _distances(x: np.ndarray, start: int, stop: int, norms: np.ndarray) -> np.ndarray:
+    """Euclidean distances [stop - start, n] of rows ``start:stop`` to every row of ``x``."""
+    block = norms[start:stop, None] + norms[None, :] - 2.0 * (x[start:stop] @ x.T)
+    np.maximum(block, 0.0, out=block)
+    block[np.arange(stop - start), np.arange(start, stop)] = 0.0  # exactly 0 to itself
+    return np.sqrt(block)
+
+
+def silhouette_samples(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """[n] silhouette of each point (Rousseeuw 1987): (b - a) / max(a, b) with a the mean
+    distance to the rest of its cluster, b the smallest mean distance to another cluster;
+    0 for a point alone in its cluster (as scikit-learn). Needs 2 <= clusters <= n - 1."""
+    x = np.asarray(x, dtype=np.float64)
+    _, codes = np.unique(np.asarray(labels), return_inverse=True)
+    onehot = np.eye(codes.max() + 1)[codes]  # [n, C]
+    sizes = onehot.sum(axis=0)
+    norms = np.einsum("ij,ij->i", x, x)
+    sums = np.empty((len(x), len(sizes)))
+    for start in range(0, len(x), CHUNK):
+        stop = min(start + CHUNK, len(x))
+        sums[start:stop] = _distances(x, start, stop, norms) @ onehot
+    own = sizes[codes]
+    rows = np.arange(len(x))
+    a = sums[rows, codes] / np.maximum(own - 1, 1)
+    means = sums / sizes
+    means[rows, codes] = np.inf
+    b = means.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = (b - a) / np.maximum(a, b)
+    return np.where((own > 1) & np.isfinite(s), s, 0.0)
+
+
+def silhouette_score(x: np.ndarray, labels: np.ndarray) -> float | None:
+    """Mean silhouette of ``x`` [n, d] clustered by ``labels`` [n]; None when undefined
+    (fewer than two clusters, or every point its own cluster)."""
+    clusters = len(np.unique(np.asarray(labels)))
+    if clusters < 2 or clusters > len(x) - 1:
+        return None
+    return float(silhouette_samples(x, labels).mean())
+
+
+def project_2d(x: np.ndarray) -> np.ndarray:
+    """[n, 2] coordinates on the first two principal components of ``x`` [n, d] (PCA by
+    SVD of the centred data; fewer points or dimensions give zeros in the missing axes)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros((len(x), 2))
+    if len(x) < 2:
+        return out
+    centred = x - x.mean(axis=0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    k = min(2, len(s))
+    out[:, :k] = u[:, :k] * s[:k]
+    return out
