@@ -93,6 +93,23 @@ HD_SELECTED = "heads-selected"
 # faithfulness page
 FA_CURVES = "faithfulness-curves"
 FA_TABLE = "faithfulness-table"
+
+# compare page (dashboard/pages/compare.py) and its side-by-side view (compare_example.py)
+CP_MESSAGE = "compare-message"  # why there is nothing to compare
+CP_SANITY = "compare-sanity"  # the sanity-check banner (B randomizes A's checkpoint)
+CP_MEDIANS = "compare-medians"
+CP_METHOD = "compare-method"
+CP_SIM = "compare-sim"
+CP_REF = "compare-ref"
+CP_DIST = "compare-distribution"
+CP_WORST = "compare-worst"
+CP_SIDE_LINK = "compare-side-link"  # {"type": CP_SIDE_LINK, "rank": <0 = most different>}
+CP_AGREEMENT = "compare-agreement"
+CP_HEADS = "compare-heads"
+CP_DELETION = "compare-deletion"
+CP_OUTCOMES = "compare-outcomes"
+CP_SIDE_A = "compare-side-a"
+CP_SIDE_B = "compare-side-b"
 FA_VIEW = "faithfulness-view"  # probability | accuracy
 FA_CURVES_NOTE = "faithfulness-curves-note"
 FA_METHOD = "faithfulness-method"  # the consistency scatter's method

@@ -50,7 +50,12 @@ def summary_parts(settings: dict[str, Any]) -> list[str]:
         parts.append(f"max {settings['effective_max_length']} tokens")
     if settings.get("zero_shot"):
         parts.append("zero-shot prompt")
-    if settings.get("randomize_weights"):
+    if settings.get("randomize_weights") and settings.get("randomize_layers") is not None:
+        depth = settings["randomize_layers"]
+        parts.append(
+            f"RANDOMIZED WEIGHTS from layer {depth} up and the head (cascading sanity check)"
+        )
+    elif settings.get("randomize_weights"):
         parts.append("RANDOMIZED WEIGHTS (sanity check)")
     elif settings.get("fresh_head"):
         parts.append("fresh, untrained classifier head")

@@ -212,3 +212,9 @@ def top_k_jaccard(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
         np.put_along_axis(chosen[side], top, True, axis=1)
     inter = (chosen[0] & chosen[1]).sum(axis=1)
     return inter / (2 * k - inter)
+
+
+def example_at(session: Session, run_id: int, source_index: int) -> int | None:
+    """The id of run ``run_id``'s example of ``source_index`` (None when it has none)."""
+    stmt = select(Example.id).where(Example.run_id == run_id, Example.source_index == source_index)
+    return session.scalars(stmt).first()
