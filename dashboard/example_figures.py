@@ -151,3 +151,41 @@ def probability_bars(probabilities: np.ndarray, names: list[str], gold: int | No
     layout["xaxis"] = {"title": {"text": "probability"}, "range": [0, 1]}
     layout["yaxis"] = {"automargin": True}
     return {"data": [trace], "layout": layout}
+
+
+ROWS_NOTE = "full matrix not stored for long examples"
+
+
+def attention_view(
+    rows: np.ndarray,
+    full: np.ndarray | None,
+    tokens: list[str],
+    keep: np.ndarray,
+    layer: int | None,
+    head: int | None,
+    token: int | None = None,
+) -> dict:
+    """The example's attention for ``layer`` / ``head`` (mean over the ones that are None),
+    over the ``keep`` positions: the token x token heatmap from the full tensor ([L, H, T, T]),
+    or, when only the prediction position's rows ([L, H, T]) were stored (long examples), those
+    rows. ``token`` (a position) is outlined."""
+    where = f"layer {'mean' if layer is None else layer}, head {'mean' if head is None else head}"
+    pick_layer = slice(None) if layer is None else layer
+    pick_head = slice(None) if head is None else head
+    kept = np.array(tokens, dtype=object)[np.flatnonzero(keep)].tolist()
+    key_pos = np.flatnonzero(keep)
+    highlight = None
+    if token is not None and token in key_pos:
+        highlight = int(np.flatnonzero(key_pos == token)[0])
+    if full is not None:
+        matrix = np.asarray(full[pick_layer, pick_head], dtype=np.float32)
+        matrix = matrix.reshape(-1, *full.shape[-2:]).mean(axis=0)[np.ix_(key_pos, key_pos)]
+        return attention_heatmap(matrix, kept, kept, f"Attention, {where}", highlight)
+    picked = np.asarray(rows[pick_layer, pick_head], dtype=np.float32).reshape(-1, rows.shape[-1])
+    if layer is None and head is None:
+        picked = picked.reshape(rows.shape[0], -1, rows.shape[-1]).mean(axis=1)
+        labels = [f"layer {i} (mean of heads)" for i in range(rows.shape[0])]
+    else:
+        labels = [f"L{layer if layer is not None else i}" for i in range(len(picked))]
+    title = f"Prediction-position attention, {where}<br><sup>{ROWS_NOTE}</sup>"
+    return attention_heatmap(picked[:, key_pos], labels, kept, title, highlight)

@@ -55,6 +55,8 @@ EX_DELETION = "example-deletion"
 EX_PREV = "example-prev"
 EX_NEXT = "example-next"
 EX_ID = "example-id"
+EX_EXPORT = "example-export"  # the Export button (dashboard/example_export.py)
+EX_EXPORT_DOWNLOAD = "example-export-download"
 
 # notes panel (on the example page; dashboard/notes_panel.py)
 NOTES = "notes-panel"

@@ -27,6 +27,7 @@ from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from dashboard.urlstate import FILTER_KEYS
+from db.notes import NotesWriter
 
 pytestmark = pytest.mark.slow
 
@@ -169,9 +170,13 @@ def _concrete(spec_id: Any, rng: random.Random) -> list[dict] | Any:
     if pattern is None:
         return spec_id
     pages = ["dashboard.pages.corpus", "dashboard.pages.heads", "dashboard.pages.faithfulness"]
+    notes = [1, 2, near(rng), str(near(rng)), 2**63, -1, "zzz"]  # note ids of edit / delete
     count = rng.choice([0, 1, 3, 3, 3, 5])
     return [
-        {k: (rng.choice(pages + ["zzz"]) if isinstance(v, list) else v) for k, v in pattern.items()}
+        {
+            k: (rng.choice(notes if k == "note" else pages + ["zzz"]) if isinstance(v, list) else v)
+            for k, v in pattern.items()
+        }
         for _ in range(count)
     ]
 
@@ -278,7 +283,15 @@ def hostile_url(rng: random.Random) -> str:
         ]
     )
     path = rng.choice(
-        ["/", "/heads", "/faithfulness", f"/example/{example}", f"//example//{example}/", "/nope"]
+        [
+            "/",
+            "/heads",
+            "/faithfulness",
+            "/views",
+            f"/example/{example}",
+            f"//example//{example}/",
+            "/nope",
+        ]
     )
     pairs = []
     for _ in range(rng.choice([0, 1, 3, 8, 40])):
@@ -326,7 +339,7 @@ def real_values(session: requests.Session, base: str) -> dict[tuple[str, str], l
             for value in node.values():
                 walk(value)
 
-    for path in ("/", "/heads", "/faithfulness", "/example/3", "/example/40"):
+    for path in ("/", "/heads", "/faithfulness", "/example/3", "/example/40", "/views"):
         answer = session.post(base + ENDPOINT, json=_route(path, "?layer=1&head=2"), timeout=60)
         walk(answer.json())
     return seen
@@ -336,6 +349,11 @@ def real_values(session: requests.Session, base: str) -> dict[tuple[str, str], l
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     url, _ = build_store(tmp_path_factory.mktemp("fuzz"))
+    writer = NotesWriter(url)  # notes and a view, so edit / delete / the views page have rows
+    writer.add_note(3, "ann", "a *note*", "negation, sink-head", "/example/3")
+    writer.add_note(40, "bob", "<script>x</script>", "negation")
+    writer.save_view("saved", "", "/?tag=negation", "ann")
+    writer.dispose()
     app = create_app(url)
     httpd = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -376,6 +394,8 @@ def test_every_server_callback_is_fuzzed(server) -> None:  # noqa: ANN001
     _, app = server
     keys = server_callbacks(app)
     assert ROUTER_OUTPUT in keys and len(keys) >= 10
+    writes = ("notes-message.children", "save-view-message.children", "author-store.data")
+    assert all(any(w in k for k in keys) for w in writes)  # the reading group's callbacks too
     assert all(callable(cb["callback"]) for cb in keys.values())
 
 

@@ -13,7 +13,16 @@ import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import components, example_figures, figures, ids, inputs, notes_panel, urls
+from dashboard import (
+    components,
+    example_export,
+    example_figures,
+    figures,
+    ids,
+    inputs,
+    notes_panel,
+    urls,
+)
 from dashboard.data import service
 from dashboard.provenance import run_provenance
 from dashboard.urlstate import ExampleState
@@ -180,6 +189,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
             dcc.Store(id=ids.EX_TOKEN, data=state.token),
             _walk(state, run, number),
             html.H2(f"Example {number}", className="page-title"),
+            example_export.export_button(),
             run_provenance(run),
             html.Div(
                 [html.P(detail.text, className="example-text"), _summary(detail)],
@@ -210,43 +220,14 @@ def _state(search, view, specials, layer, head, ref, token) -> ExampleState:  # 
     )
 
 
-NOTE = "full matrix not stored for long examples"
-
-
 def heatmap_for(detail: example_queries.ExampleDetail, state: ExampleState, keep: np.ndarray):
-    """The token x token heatmap for the chosen layer/head (mean when None). Falls back to the
-    prediction position's rows when the full tensor was not stored (long examples)."""
+    """The token x token heatmap for the chosen layer/head (mean when None); the prediction
+    position's rows when the full tensor was not stored (long examples)."""
     rows, full = service().attention(detail.id)
     if rows is None:
         return figures.empty_figure("no attention stored")
-    layer = slice(None) if state.layer is None else state.layer
-    head = slice(None) if state.head is None else state.head
-    where = f"layer {state.layer if state.layer is not None else 'mean'}, head " + (
-        f"{state.head}" if state.head is not None else "mean"
-    )
-    tokens = np.array(detail.tokens, dtype=object)
-    key_pos = np.flatnonzero(keep)
-    highlight = None
-    if state.token is not None and state.token in key_pos:
-        highlight = int(np.flatnonzero(key_pos == state.token)[0])
-    if full is not None:
-        matrix = np.asarray(full[layer, head], dtype=np.float32)
-        matrix = matrix.reshape(-1, *full.shape[-2:]).mean(axis=0)[np.ix_(key_pos, key_pos)]
-        return example_figures.attention_heatmap(
-            matrix, list(tokens[key_pos]), list(tokens[key_pos]), f"Attention, {where}", highlight
-        )
-    picked = np.asarray(rows[layer, head], dtype=np.float32).reshape(-1, rows.shape[-1])
-    if state.layer is None and state.head is None:
-        picked = picked.reshape(detail.num_layers, -1, rows.shape[-1]).mean(axis=1)
-        labels = [f"layer {i} (mean of heads)" for i in range(detail.num_layers)]
-    else:
-        labels = [f"L{state.layer if state.layer is not None else i}" for i in range(len(picked))]
-    return example_figures.attention_heatmap(
-        picked[:, key_pos],
-        labels,
-        list(tokens[key_pos]),
-        f"Prediction-position attention, {where}<br><sup>{NOTE}</sup>",
-        highlight,
+    return example_figures.attention_view(
+        rows, full, detail.tokens, keep, state.layer, state.head, state.token
     )
 
 
@@ -320,6 +301,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.EX_HEADGRID, "clickData"),
         prevent_initial_call=True,
     )(pick_head)
+    example_export.register_callbacks(app)
 
 
 # Registered last so the registry holds this module's layout (no folder scan).
