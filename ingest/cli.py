@@ -17,6 +17,8 @@ from typing import Any
 import click
 
 from ingest.cli_common import DB_OPTION, INTERRUPTED, fail, open_engine, user_errors
+from ingest.cli_explain import explain
+from ingest.cli_export import export
 from ingest.cli_notes import notes
 from ingest.cli_sanity import sanity
 from ingest.cli_serve import demo, serve, users
@@ -123,6 +125,8 @@ main.add_command(users)
 main.add_command(demo)
 main.add_command(sanity)
 main.add_command(notes)
+main.add_command(explain)
+main.add_command(export)
 
 
 if __name__ == "__main__":  # pragma: no cover
