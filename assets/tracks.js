@@ -54,7 +54,9 @@
     showTracks: function (html) {
       const root = box();
       if (!root || typeof html !== "string") { return window.dash_clientside.no_update; }
+      if (root.atlasHtml === html) { return window.dash_clientside.no_update; }  // already shown
       root.innerHTML = html;
+      root.atlasHtml = html;
       markViewport();
       window.atlasTracksShownAt = performance.now();
       return window.atlasTracksShownAt;

@@ -73,13 +73,15 @@ def controls(state: ExampleState, stored: list[str]) -> html.Div:
     )
 
 
-def section() -> html.Div:
-    """Legend, markup note and the tracks' container (filled in the browser)."""
+def section(first: str | None = None) -> html.Div:
+    """Legend, markup note and the tracks' container, filled in the browser from ``first``
+    (the tracks rendered with the layout, so they need no callback round trip) and then from
+    each update."""
     return html.Div(
         [
             components.legend(),
             html.P(display_text.NOTE, className="legend-note markup-note"),
-            dcc.Store(id=ids.EX_TRACKS),
+            dcc.Store(id=ids.EX_TRACKS, data=first),
             dcc.Store(id=ids.EX_TRACKS_SHOWN),
             html.Div(id=ids.EX_TOKENS, className="tokens-box"),
         ],

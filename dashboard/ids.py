@@ -55,6 +55,11 @@ EX_DELETION = "example-deletion"
 EX_PREV = "example-prev"
 EX_NEXT = "example-next"
 EX_ID = "example-id"
+EX_METHODS = "example-methods"  # the tracks shown, in order
+EX_DENSITY = "example-density"
+EX_TEXT = "example-text"
+EX_TRACKS = "example-tracks"  # dcc.Store: the tracks' HTML, put into EX_TOKENS in the browser
+EX_TRACKS_SHOWN = "example-tracks-shown"
 EX_EXPORT = "example-export"  # the Export button (dashboard/example_export.py)
 EX_EXPORT_DOWNLOAD = "example-export-download"
 

@@ -16,8 +16,10 @@ the x / y agreement; ``measure``; ``agree`` / ``disagree`` thresholds; ``band``
 all|agree|between|disagree; ``box`` x0,x1,y0,y1 scatter box; ``ids`` lasso-selected ids;
 ``sort`` table column; ``desc`` 1 for descending; ``page`` 1-based table page; ``tag``
 examples a reader's note tags so; ``color`` correct|tag, what colours the scatter.
-Example page: ``view`` subword|word, ``specials`` 1 to show, ``layer`` / ``head`` (absent =
-mean), ``token`` highlighted position, ``ref`` ig|shap. Heads page: ``ref``, ``stat``
+Example page: ``view`` subword|word (absent = by length: words for long texts), ``specials``
+1 to show, ``layer`` / ``head`` (absent = mean), ``token`` highlighted position, ``ref``
+ig|shap, ``methods`` the tracks shown in that order (absent = all), ``density``
+normal|compact. Heads page: ``ref``, ``stat``
 rho|first|special, ``layer`` / ``head`` the selected head. Compare page: ``a`` / ``b`` run
 ids, ``method``, ``sim`` spearman|spearman_signed|jaccard_5, ``ref``; its side-by-side view
 ``/compare/example``: ``a``, ``b``, ``source`` (source index), ``view``, ``specials``.
@@ -38,6 +40,8 @@ from db.compare import SIMILARITIES
 from db.queries import BANDS, SORT_COLUMNS, CorpusFilter
 
 MAX_IDS = 500
+VIEWS = ("subword", "word")
+DENSITIES = ("normal", "compact")
 FAITHFULNESS_VIEWS = ("probability", "accuracy")
 
 
@@ -74,6 +78,15 @@ def _pair(value: str) -> tuple[str, str]:
     if a == b or a not in known or b not in known:
         raise ValueError(value)
     return vocabulary.normalize_pair(a, b)
+
+
+def _methods(value: str) -> tuple[str, ...]:
+    """Known method ids in the order given, each once."""
+    items = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    known = vocabulary.method_ids()
+    if not items or any(m not in known for m in items):
+        raise ValueError(value)
+    return items
 
 
 def _box(value: str) -> tuple[float, float, float, float]:
@@ -251,12 +264,14 @@ class _WithFilter(_Codec):
 class ExampleState(_WithFilter):
     """Example page ``/example/<id>``."""
 
-    view: str = _spec(_choice(("subword", "word")), "subword")
+    view: str | None = _spec(_choice(VIEWS))  # None: by length (words for long texts)
     specials: bool = _spec(_bool, False)
     layer: int | None = _spec(lambda v: _int(v, 0))
     head: int | None = _spec(lambda v: _int(v, 0))
     token: int | None = _spec(lambda v: _int(v, 0))
     ref: str = _spec(_choice(vocabulary.reference_method_ids), vocabulary.default_reference())
+    methods: tuple[str, ...] = _spec(_methods, ())  # () : every stored method, registry order
+    density: str = _spec(_choice(DENSITIES), DENSITIES[0])
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class ExampleDetail:
     label_names: list[str]
     num_layers: int
     num_heads: int
+    offsets: np.ndarray | None = None  # [T, 2] character spans into text
+    truncated: bool = False
 
 
 def example_detail(session: Session, example_id: int) -> ExampleDetail | None:
@@ -58,6 +60,8 @@ def example_detail(session: Session, example_id: int) -> ExampleDetail | None:
         list(names),
         layers,
         heads,
+        e.offsets,
+        bool(e.truncated),
     )
 
 

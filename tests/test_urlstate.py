@@ -58,7 +58,12 @@ def test_parse_accepts_dash_query_mapping_with_lists() -> None:
         (ExampleState, "?layer=5&head=3", "layer", 5),
         (ExampleState, "?layer=-1", "layer", None),
         (ExampleState, "?view=word", "view", "word"),
-        (ExampleState, "?view=chars", "view", "subword"),
+        (ExampleState, "?view=chars", "view", None),  # None: the view follows the length
+        (ExampleState, "?methods=ig,attention,ig", "methods", ("ig", "attention")),
+        (ExampleState, "?methods=ig,lime", "methods", ()),
+        (ExampleState, "?methods=,", "methods", ()),
+        (ExampleState, "?density=compact", "density", "compact"),
+        (ExampleState, "?density=tiny", "density", "normal"),
         (ExampleState, "?specials=1", "specials", True),
         (ExampleState, "?token=x", "token", None),
         (HeadsState, "?ref=shap&stat=first", "stat", "first"),
@@ -70,7 +75,10 @@ def test_page_states(cls, search: str, field: str, value) -> None:  # noqa: ANN0
 
 
 def test_pages_keep_the_corpus_filter_and_round_trip() -> None:
-    search = "?agree=0.6&head=3&layer=5&pair=attention,shap&token=7&view=word"
+    search = (
+        "?agree=0.6&density=compact&head=3&layer=5&methods=shap,ig,attention"
+        "&pair=attention,shap&token=7&view=word"
+    )
     state = ExampleState.parse(search)
     assert state.corpus.agree == 0.6 and state.corpus.pair == ("attention", "shap")
     assert state.to_search() == search

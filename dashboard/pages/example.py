@@ -14,9 +14,10 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import (
-    components,
+    attention_rows,
     example_export,
     example_figures,
+    example_tokens,
     figures,
     ids,
     inputs,
@@ -25,7 +26,7 @@ from dashboard import (
 )
 from dashboard.data import service
 from dashboard.provenance import run_provenance
-from dashboard.urlstate import ExampleState
+from dashboard.urlstate import DENSITIES, VIEWS, ExampleState
 from db import example_queries, queries, vocabulary
 
 
@@ -97,7 +98,12 @@ def _controls(state: ExampleState, detail: example_queries.ExampleDetail) -> htm
     value = lambda v: -1 if v is None else v  # noqa: E731
     return html.Div(
         [
-            dcc.RadioItems(["subword", "word"], state.view, id=ids.EX_VIEW, inline=True),
+            dcc.RadioItems(
+                list(VIEWS),
+                example_tokens.view_of(state, len(detail.tokens)),
+                id=ids.EX_VIEW,
+                inline=True,
+            ),
             dcc.Checklist(
                 [{"label": "show special tokens", "value": 1}],
                 [1] if state.specials else [],
@@ -180,38 +186,54 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
         return not_found(example_id)
     state = within(state, detail)
     run = data.run(detail.run_id)
-    keep = ~np.asarray(detail.special_mask, dtype=bool)
-    topk = {m: np.where(keep, s, 0.0) for m, s in attributions.items()}
     return html.Div(
         [
-            dcc.Store(id=ids.STATE, data=state.to_search()),
-            dcc.Store(id=ids.EX_ID, data=number),
-            dcc.Store(id=ids.EX_TOKEN, data=state.token),
+            *_stores(state, number),
             _walk(state, run, number),
             html.H2(f"Example {number}", className="page-title"),
             example_export.export_button(),
             run_provenance(run),
             html.Div(
-                [html.P(detail.text, className="example-text"), _summary(detail)],
-                className="example-top",
+                [example_tokens.text_panel(detail), _summary(detail)], className="example-top"
             ),
             _controls(state, detail),
-            html.Div(id=ids.EX_TOKENS, className="tokens-box"),
-            html.Div(
-                [dcc.Graph(id=ids.EX_HEATMAP), dcc.Graph(id=ids.EX_HEADGRID)], className="two-col"
-            ),
-            dcc.Graph(figure=example_figures.topk_bars(topk, detail.tokens), id=ids.EX_TOPK),
+            example_tokens.controls(state, list(attributions)),
+            example_tokens.section(example_tokens.tracks(detail, attributions, state)),
+            _attention(),
+            _topk(detail, attributions),
             dcc.Graph(figure=_deletion(number), id=ids.EX_DELETION),
             notes_panel.panel(number),
         ]
     )
 
 
-def _state(search, view, specials, layer, head, ref, token) -> ExampleState:  # noqa: ANN001
-    """The example page's controls -> state (the filter part from the page's query string)."""
+def _stores(state: ExampleState, number: int) -> list:
+    return [
+        dcc.Store(id=ids.STATE, data=state.to_search()),
+        dcc.Store(id=ids.EX_ID, data=number),
+        dcc.Store(id=ids.EX_TOKEN, data=state.token),
+    ]
+
+
+def _attention() -> html.Div:
+    """The attention heatmap (or attention by layer) and the head grid, filled by the callback."""
+    return html.Div(
+        [dcc.Graph(id=ids.EX_HEATMAP), dcc.Graph(id=ids.EX_HEADGRID)], className="two-col"
+    )
+
+
+def _topk(detail: example_queries.ExampleDetail, attributions: dict) -> dcc.Graph:
+    keep = ~np.asarray(detail.special_mask, dtype=bool)
+    topk = {m: np.where(keep, s, 0.0) for m, s in attributions.items()}
+    return dcc.Graph(figure=example_figures.topk_bars(topk, detail.tokens), id=ids.EX_TOPK)
+
+
+def _state(search, specials, layer, head, ref, token, density) -> ExampleState:  # noqa: ANN001
+    """The example page's controls -> state (the filter part from the page's query string);
+    ``view`` and ``methods`` depend on the example and are set by the caller."""
     references = vocabulary.reference_method_ids()
     return ExampleState.parse(inputs.as_search(search)).with_(
-        view=inputs.as_choice(view, ("subword", "word"), "subword"),
+        density=inputs.as_choice(density, DENSITIES, DENSITIES[0]),
         specials=bool(inputs.as_list(specials)),
         layer=inputs.as_int(layer),  # the "mean" option (-1) is out of range: None
         head=inputs.as_int(head),
@@ -226,13 +248,28 @@ def heatmap_for(detail: example_queries.ExampleDetail, state: ExampleState, keep
     rows, full = service().attention(detail.id)
     if rows is None:
         return figures.empty_figure("no attention stored")
+    if full is None:  # long example: the prediction position's row of every layer
+        return attention_rows.prediction_rows(
+            rows, detail.tokens, keep, state.layer, state.head, state.token
+        )
     return example_figures.attention_view(
         rows, full, detail.tokens, keep, state.layer, state.head, state.token
     )
 
 
-def update_example(example_id, search, view, specials, layer, head, ref, token):  # noqa: ANN001, ANN201
-    """Controls -> token rows, heatmap, head grid, canonical query string."""
+def update_example(  # noqa: ANN201
+    example_id,
+    search,
+    view,
+    specials,
+    layer,
+    head,
+    ref,
+    token,
+    methods=None,
+    density=None,  # noqa: ANN001
+):
+    """Controls -> tracks (HTML), heatmap, head grid, canonical query string."""
     number = inputs.as_int(example_id, 1)
     if number is None:
         raise PreventUpdate
@@ -243,17 +280,13 @@ def update_example(example_id, search, view, specials, layer, head, ref, token):
             raise PreventUpdate  # the page already shows "not found"
         attributions = example_queries.example_attributions(session, detail.id)
         grids = example_queries.example_head_scores(session, detail.id)
-    state = within(_state(search, view, specials, layer, head, ref, token), detail)
-    special = np.asarray(detail.special_mask, dtype=bool)
-    rows = components.token_rows(
-        detail.tokens,
-        detail.word_ids,
-        special,
-        attributions,
-        state.view,
-        state.specials,
-        state.token,
+    state = within(_state(search, specials, layer, head, ref, token, density), detail)
+    state = state.with_(
+        view=example_tokens.canonical_view(view, len(detail.tokens)),
+        methods=example_tokens.canonical_methods(methods, list(attributions)),
     )
+    rows = example_tokens.tracks(detail, attributions, state)
+    special = np.asarray(detail.special_mask, dtype=bool)
     keep = np.ones_like(special) if state.specials else ~special
     heatmap = heatmap_for(detail, state, keep)
     grid = grids.get(state.ref)
@@ -281,7 +314,7 @@ def pick_head(click: Any):  # noqa: ANN201
 
 def register_callbacks(app: dash.Dash) -> None:
     app.callback(
-        Output(ids.EX_TOKENS, "children"),
+        Output(ids.EX_TRACKS, "data"),
         Output(ids.EX_HEATMAP, "figure"),
         Output(ids.EX_HEADGRID, "figure"),
         Output(ids.STATE, "data", allow_duplicate=True),
@@ -293,6 +326,8 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.EX_HEAD, "value"),
         Input(ids.EX_REF, "value"),
         Input(ids.EX_TOKEN, "data"),
+        Input(ids.EX_METHODS, "value"),
+        Input(ids.EX_DENSITY, "value"),
         prevent_initial_call="initial_duplicate",
     )(update_example)
     app.callback(
@@ -302,6 +337,7 @@ def register_callbacks(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )(pick_head)
     example_export.register_callbacks(app)
+    example_tokens.register_callbacks(app)
 
 
 # Registered last so the registry holds this module's layout (no folder scan).
