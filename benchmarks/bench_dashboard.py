@@ -8,7 +8,9 @@ SQLite store first), then times, through the same functions the Dash callbacks c
 - the agreement scatter of the filter;
 - the heads grid over the filter, with the example lists of a clicked head;
 - the faithfulness page over the filter;
-- open an example (page layout + token rows / heatmap / head grid callback).
+- open an example (page layout + token rows / heatmap / head grid callback);
+- open examples of 500+ tokens (``--long``, default 300 of them): the layout, the callback
+  (tracks in the word view, attention by layer, head grid) and the callback after a pin.
 
 Each timed call uses a fresh random filter, so per-filter caches miss; per-run stacks are
 built once first (their cold time is printed separately). A naive reference (everything loaded
@@ -192,7 +194,7 @@ def naive_faithfulness(session, state: CorpusState) -> dict:  # noqa: ANN001
     return {m: np.mean(np.stack(v), axis=0) for m, v in out.items()}
 
 
-def bench(url: str, repeats: int) -> None:
+def bench(url: str, repeats: int, long_repeats: int = 300, only_long: bool = False) -> None:
     app = create_app(url)
     from dashboard.pages import corpus, example, faithfulness, heads
 
@@ -203,6 +205,9 @@ def bench(url: str, repeats: int) -> None:
         data = service()
         run = data.run(None)
         print(f"run {run.name}: {run.n_examples} examples, {run.num_layers}x{run.num_heads}")
+        if only_long:
+            _bench_long_examples(data, run, long_repeats)
+            return
         cold = []
         for name, build in (
             ("columns", data.corpus),
@@ -246,6 +251,40 @@ def bench(url: str, repeats: int) -> None:
             repeats,
         )
         _report("open example", opened)  # one example: no whole-run reference to compare
+        _bench_long_examples(data, run, long_repeats)
+
+
+LONG = 500  # tokens: "long" examples (the synthetic store's lengths run to 512)
+
+
+def _bench_long_examples(data, run, repeats: int) -> None:  # noqa: ANN001
+    """Open examples of at least LONG tokens, each for the first time (no per-example cache):
+    the page layout, then the callback with all methods in the word view (the long-text
+    default) and again after a token is pinned."""
+    from dashboard.pages import example
+
+    with data.session() as session:
+        long_ids = session.scalars(
+            select(Example.id)
+            .where(Example.run_id == run.id, Example.length >= LONG)
+            .order_by(Example.id)
+            .limit(repeats)
+        ).all()
+    if not long_ids:
+        print(f"no example of {LONG}+ tokens in this store")
+        return
+    layouts = _timed(lambda i: example.layout(example_id=str(long_ids[i])), len(long_ids))
+    _report(f"example layout, {LONG}+ tokens", layouts)
+    calls = _timed(
+        lambda i: example.update_example(long_ids[i], "", None, [], -1, -1, "ig", None),
+        len(long_ids),
+    )
+    _report(f"example callback, {LONG}+ tokens", calls)
+    pinned = _timed(
+        lambda i: example.update_example(long_ids[i], "", "word", [], -1, 3, "ig", 200),
+        len(long_ids),
+    )
+    _report(f"pin a token, {LONG}+ tokens", pinned)
 
 
 def main() -> None:
@@ -257,6 +296,8 @@ def main() -> None:
         "--copy-from", type=Path, help="with --db-url: first copy this SQLite store into it"
     )
     parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--long", type=int, default=300, help="examples of 500+ tokens to open")
+    parser.add_argument("--only-long", action="store_true", help="time the long examples only")
     args = parser.parse_args()
     if args.db_url:
         url = args.db_url
@@ -264,7 +305,7 @@ def main() -> None:
             copy_store(args.copy_from, make_engine(url))
     else:
         url = _fill(args.db, args.examples)
-    bench(url, args.repeats)
+    bench(url, args.repeats, args.long, args.only_long)
 
 
 if __name__ == "__main__":

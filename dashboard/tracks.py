@@ -145,6 +145,7 @@ class Track:
     signed: bool
     scale: float
     colors: list[str]  # [U] CSS colour of each unit
+    numbers: list[str]  # [U] each unit's value as hover text
 
 
 def tracks_for(units: Units, attributions: dict[str, np.ndarray], shown: np.ndarray) -> list:
@@ -156,19 +157,21 @@ def tracks_for(units: Units, attributions: dict[str, np.ndarray], shown: np.ndar
         visible = np.abs(values[shown])
         scale = float(visible.max()) if visible.size and visible.max() > 0 else 1.0
         is_signed = method in signed
-        out.append(Track(method, values, is_signed, scale, colors(values / scale, is_signed)))
+        numbers = [f"{v:.4g}" for v in values.tolist()]
+        out.append(
+            Track(method, values, is_signed, scale, colors(values / scale, is_signed), numbers)
+        )
     return out
 
 
-def _cell(track: Track, u: int, pos: int, label: str, pinned: bool) -> str:
-    """One method's cell; ``label`` already escaped (it is shared by every track)."""
-    value = float(track.values[u])
-    color = track.colors[u]
-    extra = " tok-pinned" if pinned else ""
-    title = f"{escape(track.method)}: {label} = {value:.4g}"
-    return (
-        f'<span class="tok tok-cell{extra}" data-pos="{pos}" style="background:{color}" '
-        f'title="{title}"></span>'
+def _cells(track: Track, cells: list[tuple[int, int, str, bool]]) -> str:
+    """One method's cells on a line; each cell's label is already escaped (shared by every
+    track). Written as one comprehension: it runs for every cell of every track."""
+    name, numbers, colors = escape(track.method), track.numbers, track.colors
+    return "".join(
+        f'<span class="tok tok-cell{" tok-pinned" if pinned else ""}" data-pos="{pos}" '
+        f'style="background:{colors[u]}" title="{name}: {label} = {numbers[u]}"></span>'
+        for u, pos, label, pinned in cells
     )
 
 
@@ -191,7 +194,7 @@ def _line(
     rows = [f'<span class="track-name"></span>{words}']
     for track in tracks:
         name = escape(track.method)
-        body = "".join(_cell(track, *cell) for cell in cells)
+        body = _cells(track, cells)
         rows.append(
             f'<div class="tok-row" data-method="{name}"><span class="track-name">{name}</span>'
             f"{body}</div>"
