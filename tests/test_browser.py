@@ -92,12 +92,12 @@ def test_hover_token_highlights_all_rows(server, page) -> None:  # noqa: ANN001
     pos = first.get_attribute("data-pos")
     first.hover()
     same = page.locator(f'#example-tokens .tok[data-pos="{pos}"]')
-    n_rows = page.locator("#example-tokens .tok-row").count()
-    assert same.count() == n_rows == 7
-    for i in range(n_rows):
+    n_tracks = page.locator("#example-tokens .track-line").first.locator(".tok-row").count()
+    assert same.count() == n_tracks + 1 and n_tracks == 7  # the word, then one cell per track
+    for i in range(same.count()):
         assert "tok-hl" in same.nth(i).get_attribute("class")
     others = page.locator("#example-tokens .tok.tok-hl")
-    assert others.count() == n_rows
+    assert others.count() == n_tracks + 1
 
 
 def test_copied_link_restores_filters(server, page, browser) -> None:  # noqa: ANN001

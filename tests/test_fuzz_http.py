@@ -253,6 +253,7 @@ def misshaped(key: str, cb: dict, rng: random.Random) -> Any:
 
 # -- hostile page URLs ----------------------------------------------------------------------
 QUERY_KEYS = [*FILTER_KEYS, "view", "specials", "layer", "head", "token", "ref", "stat", "method"]
+QUERY_KEYS += ["methods", "density"]  # the example page's tracks
 
 
 def hostile_url(rng: random.Random) -> str:
