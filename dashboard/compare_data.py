@@ -3,8 +3,8 @@
 The run-vs-run similarity (:func:`db.compare.run_similarity`, the costly part: every score
 array of both runs) is cached per pair of run versions on the Flask app, next to the data
 service's own caches; agreement, head grids, deletion curves, accuracy and confidence come from
-the data service's per-run stacks, taken at the shared examples that pass the corpus filter
-(applied to run A).
+the data service's per-run stacks and the accuracy curves from ``dashboard.curves``, taken at
+the shared examples that pass the corpus filter (applied to run A).
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from dataclasses import dataclass
 import flask
 import numpy as np
 
+from dashboard import curves
 from dashboard.data import LRU, AtlasData
 from dashboard.urlstate import CompareState
+from db import curves as db_curves
 from db import stacks
 from db.compare import RunSimilarity, SharedExamples, run_similarity
+from db.curves import AccuracyCurves
 from db.queries import RunInfo
 
 EXTENSION = "attention_atlas_compare"
@@ -129,3 +132,11 @@ def accuracy_confidence(data: AtlasData, run: RunInfo, ids: np.ndarray) -> tuple
     accuracy = float(correct[known].mean()) if known.any() else float("nan")
     confidence = float(corpus.confidence[rows].mean()) if rows.any() else float("nan")
     return accuracy, confidence
+
+
+def accuracy_curves(data: AtlasData, run: RunInfo, ids: np.ndarray) -> AccuracyCurves:
+    """Karpekov & Miller's relative accuracy curves (top-k, bottom-k, random) over the
+    originally correct examples among ``ids`` (``dashboard.curves`` reads the stored curves)."""
+    corpus = data.corpus(run)
+    correct = corpus.ids[stacks.rows_of(corpus.ids, ids) & (corpus.correct == 1)]
+    return db_curves.accuracy_curves(curves.curve_stack(run), correct)

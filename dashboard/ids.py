@@ -114,6 +114,7 @@ CP_SIDE_LINK = "compare-side-link"  # {"type": CP_SIDE_LINK, "rank": <0 = most d
 CP_AGREEMENT = "compare-agreement"
 CP_HEADS = "compare-heads"
 CP_DELETION = "compare-deletion"
+CP_ACCURACY = "compare-accuracy"
 CP_OUTCOMES = "compare-outcomes"
 CP_SIDE_A = "compare-side-a"
 CP_SIDE_B = "compare-side-b"

@@ -71,7 +71,14 @@ def _nanmedian(values: np.ndarray) -> float:
 
 
 def shared_examples(session: Session, run_a: int, run_b: int) -> SharedExamples:
-    """The examples of ``run_a`` and ``run_b`` with the same source index (two queries)."""
+    """The examples of ``run_a`` and ``run_b`` with the same source index, when both runs read
+    the same dataset and split (none otherwise)."""
+    corpora = session.execute(
+        select(Run.id, Run.dataset, Run.split).where(Run.id.in_((run_a, run_b)))
+    ).all()
+    if len({(dataset, split) for _, dataset, split in corpora}) != 1:
+        empty = np.zeros(0, dtype=np.int64)
+        return SharedExamples(empty, empty, empty)
     a, b = (_source_ids(session, run) for run in (run_a, run_b))
     source, left, right = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
     return SharedExamples(source.astype(np.int64), a[1][left], b[1][right])

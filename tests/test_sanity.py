@@ -122,3 +122,12 @@ def test_sanity_checks_the_depth_before_ingesting(
     assert "--randomize-layers 7 is outside 0..2" in result.output
     with session_factory(make_engine(url))() as session:
         assert session.scalars(select(Run)).all() == []
+
+
+def test_the_provenance_line_names_the_cascading_depth() -> None:
+    from dashboard.provenance import summary_parts
+
+    cascade = " · ".join(summary_parts({"randomize_weights": True, "randomize_layers": 4}))
+    assert "RANDOMIZED WEIGHTS from layer 4 up and the head" in cascade
+    full = " · ".join(summary_parts({"randomize_weights": True}))
+    assert "RANDOMIZED WEIGHTS (sanity check)" in full and "layer" not in full

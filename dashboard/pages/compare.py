@@ -5,7 +5,8 @@ A's and run B's maps (Spearman on |scores| and signed, top-5 overlap; ``db.compa
 examples that differ most one click away (either run's example page, or both runs' token rows
 stacked at ``/compare/example``). When B is A's checkpoint with randomized weights the page reads
 as the model-randomization sanity check (Adebayo et al. 2018). Below: method-pair agreement of
-A, B and A − B, head grids A, B and A − B, both runs' deletion curves, accuracy and confidence.
+A, B and A − B, head grids A, B and A − B, both runs' deletion curves and relative accuracy
+curves (Karpekov & Miller's chart 4, from ``dashboard.curves``), accuracy and confidence.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import dash
 import numpy as np
 from dash import Input, Output, State, dcc, html
 
-from dashboard import compare_figures, figures, ids, inputs, urls
+from dashboard import compare_figures, curve_figures, figures, ids, inputs, urls
 from dashboard.compare_data import (
     Comparison,
     accuracy_confidence,
+    accuracy_curves,
     agreement_means,
     comparison,
     deletion_means,
@@ -179,6 +181,27 @@ def heads_figure(state: CompareState, found: Comparison) -> dict:
     )
 
 
+def accuracy_figure(found: Comparison) -> dict:
+    """Both runs' relative accuracy curves on one plot (Karpekov & Miller's chart 4): run A
+    full colour, run B faded with crosses."""
+    data, traces, counts = service(), [], []
+    for key, run, chosen in (("A", found.a, found.ids_a), ("B", found.b, found.ids_b)):
+        result = accuracy_curves(data, run, chosen)
+        lines = curve_figures.accuracy_lines(result.top, result.bottom, f" ({key})")
+        if key == "B":
+            for line in lines:
+                line.update(opacity=0.55, marker={"symbol": "x", "size": 8})
+        traces += lines
+        counts.append(f"{key}: {result.n}")
+    if not traces:
+        return figures.empty_figure("no accuracy curves stored for these runs")
+    title = (
+        f"Relative accuracy after deleting k tokens (originally correct examples, "
+        f"{', '.join(counts)}); run B faded"
+    )
+    return curve_figures.accuracy_figure(traces, title)
+
+
 def _outcomes(found: Comparison) -> html.Table:
     data = service()
     rows = []
@@ -223,9 +246,10 @@ def _controls(state: CompareState, found: Comparison) -> html.Div:
     )
 
 
-def view(state: CompareState) -> tuple[Any, Any, Any]:
-    """(distribution figure, most-different list, head grids figure) of ``state``."""
-    found = load(state)
+def view(state: CompareState, found: Comparison | str | None = None) -> tuple[Any, Any, Any]:
+    """(distribution figure, most-different list, head grids figure) of ``state`` (``found``:
+    its comparison when already loaded)."""
+    found = load(state) if found is None else found
     if isinstance(found, str):
         empty = figures.empty_figure(found)
         return empty, html.P(found), empty
@@ -243,7 +267,7 @@ def layout(**query: Any) -> html.Div:
     title = html.H2("Compare two runs", className="page-title")
     if isinstance(found, str):
         return html.Div([title, html.P(found, id=ids.CP_MESSAGE, className="not-found")])
-    dist, worst, heads = view(state)
+    dist, worst, heads = view(state, found)
     deletion = compare_figures.deletion_overlay(
         deletion_means(service(), found.a, found.ids_a),
         deletion_means(service(), found.b, found.ids_b),
@@ -269,6 +293,7 @@ def layout(**query: Any) -> html.Div:
             ),
             dcc.Graph(figure=heads, id=ids.CP_HEADS),
             dcc.Graph(figure=deletion, id=ids.CP_DELETION),
+            dcc.Graph(figure=accuracy_figure(found), id=ids.CP_ACCURACY),
             _outcomes(found),
         ]
     )
