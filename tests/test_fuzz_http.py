@@ -22,12 +22,15 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import requests
-from dash_fixtures import build_store
+from dash_fixtures import N_EXAMPLES, build_store
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from dashboard.urlstate import FILTER_KEYS
+from db.engine import make_engine
 from db.notes import NotesWriter
+from db.synthetic import fill_synthetic_store
 
 pytestmark = pytest.mark.slow
 
@@ -254,6 +257,7 @@ def misshaped(key: str, cb: dict, rng: random.Random) -> Any:
 # -- hostile page URLs ----------------------------------------------------------------------
 QUERY_KEYS = [*FILTER_KEYS, "view", "specials", "layer", "head", "token", "ref", "stat", "method"]
 QUERY_KEYS += ["methods", "density"]  # the example page's tracks
+QUERY_KEYS += ["a", "b", "sim", "source"]  # the compare page and its side-by-side view
 
 
 def hostile_url(rng: random.Random) -> str:
@@ -292,6 +296,8 @@ def hostile_url(rng: random.Random) -> str:
             f"/example/{example}",
             f"//example//{example}/",
             "/nope",
+            "/compare",
+            "/compare/example",
         ]
     )
     pairs = []
@@ -340,8 +346,10 @@ def real_values(session: requests.Session, base: str) -> dict[tuple[str, str], l
             for value in node.values():
                 walk(value)
 
-    for path in ("/", "/heads", "/faithfulness", "/example/3", "/example/40", "/views"):
-        answer = session.post(base + ENDPOINT, json=_route(path, "?layer=1&head=2"), timeout=60)
+    pages = ("/", "/heads", "/faithfulness", "/example/3", "/example/40", "/views", "/compare")
+    for path in pages:
+        search = "?a=1&b=2&method=ig" if path == "/compare" else "?layer=1&head=2"
+        answer = session.post(base + ENDPOINT, json=_route(path, search), timeout=60)
         walk(answer.json())
     return seen
 
@@ -350,6 +358,16 @@ def real_values(session: requests.Session, base: str) -> dict[tuple[str, str], l
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     url, _ = build_store(tmp_path_factory.mktemp("fuzz"))
+    engine = make_engine(url)  # a second run over the same examples: the compare page's pair
+    run_b = fill_synthetic_store(
+        engine, N_EXAMPLES, 2, 3, 8, 40, 8, run_name="b", full_max_tokens=24
+    )
+    with engine.begin() as connection:  # synthetic source indexes are ids: make B's shared
+        connection.execute(
+            text("UPDATE examples SET source_index = source_index - :n WHERE run_id = :run"),
+            {"n": N_EXAMPLES, "run": run_b},
+        )
+    engine.dispose()
     writer = NotesWriter(url)  # notes and a view, so edit / delete / the views page have rows
     writer.add_note(3, "ann", "a *note*", "negation, sink-head", "/example/3")
     writer.add_note(40, "bob", "<script>x</script>", "negation")
@@ -398,6 +416,7 @@ def test_every_server_callback_is_fuzzed(server) -> None:  # noqa: ANN001
     writes = ("notes-message.children", "save-view-message.children", "author-store.data")
     assert all(any(w in k for k in keys) for w in writes)  # the reading group's callbacks too
     assert all(callable(cb["callback"]) for cb in keys.values())
+    assert any("compare-distribution.figure" in k for k in keys)
 
 
 def test_callbacks_survive_hostile_values(server, log) -> None:  # noqa: ANN001
@@ -410,6 +429,7 @@ def test_callbacks_survive_hostile_values(server, log) -> None:  # noqa: ANN001
     with requests.Session() as session:
         seen_values = real_values(session, base)
         assert ("example-id", "data") in seen_values
+        assert ("compare-method", "options") in seen_values  # the compare page had a pair
         for case in range(N_VALUES):
             key = keys[case % len(keys)]
             body = well_shaped(key, callbacks[key], rng, seen_values)
@@ -509,7 +529,13 @@ def test_an_escaped_page_error_answers_a_friendly_page(
 
 
 @pytest.mark.parametrize(
-    "path", ["/example/61", "/example/999999999999999999999", "/example/-3", "/example/%ff"]
+    "path",
+    [
+        f"/example/{2 * N_EXAMPLES + 1}",  # the first id past both runs
+        "/example/999999999999999999999",
+        "/example/-3",
+        "/example/%ff",
+    ],
 )
 def test_missing_examples_show_not_found(server, path: str) -> None:  # noqa: ANN001
     base, _ = server
