@@ -110,6 +110,7 @@ def test_nav_links_keep_filter_but_not_page(app) -> None:  # noqa: ANN001 - page
         "/?label=1",
         "/heads?label=1",
         "/faithfulness?label=1",
+        "/compare?label=1",
         "/views?label=1",
     ]
     assert urls.example(7, "?label=1") == "/example/7?label=1"
