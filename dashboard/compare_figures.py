@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dashboard.figures import DIVERGING, SEQUENTIAL, layout_dict
+from dashboard.figures import DIVERGING, layout_dict
 from db import vocabulary
 
 
@@ -48,11 +48,10 @@ def similarity_distribution(
 def heatmap_trio(
     grids: tuple[np.ndarray, np.ndarray, np.ndarray | None],
     titles: tuple[str, str, str],
-    axes: tuple[list[str], list[str], str, str],
-    signed: bool,
+    axes: tuple[list, list, str, str],
     title: str,
 ) -> dict:
-    """Three heatmaps side by side: A, B (same colour scale) and A − B (diverging around 0,
+    """Three heatmaps side by side: A, B and A − B on one colour scale from −1 to 1 (A − B
     left out when None, e.g. for grids of different shapes). ``axes``: x tick labels, y tick
     labels, x title, y title."""
     x_labels, y_labels, x_title, y_title = axes
@@ -60,7 +59,6 @@ def heatmap_trio(
     data, layout = [], layout_dict(title, 430)
     width = 1 / len(panels)
     for i, grid in enumerate(panels):
-        diff = i == 2
         axis = "" if i == 0 else str(i + 1)
         data.append(
             {
@@ -70,17 +68,26 @@ def heatmap_trio(
                 "y": y_labels,
                 "xaxis": f"x{axis}",
                 "yaxis": f"y{axis}",
-                "colorscale": DIVERGING if diff or signed else SEQUENTIAL,
-                "zmin": -1 if diff or signed else 0,
+                "colorscale": DIVERGING,
+                "zmin": -1,
                 "zmax": 1,
-                "showscale": i != 0,
-                "colorbar": {"x": 1.0 + 0.07 * (i - 1), "len": 0.8, "thickness": 12},
+                "showscale": i == len(panels) - 1,  # one bar: every panel spans the same range
+                "colorbar": {"len": 0.8, "thickness": 14},
                 "hovertemplate": titles[i] + "<br>%{y} / %{x}: %{z:.3f}<extra></extra>",
             }
         )
         domain = [i * width + 0.02, (i + 1) * width - 0.05]
-        layout[f"xaxis{axis}"] = {"domain": domain, "anchor": f"y{axis}", "title": x_title}
-        layout[f"yaxis{axis}"] = {"anchor": f"x{axis}", "title": y_title if i == 0 else ""}
+        layout[f"xaxis{axis}"] = {
+            "domain": domain,
+            "anchor": f"y{axis}",
+            "title": x_title,
+            "dtick": 1,
+        }
+        layout[f"yaxis{axis}"] = {
+            "anchor": f"x{axis}",
+            "title": y_title if i == 0 else "",
+            "dtick": 1,
+        }
     layout["annotations"] = [
         {
             "text": titles[i],

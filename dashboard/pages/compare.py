@@ -158,7 +158,6 @@ def _agreement_figure(state: CompareState, found: Comparison) -> dict:
         (a, b, a - b),
         ("run A", "run B", "A − B"),
         (labels, labels, "", ""),
-        signed=True,
         title=f"Mean agreement between methods ({vocabulary.MEASURES[measure]})",
     )
 
@@ -176,7 +175,6 @@ def heads_figure(state: CompareState, found: Comparison) -> dict:
         (a, b, diff),
         ("run A", "run B", "A − B"),
         (list(range(heads)), list(range(layers)), "head", "layer"),
-        signed=True,
         title=f"Mean Spearman ρ of each head's attention with {state.ref}",
     )
 
