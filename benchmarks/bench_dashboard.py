@@ -196,6 +196,7 @@ def naive_faithfulness(session, state: CorpusState) -> dict:  # noqa: ANN001
 
 def bench(url: str, repeats: int, long_repeats: int = 300, only_long: bool = False) -> None:
     app = create_app(url)
+    from dashboard import curves
     from dashboard.pages import corpus, example, faithfulness, heads
 
     rng = np.random.default_rng(1)
@@ -214,6 +215,7 @@ def bench(url: str, repeats: int, long_repeats: int = 300, only_long: bool = Fal
             ("head grids", lambda r: data.head_stack(r, "ig")),
             ("sink shares", data.sink_stack),
             ("faithfulness", data.faithfulness),
+            ("curves + top-5 vectors", curves.warm),
         ):
             start = time.perf_counter()
             build(run)

@@ -10,7 +10,8 @@ example ids the reductions are cached, so a filter's second view costs a diction
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -27,11 +28,17 @@ class MethodConsistency:
     silhouette: float | None  # None when fewer than two classes are present
     ids: np.ndarray  # [m] example ids used (m = n, or MAX_POINTS after subsampling)
     labels: np.ndarray  # [m] gold (= predicted) class
-    xy: np.ndarray  # [m, 2] the vectors' first two principal components
+    x: np.ndarray = field(repr=False)  # [m, d] the vectors used, as stored
 
     @property
     def subsampled(self) -> bool:
         return len(self.ids) < self.n
+
+    @cached_property
+    def xy(self) -> np.ndarray:
+        """[m, 2] the vectors' first two principal components (computed when a scatter asks:
+        the table of every method needs only the silhouettes)."""
+        return consistency.project_2d(self.x)
 
 
 def _version(run: queries.RunInfo) -> tuple:
@@ -93,6 +100,14 @@ def vector_methods(run: queries.RunInfo) -> list[str]:
     return data.filters.get(("vector-methods", _version(run)), build)
 
 
+def warm(run: queries.RunInfo) -> None:
+    """Decode the run's per-run stacks of this module (curves, every method's top-5 vectors)
+    now, so the first faithfulness page after a start does not pay for them."""
+    curve_stack(run)
+    for method in vector_methods(run):
+        _vectors(run, method)
+
+
 def method_consistency(
     run: queries.RunInfo, f: queries.CorpusFilter, method: str
 ) -> MethodConsistency | None:
@@ -113,12 +128,12 @@ def _consistency(run: queries.RunInfo, method: str, wanted: np.ndarray) -> Metho
     corpus = service().corpus(run)
     chosen_ids = ids[chosen] if len(chosen) else np.zeros(0, dtype=np.int64)
     labels = corpus.label[np.searchsorted(corpus.ids, chosen_ids)]
-    x = vectors[chosen].astype(np.float64) if len(chosen) else np.zeros((0, 2))
+    x = vectors[chosen] if len(chosen) else np.zeros((0, 2))
     return MethodConsistency(
         method=method,
         n=len(rows),
         silhouette=consistency.silhouette_score(x, labels) if len(chosen) else None,
         ids=chosen_ids,
         labels=labels,
-        xy=consistency.project_2d(x),
+        x=x,
     )

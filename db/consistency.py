@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from models.arrays import decode_stacked
 from models.schema import TopVector
 
-MAX_POINTS = 2000  # examples per silhouette and method: ~0.25 s each on 2 CPU cores
+MAX_POINTS = 1000  # examples per silhouette and method: ~3 ms (16-d) to ~17 ms (768-d) here
 SUBSAMPLE_SEED = 0
 CHUNK = 512  # rows of the distance matrix held at once
 
@@ -53,10 +53,13 @@ def subsample(n: int, limit: int = MAX_POINTS, seed: int = SUBSAMPLE_SEED) -> np
 
 def _distances(x: np.ndarray, start: int, stop: int, norms: np.ndarray) -> np.ndarray:
     """Euclidean distances [stop - start, n] of rows ``start:stop`` to every row of ``x``."""
-    block = norms[start:stop, None] + norms[None, :] - 2.0 * (x[start:stop] @ x.T)
+    block = x[start:stop] @ x.T  # in place from here: the n^2 passes dominate small d
+    block *= -2.0
+    block += norms[start:stop, None]
+    block += norms[None, :]
     np.maximum(block, 0.0, out=block)
     block[np.arange(stop - start), np.arange(start, stop)] = 0.0  # exactly 0 to itself
-    return np.sqrt(block)
+    return np.sqrt(block, out=block)
 
 
 def silhouette_samples(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
