@@ -29,11 +29,15 @@
     root.querySelectorAll(".tok-pinned").forEach(function (el) { el.classList.remove("tok-pinned"); });
     const cells = root.querySelectorAll('.tok[data-pos="' + pos + '"]');
     cells.forEach(function (el) { el.classList.add("tok-pinned"); });
-    const word = root.querySelector('.tok-word[data-pos="' + pos + '"]');
-    if (word) { word.closest(".track-line").scrollIntoView({ block: "center" }); }
+    scrollToPinned(root);
     if (window.dash_clientside && window.dash_clientside.set_props) {
       window.dash_clientside.set_props("example-token", { data: parseInt(pos, 10) });
     }
+  }
+
+  function scrollToPinned(root) {
+    const word = root.querySelector(".tok-word.tok-pinned");
+    if (word) { word.closest(".track-line").scrollIntoView({ block: "center" }); }
   }
 
   let pending = false;
@@ -55,8 +59,10 @@
       const root = box();
       if (!root || typeof html !== "string") { return window.dash_clientside.no_update; }
       if (root.atlasHtml === html) { return window.dash_clientside.no_update; }  // already shown
+      const opening = root.atlasHtml === undefined;
       root.innerHTML = html;
       root.atlasHtml = html;
+      if (opening) { scrollToPinned(root); }  // a shared link's token=: show it, once
       markViewport();
       window.atlasTracksShownAt = performance.now();
       return window.atlasTracksShownAt;

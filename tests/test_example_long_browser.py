@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, SHOTS, chromium, served
+from browser_support import CHROMIUM, SHOTS, chromium, recording_page, served
 from imdb_store import build_imdb_store
 from sqlalchemy import create_engine, text
 
@@ -41,12 +41,8 @@ def browser():  # noqa: ANN201
 
 @pytest.fixture
 def page(browser):  # noqa: ANN001, ANN201
-    context = browser.new_context(viewport=VIEWPORT)
-    pg = context.new_page()
-    pg.errors = []
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    yield pg
-    context.close()
+    with recording_page(browser, VIEWPORT["width"], VIEWPORT["height"]) as pg:
+        yield pg
 
 
 def _open(page, url: str) -> None:  # noqa: ANN001
@@ -95,6 +91,13 @@ def test_link_restores_methods_density_and_pinned_token(base, page) -> None:  # 
     assert page.is_checked("#example-density input[value=compact]")
     search = page.evaluate("window.location.search")
     assert "methods=shap,ig" in search and "token=40" in search and "density=compact" in search
+    last = page.locator("#example-tokens .ov-row").first.locator("i").last.get_attribute("data-pos")
+    _open(page, base + f"/example/1?token={last}")  # a link pinning the last word scrolls to it
+    page.wait_for_selector("#example-tokens .tok-word.tok-pinned")
+    page.wait_for_function(
+        "(() => { const r = document.querySelector('#example-tokens .tok-word.tok-pinned')"
+        ".getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; })()"
+    )
 
 
 def test_markup_is_shown_as_line_breaks_and_stored_tokens_stay(base, page, store) -> None:  # noqa: ANN001
