@@ -81,6 +81,12 @@ def recording_page(browser, width: int = 1400, height: int = 1000) -> Iterator[o
         context.close()
 
 
+def corpus_counts(page) -> str:  # noqa: ANN001
+    """The corpus page's counts line, once it is filled in."""
+    page.wait_for_function("document.querySelector('#corpus-counts')?.textContent.length > 0")
+    return page.inner_text("#corpus-counts")
+
+
 def full_page_screenshot(page, name: str) -> Path:  # noqa: ANN001
     """Grow the viewport to the page's height, then save ``screenshots/<name>.png``."""
     page.set_viewport_size({"width": 1400, "height": 1000})

@@ -12,6 +12,7 @@ import pytest
 from browser_support import (
     CHROMIUM,
     chromium,
+    corpus_counts,
     first_page,
     full_page_screenshot,
     recording_page,
@@ -46,11 +47,6 @@ def page(browser):  # noqa: ANN001, ANN201
         yield pg
 
 
-def _counts(pg) -> str:  # noqa: ANN001
-    pg.wait_for_function("document.querySelector('#corpus-counts')?.textContent.length > 0")
-    return pg.inner_text("#corpus-counts")
-
-
 def _wait_rows(pg) -> None:  # noqa: ANN001
     pg.wait_for_selector("#corpus-grid .ag-row", timeout=15000)
 
@@ -71,7 +67,7 @@ def test_pages_load_without_console_errors(server, page, path) -> None:  # noqa:
 def test_filter_changes_count_and_row_opens_example(server, page) -> None:  # noqa: ANN001
     page.goto(server + "/")
     _wait_rows(page)
-    before = _counts(page)
+    before = corpus_counts(page)
     old_id = page.inner_text("#corpus-grid .ag-row[row-index='0'] [col-id='id']")
     page.get_by_label("incorrect").check()
     page.wait_for_function(f"document.querySelector('#corpus-counts').textContent !== {before!r}")
@@ -103,11 +99,11 @@ def test_hover_token_highlights_all_rows(server, page) -> None:  # noqa: ANN001
 def test_copied_link_restores_filters(server, page, browser) -> None:  # noqa: ANN001
     page.goto(server + "/?label=1")
     _wait_rows(page)
-    before = _counts(page)
+    before = corpus_counts(page)
     page.get_by_label("agree", exact=True).check()
     page.wait_for_function("window.location.search.includes('band=agree')")
     page.wait_for_function(f"document.querySelector('#corpus-counts').textContent !== {before!r}")
-    counts = _counts(page)
+    counts = corpus_counts(page)
     page.click("#copy-link")
     page.wait_for_function("window.atlasCopiedLink !== undefined")
     link = page.evaluate("window.atlasCopiedLink")

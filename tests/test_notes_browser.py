@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, SHOTS, chromium, recording_page, served
+from browser_support import CHROMIUM, SHOTS, chromium, corpus_counts, recording_page, served
 from dash_fixtures import build_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,11 +28,6 @@ def server(tmp_path_factory):  # noqa: ANN001, ANN201
     url, _ = build_store(tmp_path_factory.mktemp("notes-browser"))
     with served(url) as base:
         yield base
-
-
-def _count_text(page) -> str:  # noqa: ANN001
-    page.wait_for_function("document.querySelector('#corpus-counts')?.textContent.length > 0")
-    return page.inner_text("#corpus-counts")
 
 
 def test_note_tag_filter_and_saved_view(server) -> None:  # noqa: ANN001
@@ -76,7 +71,7 @@ def test_note_tag_filter_and_saved_view(server) -> None:  # noqa: ANN001
         page.get_by_label("disagree", exact=True).check()
         page.wait_for_function("window.location.search.includes('band=disagree')")
         saved_search = page.evaluate("window.location.search")
-        saved_counts = _count_text(page)
+        saved_counts = corpus_counts(page)
 
         # save this view, open it from /views, land in the same state
         page.click("#save-view")
