@@ -21,6 +21,7 @@ from ingest.pipeline import run_ingest
 from ingest.settings import IngestSettings, SettingsError
 
 HAND_TYPED = "hand-typed"  # the dataset of runs made of hand-typed texts
+ATTEMPTS = 3  # source indexes tried when concurrent explains of one run race for them
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,18 @@ def explain_text(text: str, settings: IngestSettings) -> ExplainedText:
     engine = make_engine(settings.db)
     upgrade(engine)
     sessions = session_factory(engine)
-    with sessions() as session:
-        index = writers.next_source_index(session, settings.name)
-    item = CorpusItem(index, text, None)
-    corpus = Corpus(HAND_TYPED, None, (item,), index + 1, 0, settings.labels)
-    result = run_ingest(settings, engine=engine, progress=False, corpus=corpus)
-    with sessions() as session:
-        example = writers.example_id(session, result.run_id, index)
-    if result.n_new != 1 or example is None:  # another explain stored this index meanwhile
-        raise SettingsError(f"source index {index} of run {result.run_name!r} was taken; rerun")
-    return ExplainedText(result.run_id, result.run_name, example, index)
+    for _ in range(ATTEMPTS):
+        with sessions() as session:
+            index = writers.next_source_index(session, settings.name)
+        item = CorpusItem(index, text, None)
+        corpus = Corpus(HAND_TYPED, None, (item,), index + 1, 0, settings.labels)
+        result = run_ingest(settings, engine=engine, progress=False, corpus=corpus)
+        if result.n_new == 1:
+            with sessions() as session:
+                example = writers.example_id(session, result.run_id, index)
+            return ExplainedText(result.run_id, result.run_name, example, index)
+        # another explain of the same run stored this index meanwhile: take the next one
+    raise SettingsError(
+        f"run {settings.name!r} is being written by other explains: {ATTEMPTS} source indexes "
+        "in a row were taken meanwhile; try again"
+    )

@@ -7,6 +7,8 @@ flat. :meth:`BatchWriter.close` waits for every queued batch (a Ctrl-C in the co
 stores what was computed); an error in the writer is raised in the caller at the next
 :meth:`~BatchWriter.put` or at :meth:`~BatchWriter.close`. A killed process loses the queued
 batches, which the next run of the same command computes again (resume keys on source index).
+A batch whose examples another process of the same run stored meanwhile keeps theirs and adds
+the rest (the unique source index per run is the arbiter).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import writers
@@ -68,13 +71,37 @@ class BatchWriter:
                 self._error = exc
 
     def _write(self, batch: ComputedBatch) -> None:
-        with self.sessions.begin() as session:  # one transaction per batch: all or nothing
-            ids = writers.write_examples(session, self.run_id, batch.records)
-            writers.write_explanations(session, self.run_id, ids, batch.explanations)
-            writers.add_run_progress(session, self.run_id, len(ids), batch.seconds)
-        self.stored += len(ids)
+        try:
+            n = self._store(batch.records, batch.explanations, batch.seconds)
+        except IntegrityError:
+            # another process of the same run (same settings, so the same numbers) stored some
+            # of these source indexes after this one read what was done: keep theirs, add ours
+            n = self._store(*self._not_yet_stored(batch), batch.seconds)
+        self.stored += n
         if self.on_stored is not None:
             self.on_stored(self.stored)
+
+    def _store(
+        self,
+        records: Sequence[ExampleRecord],
+        explanations: Sequence[ExampleExplanation],
+        seconds: float,
+    ) -> int:
+        with self.sessions.begin() as session:  # one transaction per batch: all or nothing
+            ids = writers.write_examples(session, self.run_id, records) if records else []
+            writers.write_explanations(session, self.run_id, ids, explanations)
+            writers.add_run_progress(session, self.run_id, len(ids), seconds)
+        return len(ids)
+
+    def _not_yet_stored(self, batch: ComputedBatch) -> tuple[list, list]:
+        with self.sessions() as session:
+            done = writers.stored_source_indexes(session, self.run_id)
+        kept = [
+            (record, explanation)
+            for record, explanation in zip(batch.records, batch.explanations, strict=True)
+            if record.source_index not in done
+        ]
+        return [r for r, _ in kept], [e for _, e in kept]
 
     def _raise_error(self) -> None:
         if self._error is not None:

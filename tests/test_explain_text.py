@@ -154,3 +154,26 @@ def test_a_model_that_cannot_be_loaded_is_a_user_error(
     missing = str(tmp_path / "no-model")
     result = invoke("explain", "--text", "good", "--model", missing, "--db", sqlite_url_factory())
     assert_user_error(result, "cannot load checkpoint", missing)
+
+
+def test_a_source_index_taken_meanwhile_moves_to_the_next_one(
+    tiny_bert_dir: Path, sqlite_url_factory: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two explains of one run racing: the loser's index was stored by the winner after it
+    picked it; it takes the next free index instead of failing."""
+    from db import writers
+
+    db_url = sqlite_url_factory()
+    common = ("--model", str(tiny_bert_dir), "--db", db_url, "--methods", "attention")
+    explained(invoke("explain", "--text", "a good movie", *common))
+    real = writers.next_source_index
+    picks = [0]  # the first pick is the index the winner already stored
+
+    def racing(session, run_name):  # noqa: ANN001, ANN202
+        return picks.pop() if picks else real(session, run_name)
+
+    monkeypatch.setattr(writers, "next_source_index", racing)
+    second, _ = explained(invoke("explain", "--text", "a bad film", *common))
+    with session_factory(make_engine(db_url))() as session:
+        rows = session.execute(select(Example.source_index, Example.text)).all()
+    assert sorted(rows) == [(0, "a good movie"), (1, "a bad film")]

@@ -120,3 +120,30 @@ def test_rerunning_a_complete_run_adds_nothing(
     assert first.exit_code == second.exit_code == 0
     assert "12 new examples" in first.output and "0 new examples" in second.output
     assert len(_snapshot(db)) == 12
+
+
+def test_examples_another_process_stored_meanwhile_are_kept_once(
+    tiny_bert_dir: Path, tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ingests of one run at once: the second read "nothing done" before the first stored
+    its examples. Its writer keeps the stored ones (same run, same numbers), adds nothing twice
+    and ends without an error."""
+    from db import writers
+
+    db = tmp_path / "race.db"
+    args = _args(tiny_bert_dir, tiny_corpus, db) + ["-q"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    before = _snapshot(db)
+    real = writers.stored_source_indexes
+    blind = [True]  # the resume check reads before the other process's commit
+
+    def racing(session, run_id):  # noqa: ANN001, ANN202
+        return set() if blind and blind.pop() else real(session, run_id)
+
+    monkeypatch.setattr(writers, "stored_source_indexes", racing)
+    second = CliRunner().invoke(main, args)
+    assert second.exit_code == 0, second.output
+    assert "0 new examples" in second.output
+    assert _snapshot(db) == before
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT n_done FROM runs").fetchone()[0] == len(before)
