@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import escape
 
 import numpy as np
 from dash import html
@@ -60,6 +61,19 @@ def text_children(text: str, seen_end: int | None = None) -> list:
         position = tag.end
     children += _pieces(text, position, len(text), seen_end)
     return children
+
+
+def html_text(text: str) -> str:
+    """``text`` as escaped HTML for a static page (the export): break tags as ``<br>``, other
+    tags left out, as :func:`text_children` does for the example page."""
+    parts: list[str] = []
+    position = 0
+    for tag in markup_spans(text):
+        parts.append(escape(text[position : tag.start]))
+        parts.append("<br>" if tag.breaks else "")
+        position = tag.end
+    parts.append(escape(text[position:]))
+    return "".join(parts)
 
 
 def token_markup(offsets: np.ndarray, text: str, n_tokens: int) -> np.ndarray:

@@ -100,24 +100,27 @@ def text_panel(detail: example_queries.ExampleDetail) -> html.Div:
     return html.Div(children, className="example-text", id=ids.EX_TEXT)
 
 
-def tracks(detail: example_queries.ExampleDetail, attributions: dict, state: ExampleState) -> str:
-    """The overview strip and aligned tracks of the example for ``state``, as HTML."""
-    special = np.asarray(detail.special_mask, dtype=bool)
+def token_text(detail: example_queries.ExampleDetail) -> TokenText:
+    """The example's tokens with what the tracks need to group and mark them."""
     n = len(detail.tokens)
     offsets = detail.offsets if detail.offsets is not None else np.zeros((n, 2), dtype=int)
-    doc = TokenText(
+    return TokenText(
         detail.tokens,
         np.asarray(detail.word_ids),
-        special,
+        np.asarray(detail.special_mask, dtype=bool),
         display_text.token_markup(offsets, detail.text, n),
         display_text.breaking(detail.text),
         detail.text,
         offsets,
     )
+
+
+def tracks(detail: example_queries.ExampleDetail, attributions: dict, state: ExampleState) -> str:
+    """The overview strip and aligned tracks of the example for ``state``, as HTML."""
     return tracks_html(
-        doc,
+        token_text(detail),
         shown_methods(state, attributions),
-        view_of(state, n),
+        view_of(state, len(detail.tokens)),
         state.specials,
         state.token,
         state.density,

@@ -1,10 +1,10 @@
 """An example exported for slides: a standalone HTML file built from the example page's own
-builders (token rows, attention heatmap, head grid, deletion curve).
+builders (method tracks, attention heatmap, head grid, deletion curve).
 
-The HTML opens offline with no server: plotly.js, the dashboard's CSS and its token-hover
-script are inlined, and nothing is fetched from a URL. :func:`load_export` reads what an export
-draws in one session; :func:`export_options` checks the user's choices against the example;
-:func:`standalone_html` builds the file. PNG and SVG (one composed figure) are in
+The HTML opens offline with no server: plotly.js, the dashboard's CSS and its token-hover and
+overview scripts are inlined, and nothing is fetched from a URL. :func:`load_export` reads what
+an export draws in one session; :func:`export_options` checks the user's choices against the
+example; :func:`standalone_html` builds the file. PNG and SVG (one composed figure) are in
 :mod:`dashboard.export_static`.
 """
 
@@ -19,7 +19,8 @@ import numpy as np
 import plotly.io as pio
 from sqlalchemy.orm import Session
 
-from dashboard import components, example_figures, figures
+from dashboard import display_text, example_figures, example_tokens, figures
+from dashboard.tracks import tracks_html
 from db import example_queries, queries, vocabulary
 
 ASSETS_PACKAGE = "dashboard.assets"
@@ -150,23 +151,15 @@ def panel_figures(export: ExampleExport, options: ExportOptions) -> dict[str, di
 
 
 def token_rows_html(export: ExampleExport, options: ExportOptions) -> str:
-    """The text once per method as coloured tokens (the page's rows, subword view)."""
-    detail = export.detail
-    keep = content_mask(export)
-    rows = [
-        components.token_row_html(
-            method,
-            list(detail.tokens),
-            list(range(len(detail.tokens))),
-            np.asarray(scores, dtype=float),
-            keep,
-            None,
-        )
-        for method, scores in shown_attributions(export, options).items()
-    ]
-    if not rows:
+    """The overview strip and the aligned method tracks, as on the example page (word view
+    for long texts); ``#example-tokens`` so the page's hover and overview scripts work."""
+    shown = shown_attributions(export, options)
+    if not shown:
         return '<p class="muted">No attributions stored for this example.</p>'
-    return f'{LEGEND}<div id="example-tokens"><div class="tok-rows">{"".join(rows)}</div></div>'
+    detail = export.detail
+    view = example_tokens.default_view(len(detail.tokens))
+    body = tracks_html(example_tokens.token_text(detail), shown, view, False, None)
+    return f'{LEGEND}<div id="example-tokens">{body}</div>'
 
 
 def summary_line(export: ExampleExport) -> str:
@@ -201,16 +194,16 @@ def standalone_html(export: ExampleExport, options: ExportOptions) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Attention Atlas: example {detail.id}</title>
-<style>{_asset("atlas.css")}{PAGE_CSS}</style>
+<style>{_asset("atlas.css")}{_asset("tracks.css")}{PAGE_CSS}</style>
 <script type="application/json" id="export-meta">{meta}</script>
 </head><body>
 <h2 class="page-title">Example {detail.id}</h2>
 <p class="export-meta">Run {escape(run.name)} (id {run.id}) · {escape(run.checkpoint)}
 · {escape(summary_line(export))}</p>
-<p class="example-text">{escape(detail.text)}</p>
+<p class="example-text">{display_text.html_text(detail.text)}</p>
 <div class="tokens-box">{token_rows_html(export, options)}</div>
 <div class="export-figures">{divs[0]}{divs[1]}</div>
 {divs[2]}
-<script>{_asset("atlas.js")}</script>
+<script>{_asset("atlas.js")}{_asset("tracks.js")}</script>
 </body></html>
 """

@@ -48,6 +48,19 @@ def loaded(store: str, example_id: int):  # noqa: ANN201
         return load_export(session, example_id)
 
 
+def tracks(html: str) -> list[str]:
+    """The methods of the export's tracks, in order (each wrapped line repeats them)."""
+    return list(dict.fromkeys(re.findall(r'class="tok-row" data-method="([a-z_]+)"', html)))
+
+
+def test_export_text_shows_markup_as_line_breaks() -> None:
+    from dashboard.display_text import html_text
+
+    assert html_text("Great.<br /><br />Not <i>bad</i> & <b>fun</b>") == (
+        "Great.<br><br>Not bad &amp; fun"
+    )
+
+
 def test_html_is_standalone_with_every_panel(store: str) -> None:
     export = loaded(store, 3)
     html = standalone_html(export, export_options(export, layer=1, head=2))
@@ -56,8 +69,7 @@ def test_html_is_standalone_with_every_panel(store: str) -> None:
     assert own.count("Plotly.newPlot") == 3
     for div in ("export-attention", "export-head_grid", "export-deletion"):
         assert f'id="{div}"' in html
-    rows = re.findall(r'class="tok-row" data-method="([a-z_]+)"', html)
-    assert rows == METHODS
+    assert tracks(html) == METHODS
     assert "layer 1, head 2" in html and "Head \\u03c1 with ig" in html  # JSON-escaped
     assert f"Example {export.detail.id}" in html and export.run.name in html
 
@@ -65,7 +77,7 @@ def test_html_is_standalone_with_every_panel(store: str) -> None:
 def test_methods_option_limits_rows_and_curves(store: str) -> None:
     export = loaded(store, 4)
     html = standalone_html(export, export_options(export, ("shap", "ig")))
-    assert re.findall(r'class="tok-row" data-method="([a-z_]+)"', html) == ["ig", "shap"]
+    assert tracks(html) == ["ig", "shap"]
     figure = slide_figure(export, export_options(export, ("shap", "ig")))
     curves = [t["name"] for t in figure["data"] if t["type"] == "scatter"]
     assert curves == ["ig", "shap", "random"]

@@ -49,7 +49,9 @@ def test_exported_html_opens_offline_with_the_server_stopped(tmp_path: Path) -> 
             page.goto(saved.as_uri())
             for panel in ("export-attention", "export-head_grid", "export-deletion"):
                 page.wait_for_selector(f"#{panel} .main-svg", timeout=20000)
-            assert page.locator("#example-tokens .tok-row").count() == 7
+            first_line = page.locator("#example-tokens .track-line").first
+            assert first_line.locator(".tok-row").count() == 7  # one track per method
+            assert page.locator("#example-tokens .overview .ov-row").count() == 7
             assert page.locator("#export-attention .heatmaplayer image").count() == 1
             assert page.locator("#export-head_grid .heatmaplayer image").count() == 1
             assert page.locator("#export-deletion .scatterlayer .trace").count() == 8
@@ -59,6 +61,6 @@ def test_exported_html_opens_offline_with_the_server_stopped(tmp_path: Path) -> 
             same = page.locator(
                 f'#example-tokens .tok-hl[data-pos="{token.get_attribute("data-pos")}"]'
             )
-            assert same.count() == 7  # the page's hover script came along
+            assert same.count() == 8  # the word and its 7 cells: the hover script came along
             full_page_screenshot(page, "export-html")
             assert fetched == [] and page.errors == []
