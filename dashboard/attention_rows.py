@@ -76,7 +76,11 @@ def _rect(x0: float, x1: float, y0: float, y1: float, color: str) -> dict:
 
 
 def clicked_position(event: object, limit: int) -> int | None:
-    """The token position of a click on :func:`prediction_rows` (its ``customdata``), when it
-    is below ``limit`` (the example's length); None for anything else."""
-    position = inputs.as_int(inputs.first_point(event).get("customdata"), 0, max(limit - 1, 0))
+    """The token position of a click on :func:`prediction_rows` (its ``customdata``) or on the
+    token x token heatmap (the key's position in its customdata), when it is below ``limit``
+    (the example's length); None for anything else."""
+    data = inputs.first_point(event).get("customdata")
+    if isinstance(data, list) and len(data) == 2:  # the token x token heatmap: [text, position]
+        data = data[1]
+    position = inputs.as_int(data, 0, max(limit - 1, 0))
     return position if limit > 0 else None

@@ -20,20 +20,24 @@ def attention_heatmap(
     key_tokens: list[str],
     title: str,
     highlight: int | None = None,
+    key_positions: list[int] | None = None,
 ) -> dict:
     """Token x token attention ([queries, keys]) as a plain figure dict; ``highlight`` (a key
-    position) outlined in its column, and in its row when queries are the same tokens."""
-    keys = [f"{t} ({i})" for i, t in enumerate(key_tokens)]
+    column) outlined in its column, and in its row when queries are the same tokens. Each
+    cell's customdata is [hover text, the key's token position] (``key_positions``, default
+    the column), so a click can pin the key token."""
+    positions = list(range(len(key_tokens))) if key_positions is None else list(key_positions)
+    keys = [(f"{t} ({p})", p) for t, p in zip(key_tokens, positions, strict=True)]
     trace = {
         "type": "heatmap",
         "z": np.asarray(matrix, dtype=float).round(5).tolist(),
         "x": list(range(len(key_tokens))),
         "y": list(range(len(query_tokens))),
-        "customdata": [[f"{q} → {k}" for k in keys] for q in query_tokens],
+        "customdata": [[[f"{q} → {k}", p] for k, p in keys] for q in query_tokens],
         "colorscale": SEQUENTIAL,
         "zmin": 0,
         "colorbar": {"title": {"text": "attention weight", "side": "right"}},
-        "hovertemplate": "%{customdata}<br>weight = %{z:.4f}<extra></extra>",
+        "hovertemplate": "%{customdata[0]}<br>weight = %{z:.4f}<extra></extra>",
     }
     longest = max((len(t) for t in key_tokens), default=4)
     layout = layout_dict(title, max(340, min(900, 200 + 14 * len(query_tokens))))
@@ -180,7 +184,8 @@ def attention_view(
     if full is not None:
         matrix = np.asarray(full[pick_layer, pick_head], dtype=np.float32)
         matrix = matrix.reshape(-1, *full.shape[-2:]).mean(axis=0)[np.ix_(key_pos, key_pos)]
-        return attention_heatmap(matrix, kept, kept, f"Attention, {where}", highlight)
+        title = f"Attention, {where} (click a column to pin its token)"
+        return attention_heatmap(matrix, kept, kept, title, highlight, key_pos.tolist())
     picked = np.asarray(rows[pick_layer, pick_head], dtype=np.float32).reshape(-1, rows.shape[-1])
     if layer is None and head is None:
         picked = picked.reshape(rows.shape[0], -1, rows.shape[-1]).mean(axis=1)
@@ -188,4 +193,4 @@ def attention_view(
     else:
         labels = [f"L{layer if layer is not None else i}" for i in range(len(picked))]
     title = f"Prediction-position attention, {where}<br><sup>{ROWS_NOTE}</sup>"
-    return attention_heatmap(picked[:, key_pos], labels, kept, title, highlight)
+    return attention_heatmap(picked[:, key_pos], labels, kept, title, highlight, key_pos.tolist())

@@ -43,7 +43,21 @@ def test_attention_heatmap_highlights_row_and_column() -> None:
     )
     assert len(fig["layout"]["shapes"]) == 2
     assert fig["data"][0]["colorbar"]["title"]["text"] == "attention weight"
-    assert fig["data"][0]["customdata"][0][2] == "a → c (2)"
+    assert fig["data"][0]["customdata"][0][2] == ["a → c (2)", 2]
+
+
+def test_a_click_on_the_token_heatmap_pins_the_key_token() -> None:
+    """Specials hidden: the third column shown is token position 3, and a click there pins 3."""
+    from dashboard import attention_rows
+
+    tokens = ["[CLS]", "a", "b", "c", "[SEP]"]
+    keep = np.array([False, True, True, True, False])
+    full = np.random.default_rng(0).random((2, 2, 5, 5))
+    fig = example_figures.attention_view(full[:, :, 4], full, tokens, keep, 1, 0)
+    cell = fig["data"][0]["customdata"][0][2]
+    assert cell == ["a → c (3)", 3]
+    assert attention_rows.clicked_position({"points": [{"customdata": cell}]}, 5) == 3
+    assert attention_rows.clicked_position({"points": [{"customdata": ["x", 99]}]}, 5) is None
 
 
 def test_topk_bars_pick_largest_absolute_scores() -> None:
