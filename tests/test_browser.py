@@ -84,6 +84,11 @@ def test_filter_changes_count_and_row_opens_example(server, page) -> None:  # no
 def test_hover_token_highlights_all_rows(server, page) -> None:  # noqa: ANN001
     page.goto(server + "/example/4")
     page.wait_for_selector("#example-tokens .tok-row")
+    top = "document.querySelector('#example-tokens .track-line').getBoundingClientRect().top"
+    shown_at = page.evaluate(top)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("#example-heatmap .main-svg")
+    assert page.evaluate(top) == shown_at  # nothing above the tracks grows once they are shown
     first = page.locator("#example-tokens .tok-row").first.locator(".tok").nth(2)
     pos = first.get_attribute("data-pos")
     first.hover()

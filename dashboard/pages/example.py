@@ -139,6 +139,7 @@ def _summary(detail: example_queries.ExampleDetail) -> html.Div:
     names = detail.label_names
     gold = names[detail.label] if detail.label is not None else "–"
     verdict = {True: "correct", False: "wrong", None: "no gold label"}[detail.correct]
+    bars = example_figures.probability_bars(detail.probabilities, names, detail.label)
     return html.Div(
         [
             html.P(
@@ -150,9 +151,9 @@ def _summary(detail: example_queries.ExampleDetail) -> html.Div:
                     f" (p = {detail.confidence:.3f}, {verdict})",
                 ]
             ),
-            dcc.Graph(
-                figure=example_figures.probability_bars(detail.probabilities, names, detail.label),
-                config={"displayModeBar": False},
+            html.Div(  # the box from the start: the tracks below must not jump when plotly loads
+                dcc.Graph(figure=bars, config={"displayModeBar": False}),
+                style={"minHeight": f"{bars['layout']['height']}px"},
             ),
         ],
         className="summary",
