@@ -13,9 +13,12 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 DEFAULT_URL = "sqlite:///atlas.db"
 URL_ENV = "ATLAS_DATABASE_URL"
+READ_POOL_SIZE = 8  # read-only SQLite connections kept open (one per busy server thread)
+READ_POOL_OVERFLOW = 56  # more threads get a connection too, closed when returned
 
 
 class DatabaseUrlError(ValueError):
@@ -83,7 +86,16 @@ def _create(parsed, readonly: bool) -> Engine:  # noqa: ANN001 - sqlalchemy URL
             raise DatabaseUrlError(f"folder {path.parent} for database file does not exist")
     if readonly and database and database != ":memory:":
         uri = f"file:{Path(database).resolve()}?mode=ro"
-        engine = create_engine("sqlite://", creator=lambda: _sqlite_ro(uri))
+        # "sqlite://" alone would get SingletonThreadPool (meant for :memory:), which closes
+        # connections other threads still use once more than 5 threads read: errors or a
+        # segfault under a threaded server. A queue pool hands each thread its own connection.
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: _sqlite_ro(uri),
+            poolclass=QueuePool,
+            pool_size=READ_POOL_SIZE,
+            max_overflow=READ_POOL_OVERFLOW,
+        )
     else:
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _wal)

@@ -4,6 +4,8 @@ The same checks run against PostgreSQL in test_postgres.py."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -104,6 +106,43 @@ def test_readonly_engine_reads_but_cannot_write(sqlite_url_factory: Callable[...
         assert connection.execute(text("SELECT count(*) FROM runs")).scalar() == 0
         with pytest.raises(Exception, match="readonly"):
             connection.execute(text("DELETE FROM runs"))
+
+
+READERS = """
+import sys, threading, time
+from sqlalchemy import text
+from db.engine import make_engine
+engine = make_engine(sys.argv[1], readonly=True)
+errors = []
+def read():
+    try:
+        for _ in range(5):
+            with engine.connect() as connection:
+                connection.execute(text("SELECT count(*) FROM runs")).scalar()
+                time.sleep(0.02)  # hold the connection while other threads take theirs
+                connection.execute(text("SELECT count(*) FROM examples")).scalar()
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=read) for _ in range(24)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(len(errors), errors[:1])
+"""
+
+
+def test_readonly_engine_serves_many_threads_at_once(
+    sqlite_url_factory: Callable[..., str],
+) -> None:
+    """A threaded server reads with more threads than a pool keeps: each must keep its own
+    connection (a singleton-per-thread pool closed others' connections: errors, a segfault).
+    In a subprocess, so a crash is a failure and not the end of the test run."""
+    url = sqlite_url_factory()
+    make_engine(url).dispose()
+    result = subprocess.run(
+        [sys.executable, "-c", READERS, url], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "0 []"
 
 
 def test_url_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
