@@ -100,7 +100,7 @@ def text_panel(detail: example_queries.ExampleDetail) -> html.Div:
     return html.Div(children, className="example-text", id=ids.EX_TEXT)
 
 
-def token_text(detail: example_queries.ExampleDetail) -> TokenText:
+def _token_text(detail: example_queries.ExampleDetail) -> TokenText:
     """The example's tokens with what the tracks need to group and mark them."""
     n = len(detail.tokens)
     offsets = detail.offsets if detail.offsets is not None else np.zeros((n, 2), dtype=int)
@@ -118,7 +118,7 @@ def token_text(detail: example_queries.ExampleDetail) -> TokenText:
 def tracks(detail: example_queries.ExampleDetail, attributions: dict, state: ExampleState) -> str:
     """The overview strip and aligned tracks of the example for ``state``, as HTML."""
     return tracks_html(
-        token_text(detail),
+        _token_text(detail),
         shown_methods(state, attributions),
         view_of(state, len(detail.tokens)),
         state.specials,

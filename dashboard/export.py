@@ -20,7 +20,7 @@ import plotly.io as pio
 from sqlalchemy.orm import Session
 
 from dashboard import display_text, example_figures, example_tokens, figures
-from dashboard.tracks import tracks_html
+from dashboard.urlstate import ExampleState
 from db import example_queries, queries, vocabulary
 
 ASSETS_PACKAGE = "dashboard.assets"
@@ -156,9 +156,7 @@ def token_rows_html(export: ExampleExport, options: ExportOptions) -> str:
     shown = shown_attributions(export, options)
     if not shown:
         return '<p class="muted">No attributions stored for this example.</p>'
-    detail = export.detail
-    view = example_tokens.default_view(len(detail.tokens))
-    body = tracks_html(example_tokens.token_text(detail), shown, view, False, None)
+    body = example_tokens.tracks(export.detail, shown, ExampleState())  # the page's defaults
     return f'{LEGEND}<div id="example-tokens">{body}</div>'
 
 

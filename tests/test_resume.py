@@ -135,10 +135,10 @@ def test_examples_another_process_stored_meanwhile_are_kept_once(
     assert CliRunner().invoke(main, args).exit_code == 0
     before = _snapshot(db)
     real = writers.stored_source_indexes
-    blind = [True]  # the resume check reads before the other process's commit
+    blind = [set()]  # the resume check reads before the other process's commit
 
     def racing(session, run_id):  # noqa: ANN001, ANN202
-        return set() if blind and blind.pop() else real(session, run_id)
+        return blind.pop() if blind else real(session, run_id)
 
     monkeypatch.setattr(writers, "stored_source_indexes", racing)
     second = CliRunner().invoke(main, args)
