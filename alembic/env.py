@@ -6,8 +6,8 @@ The engine comes from ``config.attributes["engine"]`` (set by ``db.migrate``) or
 
 from alembic import context
 
-from db.engine import make_engine
-from models import Base
+from attention_atlas.db.engine import make_engine
+from attention_atlas.models import Base
 
 config = context.config
 target_metadata = Base.metadata

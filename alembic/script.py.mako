@@ -7,7 +7,7 @@ Create Date: ${create_date}
 
 from alembic import op
 import sqlalchemy as sa
-import models.arrays
+import attention_atlas.models.arrays
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

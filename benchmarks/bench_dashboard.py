@@ -34,12 +34,12 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine, func, select
 
-from dashboard.app import create_app
-from dashboard.urlstate import CorpusState, HeadsState
-from db.engine import make_engine
-from db.migrate import upgrade
-from db.synthetic import WORDS, fill_synthetic_store
-from models.schema import Agreement, Base, Example, Faithfulness, HeadScore
+from attention_atlas.dashboard.server.app import create_app
+from attention_atlas.dashboard.urlstate import CorpusState, HeadsState
+from attention_atlas.db.engine import make_engine
+from attention_atlas.db.migrate import upgrade
+from attention_atlas.db.synthetic import WORDS, fill_synthetic_store
+from attention_atlas.models.schema import Agreement, Base, Example, Faithfulness, HeadScore
 
 TARGET_MS = 100.0
 
@@ -130,7 +130,7 @@ def _random_filter(rng: np.random.Generator) -> CorpusState:
 
 def _controls(state: CorpusState) -> list:
     """The corpus page's control values (``corpus.FILTER_INPUTS`` order) for ``state``."""
-    from dashboard.pages import corpus
+    from attention_atlas.dashboard.pages import corpus
 
     query = state.to_query()
     return [query.get(key) for _, key in corpus.FILTER_INPUTS]
@@ -196,12 +196,12 @@ def naive_faithfulness(session, state: CorpusState) -> dict:  # noqa: ANN001
 
 def bench(url: str, repeats: int, long_repeats: int = 300, only_long: bool = False) -> None:
     app = create_app(url)
-    from dashboard import curves
-    from dashboard.pages import corpus, example, faithfulness, heads
+    from attention_atlas.dashboard.data import accuracy as curves
+    from attention_atlas.dashboard.pages import corpus, example, faithfulness, heads
 
     rng = np.random.default_rng(1)
     with app.server.test_request_context("/"):
-        from dashboard.data import service
+        from attention_atlas.dashboard.data.service import service
 
         data = service()
         run = data.run(None)
@@ -263,7 +263,7 @@ def _bench_long_examples(data, run, repeats: int) -> None:  # noqa: ANN001
     """Open examples of at least LONG tokens, each for the first time (no per-example cache):
     the page layout, then the callback with all methods in the word view (the long-text
     default) and again after a token is pinned."""
-    from dashboard.pages import example
+    from attention_atlas.dashboard.pages import example
 
     with data.session() as session:
         long_ids = session.scalars(

@@ -63,7 +63,7 @@ def sized_adapter(model: str, max_length: int, device: str):  # noqa: ANN201
         GPT2ForSequenceClassification,
     )
 
-    from ingest.adapters import DecoderAdapter, EncoderAdapter
+    from attention_atlas.ingest.adapters import DecoderAdapter, EncoderAdapter
 
     torch.manual_seed(0)
     if model == "distilbert-size":
@@ -111,7 +111,7 @@ def load_adapter(model: str, max_length: int, device: str = "cpu"):  # noqa: ANN
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from ingest.adapters import EncoderAdapter
+    from attention_atlas.ingest.adapters import EncoderAdapter
 
     transformers.logging.set_verbosity_error()
     if model in ("distilbert-size", "gpt2-size"):
@@ -133,7 +133,9 @@ def load_adapter(model: str, max_length: int, device: str = "cpu"):  # noqa: ANN
     net = AutoModelForSequenceClassification.from_pretrained(
         folder, num_labels=2, attn_implementation="eager"
     )
-    length = min(max_length, net.config.max_position_embeddings)  # as ingest.loading caps it
+    length = min(
+        max_length, net.config.max_position_embeddings
+    )  # as attention_atlas.ingest.loading caps it
     tokenizer = AutoTokenizer.from_pretrained(folder)
     return EncoderAdapter(net, tokenizer, LABELS, max_length=length, device=device)
 
@@ -146,8 +148,8 @@ class Counter:
         self.modules: list = []
 
     def __enter__(self) -> Counter:
-        from ingest import faithfulness
-        from ingest.methods import base, ig, shap_method
+        from attention_atlas.ingest import faithfulness
+        from attention_atlas.ingest.methods import base, ig, shap_method
 
         original = base.evaluate_ids
 
@@ -167,8 +169,8 @@ class Counter:
 
 
 def run_batched(adapter, texts: list[str], batch_size: int) -> dict:  # noqa: ANN001
-    from ingest.explain import explain_batch, plan_for
-    from ingest.settings import IngestSettings
+    from attention_atlas.ingest.batch import explain_batch, plan_for
+    from attention_atlas.ingest.settings import IngestSettings
 
     settings = IngestSettings()  # the default methods and settings
     plan = plan_for(settings)
@@ -203,9 +205,9 @@ def run_batched(adapter, texts: list[str], batch_size: int) -> dict:  # noqa: AN
 
 
 def run_reference(adapter, texts: list[str], items_sorted) -> dict:  # noqa: ANN001
-    from ingest.explain import explain_batch, plan_for
-    from ingest.methods import ig, shap_method
-    from ingest.settings import IngestSettings
+    from attention_atlas.ingest.batch import explain_batch, plan_for
+    from attention_atlas.ingest.methods import ig, shap_method
+    from attention_atlas.ingest.settings import IngestSettings
 
     cheap_methods = ("attention", "rollout", "agrad", "grad_input")
     cheap = plan_for(replace(IngestSettings(), methods=cheap_methods), faithfulness=False)
@@ -235,7 +237,7 @@ def time_floor(adapter, items, nograd_widths: list[int], grad_widths: list[int])
     """Bare passes over all rows of the recorded widths, length-sorted, at the token budget
     that was fastest on every CALIBRATION_STRIDE-th row (timing all rows at every budget
     tripled the floor's cost: hours for MiniLM on IMDb)."""
-    from ingest.methods.base import chunks_by_budget
+    from attention_atlas.ingest.methods.base import chunks_by_budget
 
     source = max(items, key=lambda i: i.length).input_ids
 
@@ -299,7 +301,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    from ingest.precision import precision_context
+    from attention_atlas.ingest.precision import precision_context
 
     adapter = load_adapter(args.model, args.max_length, args.device)
     texts = load_texts(args.data, args.n)

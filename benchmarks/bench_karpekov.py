@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from bench_ingest import load_adapter
 
-from db import vocabulary
-from ingest import faithfulness
-from ingest.consistency import top_vectors
-from models.arrays import encode_array
+from attention_atlas.ingest import faithfulness
+from attention_atlas.ingest.top_vectors import top_vectors
+from attention_atlas.models import vocabulary
+from attention_atlas.models.arrays import encode_array
 
 CORPUS = Path(__file__).resolve().parents[1] / "ingest" / "demo" / "corpus.jsonl"
 NEW_COLUMNS = ("deletion_same", "deletion_bottom", "deletion_bottom_same")

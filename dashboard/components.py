@@ -13,7 +13,7 @@ from html import escape
 import numpy as np
 from dash import dcc, html
 
-from db import vocabulary
+from attention_atlas.models import vocabulary
 
 
 def aggregate_words(

@@ -1,7 +1,7 @@
 """The corpus page's static components: the filter controls and the example table.
 
 ``dashboard.pages.corpus`` places them and wires their callbacks; the component ids they carry
-(``dashboard.ids``) are the contract between the two.
+(``attention_atlas.dashboard.ids``) are the contract between the two.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from typing import Any
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from dashboard import ids
-from dashboard.urlstate import CorpusState
-from db import queries, vocabulary
+from attention_atlas.dashboard import ids
+from attention_atlas.dashboard.urlstate import CorpusState
+from attention_atlas.db import queries
+from attention_atlas.models import vocabulary
 
 
 def pair_options(run: queries.RunInfo | None) -> list[dict]:

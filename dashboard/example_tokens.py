@@ -15,10 +15,11 @@ import dash
 import numpy as np
 from dash import ClientsideFunction, Input, Output, dcc, html, no_update
 
-from dashboard import attention_rows, components, display_text, ids, inputs
-from dashboard.tracks import TokenText, tracks_html
-from dashboard.urlstate import DENSITIES, VIEWS, ExampleState
-from db import example_queries
+from attention_atlas.dashboard import components, display_text, ids, inputs
+from attention_atlas.dashboard.figures import attention_rows
+from attention_atlas.dashboard.tracks import TokenText, tracks_html
+from attention_atlas.dashboard.urlstate import DENSITIES, VIEWS, ExampleState
+from attention_atlas.db import example_queries
 
 LONG_TEXT = 100  # tokens: longer examples open in the word view
 MAX_POSITION = 1_000_000  # a clicked token position beyond any stored example is ignored

@@ -12,9 +12,9 @@ from typing import Any
 
 from dash import html
 
-from dashboard import ids
-from db import vocabulary
-from db.queries import RunInfo
+from attention_atlas.dashboard import ids
+from attention_atlas.db.queries import RunInfo
+from attention_atlas.models import vocabulary
 
 ZERO_SHOT_ONLY = ("prompt", "verbalizers")
 

@@ -19,7 +19,7 @@ from html import escape
 
 import numpy as np
 
-from db import vocabulary
+from attention_atlas.models import vocabulary
 
 LINE_BUDGET = 170  # characters per line (13px monospace cells fill ~1240 px at 1440 px wide)
 CELL_OVERHEAD = 1.0  # padding and gap of a cell, in characters

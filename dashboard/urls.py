@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dash
 
-from dashboard import inputs
-from dashboard.urlstate import CorpusState
+from attention_atlas.dashboard import inputs
+from attention_atlas.dashboard.urlstate import CorpusState
 
-PAGES_PACKAGE = "dashboard.pages"
+PAGES_PACKAGE = "attention_atlas.dashboard.pages"
 
 
 def _page(name: str) -> dict:

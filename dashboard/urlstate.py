@@ -2,7 +2,7 @@
 
 Every control lives in the query string. ``parse()`` never raises: unknown keys are ignored and
 malformed values fall back to the default, integers outside ``[0, 2**63 - 1]`` included (they
-would overflow SQL), and text loses NUL and lone surrogates (``dashboard.inputs``).
+would overflow SQL), and text loses NUL and lone surrogates (``attention_atlas.dashboard.inputs``).
 ``to_search()`` drops defaults and sorts keys, so each view has exactly one canonical link, and
 values stay readable::
 
@@ -34,10 +34,11 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from dashboard import inputs
-from db import notes, vocabulary
-from db.compare import SIMILARITIES
-from db.queries import BANDS, SORT_COLUMNS, CorpusFilter
+from attention_atlas.dashboard import inputs
+from attention_atlas.db import notes
+from attention_atlas.db.compare import SIMILARITIES
+from attention_atlas.db.queries import BANDS, SORT_COLUMNS, CorpusFilter
+from attention_atlas.models import vocabulary
 
 MAX_IDS = 500
 VIEWS = ("subword", "word")

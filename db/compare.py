@@ -3,7 +3,7 @@
 Two runs share an example when they read the same dataset and source index. For each shared
 example and each method both runs computed, the similarity of run A's scores with run B's is a
 Spearman rank correlation on |scores|, one on signed scores, and the top-5 Jaccard overlap (the
-same measures as the method-vs-method agreements, :mod:`db.metrics`). Scores are compared over
+same measures as the method-vs-method agreements, :mod:`db.analysis.metrics`). Scores are compared over
 the non-special tokens when both runs tokenized the text the same way; otherwise per
 whitespace-separated word (each token's score added to the word its offsets start in), so
 checkpoints with different tokenizers can be compared too. The correlations are computed for
@@ -20,8 +20,8 @@ from scipy.stats import rankdata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import vocabulary
-from models.schema import Attribution, Example, Run
+from attention_atlas.models import vocabulary
+from attention_atlas.models.schema import Attribution, Example, Run
 
 SIMILARITIES: dict[str, str] = {
     "spearman": vocabulary.MEASURES["spearman"],
@@ -208,7 +208,7 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def top_k_jaccard(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
     """[g] Jaccard overlap of the top-k positions by |score| of each row pair ([g, n]; k capped
-    at n, ties by position), as :func:`db.metrics.jaccard_top_k` row by row."""
+    at n, ties by position), as :func:`db.analysis.metrics.jaccard_top_k` row by row."""
     g, n = a.shape
     k = min(k, n)
     if k == 0:

@@ -15,8 +15,8 @@ import numpy as np
 from sqlalchemy import LargeBinary, select, type_coerce
 from sqlalchemy.orm import Session
 
-from models.arrays import decode_stacked
-from models.schema import TopVector
+from attention_atlas.models.arrays import decode_stacked
+from attention_atlas.models.schema import TopVector
 
 MAX_POINTS = 1000  # examples per silhouette and method: ~3 ms (16-d) to ~17 ms (768-d) here
 SUBSAMPLE_SEED = 0

@@ -16,9 +16,9 @@ import numpy as np
 from sqlalchemy import LargeBinary, select, type_coerce
 from sqlalchemy.orm import Session
 
-from db import vocabulary
-from models.arrays import decode_array, decode_stacked
-from models.schema import Faithfulness
+from attention_atlas.models import vocabulary
+from attention_atlas.models.arrays import decode_array, decode_stacked
+from attention_atlas.models.schema import Faithfulness
 
 CURVE_COLUMNS = ("deletion_same", "deletion_bottom", "deletion_bottom_same")
 

@@ -10,8 +10,15 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import vocabulary
-from models.schema import Attention, Attribution, Example, Faithfulness, HeadScore, Run
+from attention_atlas.models import vocabulary
+from attention_atlas.models.schema import (
+    Attention,
+    Attribution,
+    Example,
+    Faithfulness,
+    HeadScore,
+    Run,
+)
 
 
 @dataclass(frozen=True)

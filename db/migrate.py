@@ -1,8 +1,9 @@
 """Run the Alembic migrations programmatically (``attention-atlas db upgrade`` and ingest), and
 check that a database holds a schema this version can read.
 
-The migration scripts are the top-level ``alembic/`` folder of the checkout, shipped as the
-package ``atlas_migrations`` (pyproject.toml maps it) and found with :mod:`importlib.resources`,
+The migration scripts are the top-level ``alembic/`` folder of the checkout, shipped as package
+data of ``attention_atlas`` (``attention_atlas/alembic/`` in a wheel) and found with
+:mod:`importlib.resources`,
 so a wheel install finds them as an editable one does. ``alembic.ini`` beside ``alembic/`` points
 the plain ``alembic`` command (``revision --autogenerate``) at the same folder.
 """
@@ -11,12 +12,9 @@ from __future__ import annotations
 
 import atexit
 import functools
-import importlib
-import os
 from contextlib import ExitStack
 from importlib.resources import as_file, files
 from importlib.resources.abc import Traversable
-from importlib.resources.readers import MultiplexedPath
 from pathlib import Path
 
 from alembic import command
@@ -26,7 +24,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-MIGRATIONS_PACKAGE = "atlas_migrations"
+# alembic/ ships as package data of attention_atlas (a data folder, not a package: with the
+# checkout on sys.path a package named alembic would shadow the Alembic library).
+MIGRATIONS = ("attention_atlas", "alembic")
 UPGRADE_HINT = "run `attention-atlas db upgrade`"
 
 _extracted = ExitStack()  # resources as_file had to copy out stay until the interpreter exits
@@ -39,13 +39,8 @@ class SchemaError(Exception):
 
 
 def _scripts() -> Traversable:
-    try:
-        return files(MIGRATIONS_PACKAGE)
-    except NotADirectoryError:
-        # Python < 3.13 with an editable install: setuptools' finder puts a placeholder in the
-        # namespace package's __path__, which importlib.resources rejects (CPython gh-123987).
-        package = importlib.import_module(MIGRATIONS_PACKAGE)
-        return MultiplexedPath(*(p for p in package.__path__ if os.path.isdir(p)))
+    package, folder = MIGRATIONS
+    return files(package) / folder
 
 
 @functools.cache
@@ -58,7 +53,7 @@ def script_location() -> Path:
     env = _extracted.enter_context(as_file(_scripts() / "env.py"))
     folder = Path(env).parent
     if not (folder / "versions").is_dir():
-        raise SchemaError(f"migration scripts not found: {MIGRATIONS_PACKAGE} is not a folder")
+        raise SchemaError("migration scripts not found: attention_atlas/alembic is not a folder")
     return folder
 
 

@@ -24,8 +24,8 @@ from sqlalchemy import Engine, delete, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.engine import make_engine, session_factory
-from models.schema import Example, Note, NoteTag, Run, SavedView
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.models.schema import Example, Note, NoteTag, Run, SavedView
 
 MAX_AUTHOR = 80
 MAX_BODY = 20_000

@@ -3,7 +3,7 @@
 Filtering, counting, sorting and paging happen in SQL so a run of 25,000 examples stays fast;
 only the rows of one page (or the columns of one scatter) come back. ORM objects never leave
 this module. One example's rows: ``db.example_queries``; a run's decoded arrays for the
-aggregate views: ``db.stacks``.
+aggregate views: ``attention_atlas.db.stacks``.
 
 Agreement pairs are stored with ``method_a`` before ``method_b`` in the vocabulary's order.
 """
@@ -18,15 +18,8 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db import vocabulary
-from models.schema import (
-    Agreement,
-    Example,
-    Faithfulness,
-    Note,
-    NoteTag,
-    Run,
-)
+from attention_atlas.models import vocabulary
+from attention_atlas.models.schema import Agreement, Example, Faithfulness, Note, NoteTag, Run
 
 BANDS = ("all", "agree", "between", "disagree")
 SORT_COLUMNS = ("id", "label", "prediction", "confidence", "correct", "length", "x", "y")
@@ -279,7 +272,7 @@ def corpus_page(
     """One page of the filtered table, sorted in SQL; columns :data:`TABLE_COLUMNS`.
 
     Two statements: the page's ids from the covering indexes (a sort keeps only ids, not the
-    text snippets of every matching row), then those rows by primary key. ``dashboard.data``
+    text snippets of every matching row), then those rows by primary key. ``dashboard.data.service``
     pages through its cached ordered ids instead, without an OFFSET scan."""
     stmt, x, y = _filtered(f, Example.id, need_y=sort == "y")
     stmt = _order(stmt, sort, descending, x, y).offset(max(offset, 0)).limit(limit)

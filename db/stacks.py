@@ -1,6 +1,6 @@
 """Per-run stacks for the dashboard's aggregate views: every column or blob of a run read once.
 
-The dashboard caches these per run (``dashboard.data``) and reduces them per filter with numpy,
+The dashboard caches these per run (``dashboard.data.service``) and reduces them per filter with numpy,
 which is faster than asking SQL to scan and join 25,000 rows on every request (and SQL cannot
 look inside the array blobs at all). :func:`filter_mask` and :func:`table_order` are the numpy
 twins of the SQL filter and sort in ``db.queries``; a test checks that both give the same rows.
@@ -14,10 +14,10 @@ import numpy as np
 from sqlalchemy import LargeBinary, select, type_coerce
 from sqlalchemy.orm import Session
 
-from db import vocabulary
-from db.queries import CorpusFilter, Counts
-from models.arrays import decode_array, decode_stacked
-from models.schema import Agreement, Attention, Example, Faithfulness, HeadScore
+from attention_atlas.db.queries import CorpusFilter, Counts
+from attention_atlas.models import vocabulary
+from attention_atlas.models.arrays import decode_array, decode_stacked
+from attention_atlas.models.schema import Agreement, Attention, Example, Faithfulness, HeadScore
 
 
 def _rows(session: Session, stmt) -> list:  # noqa: ANN001 - a select of columns
@@ -184,7 +184,7 @@ def counts(
     base: np.ndarray | None = None,
 ) -> Counts:
     """Total in the filter, and the agree / between / disagree split before band and selection
-    (:func:`db.queries.corpus_counts` in numpy)."""
+    (:func:`attention_atlas.db.queries.corpus_counts` in numpy)."""
     base = base_mask(c, f) if base is None else base
     xs = x[base]
     with np.errstate(invalid="ignore"):

@@ -3,7 +3,7 @@
 :func:`fill_synthetic_store` writes one run with examples, attention, attributions, agreements,
 head scores and faithfulness through the ORM in bulk (``insert(T)``). The numbers are made up
 but internally consistent: every method's scores are a noisy view of one hidden per-token
-importance, agreements and head scores are computed from the stored arrays with ``db.metrics``
+importance, agreements and head scores are computed from the stored arrays with ``db.analysis.metrics``
 (the functions ingest uses), and the
 deletion curves follow from each method's ranking of that hidden importance. Accuracy and
 bottom-k curves and the consistency test's top-5 vectors (revision 0003) come from their own
@@ -18,9 +18,10 @@ import numpy as np
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from db import metrics, vocabulary
-from db.writers import attention_row
-from models.schema import (
+from attention_atlas.db.analysis import metrics
+from attention_atlas.db.writers import attention_row
+from attention_atlas.models import vocabulary
+from attention_atlas.models.schema import (
     Agreement,
     Attention,
     Attribution,

@@ -14,8 +14,8 @@ import numpy as np
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from db.records import ExampleExplanation, ExampleRecord
-from models import (
+from attention_atlas.db.records import ExampleExplanation, ExampleRecord
+from attention_atlas.models import (
     Agreement,
     Attention,
     Attribution,

@@ -19,13 +19,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from db.vocabulary import shap_evals_for
-from ingest.adapters import Adapter, EncodedText
-from ingest.corpus import CorpusItem
-from ingest.explain import FAITHFULNESS, ExplainPlan, explain_batch, plan_for
-from ingest.faithfulness import FRACTIONS, MAX_DELETION
-from ingest.precision import precision_context, resolve_precision
-from ingest.settings import IngestSettings, validate
+from attention_atlas.ingest.adapters import Adapter, EncodedText
+from attention_atlas.ingest.batch import FAITHFULNESS, ExplainPlan, explain_batch, plan_for
+from attention_atlas.ingest.corpus import CorpusItem
+from attention_atlas.ingest.faithfulness import FRACTIONS, MAX_DELETION
+from attention_atlas.ingest.precision import precision_context, resolve_precision
+from attention_atlas.ingest.settings import IngestSettings, validate
+from attention_atlas.models.vocabulary import shap_evals_for
 
 FORWARD = "forward"
 QUANTILES = (0.1, 0.5, 0.9)  # where in the length order the timed batches are cut

@@ -29,10 +29,15 @@ import zlib
 import numpy as np
 import torch
 
-from db import vocabulary
-from db.vocabulary import RANDOM
-from ingest.adapters import Adapter, EncodedText
-from ingest.methods.base import DEFAULT_TOKEN_BUDGET, Report, evaluate_ids, ignore_report
+from attention_atlas.ingest.adapters import Adapter, EncodedText
+from attention_atlas.ingest.methods.base import (
+    DEFAULT_TOKEN_BUDGET,
+    Report,
+    evaluate_ids,
+    ignore_report,
+)
+from attention_atlas.models import vocabulary
+from attention_atlas.models.vocabulary import RANDOM
 
 FRACTIONS = (0.01, 0.05, 0.10, 0.20, 0.50)
 MAX_DELETION = 20

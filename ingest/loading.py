@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ingest.adapters import (
+from attention_atlas.ingest.adapters import (
     Adapter,
     AdapterError,
     DecoderAdapter,

@@ -3,7 +3,7 @@
 Order of work: open and migrate the database, read the corpus (cheap errors first), load the
 checkpoint, create or verify the run, skip source indexes already stored, sort the rest by
 token length (less padding), then per batch: one forward pass with attentions, the explanation
-methods (``ingest.explain``), and one transaction writing examples, attention, explanations and
+methods (``ingest.batch``), and one transaction writing examples, attention, explanations and
 the run's counters. An interrupted run (Ctrl-C, a killed process) loses at most the batch in
 flight; the same command continues it.
 """
@@ -22,19 +22,19 @@ import torch
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import writers
-from db.engine import make_engine, session_factory
-from db.migrate import upgrade
-from db.records import ExampleRecord
-from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-from ingest.corpus import Corpus, CorpusError, CorpusItem, load_corpus
-from ingest.explain import ExplainPlan, explain_batch, plan_for
-from ingest.loading import LoadRequest, load_adapter
-from ingest.methods.base import DEFAULT_TOKEN_BUDGET, GPU_TOKEN_BUDGET
-from ingest.precision import precision_context, resolve_precision
-from ingest.progress import IngestBar
-from ingest.settings import IngestSettings, validate
-from ingest.writer import BatchWriter, ComputedBatch
+from attention_atlas.db import writers
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.db.migrate import upgrade
+from attention_atlas.db.records import ExampleRecord
+from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+from attention_atlas.ingest.batch import ExplainPlan, explain_batch, plan_for
+from attention_atlas.ingest.batch_writer import BatchWriter, ComputedBatch
+from attention_atlas.ingest.corpus import Corpus, CorpusError, CorpusItem, load_corpus
+from attention_atlas.ingest.loading import LoadRequest, load_adapter
+from attention_atlas.ingest.methods.base import DEFAULT_TOKEN_BUDGET, GPU_TOKEN_BUDGET
+from attention_atlas.ingest.precision import precision_context, resolve_precision
+from attention_atlas.ingest.progress import IngestBar
+from attention_atlas.ingest.settings import IngestSettings, validate
 
 VERSIONED = (
     "attention-atlas",

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 import torch
 
-from ingest.settings import SettingsError
+from attention_atlas.ingest.settings import SettingsError
 
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 

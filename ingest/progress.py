@@ -1,5 +1,5 @@
 """The ingest progress bar. It moves *within* a batch: every method reports the share of its
-work done from its evaluation loops (``ingest.explain.explain_batch``'s ``on_progress``), and the
+work done from its evaluation loops (``ingest.batch.explain_batch``'s ``on_progress``), and the
 bar turns that into examples using how long each stage took on the batches before (equal shares
 until one batch is done). So the bar and tqdm's time-left estimate move every few seconds however
 long the texts are, and the bar names the stage that is running.

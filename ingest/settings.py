@@ -14,9 +14,9 @@ import json
 from dataclasses import Field, dataclass, field, fields
 from typing import Any
 
-from db import vocabulary
+from attention_atlas.models import vocabulary
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # --precision (ingest.precision)
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # --precision (attention_atlas.ingest.precision)
 NO_METHODS = ("", "none")
 
 # settings that never change the stored numbers: excluded from the run's identity

@@ -1,7 +1,7 @@
 """SQLAlchemy models of the Attention Atlas store (the schema and its array column type)."""
 
-from models.arrays import NumpyArray, decode_array, encode_array
-from models.schema import (
+from attention_atlas.models.arrays import NumpyArray, decode_array, encode_array
+from attention_atlas.models.schema import (
     Agreement,
     Attention,
     Attribution,

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from models.arrays import NumpyArray
+from attention_atlas.models.arrays import NumpyArray
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -12,7 +12,7 @@ from cli_helpers import ingest_args
 from click.testing import CliRunner
 from conftest import write_csv
 
-from ingest.cli import main
+from attention_atlas.ingest.cli import main
 
 N_SENTENCES = 24
 METHODS = "attention,rollout,grad_input,ig,shap"

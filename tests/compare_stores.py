@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from models.arrays import decode_array
+from attention_atlas.models.arrays import decode_array
 
 SKIP = {"id", "run_id", "example_id", "seconds", "created_at", "updated_at"}
 KEYS = {

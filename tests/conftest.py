@@ -95,8 +95,8 @@ def tiny_corpus(tmp_path: Path) -> Path:
 # -- databases ----------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from db.engine import make_engine
-    from db.migrate import upgrade
+    from attention_atlas.db.engine import make_engine
+    from attention_atlas.db.migrate import upgrade
 
     path = tmp_path_factory.mktemp("db-template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from db.engine import make_engine
-from db.migrate import upgrade
-from db.synthetic import fill_synthetic_store
+from attention_atlas.db.engine import make_engine
+from attention_atlas.db.migrate import upgrade
+from attention_atlas.db.synthetic import fill_synthetic_store
 
 N_EXAMPLES = 60
 

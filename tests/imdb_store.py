@@ -66,7 +66,7 @@ def long_reviews(n: int) -> list[dict]:
 def build_imdb_store(folder: Path, n: int = 3) -> str:
     """A SQLite store of ``n`` long IMDb reviews ingested through the tiny MiniLM-vocabulary
     BERT with the default methods; returns its URL."""
-    from ingest.cli import main
+    from attention_atlas.ingest.cli import main
 
     model = save_tiny_minilm_bert(folder / "model")
     corpus = folder / "imdb.jsonl"

@@ -8,11 +8,16 @@ from pathlib import Path
 
 import torch
 
-from ingest.adapters import Adapter, DecoderAdapter, EncoderAdapter, ZeroShotAdapter
-from ingest.explain import ExplainPlan, plan_for
-from ingest.methods.base import DEFAULT_TOKEN_BUDGET, Params
-from ingest.methods.registry import method
-from ingest.settings import IngestSettings
+from attention_atlas.ingest.adapters import (
+    Adapter,
+    DecoderAdapter,
+    EncoderAdapter,
+    ZeroShotAdapter,
+)
+from attention_atlas.ingest.batch import ExplainPlan, plan_for
+from attention_atlas.ingest.methods.base import DEFAULT_TOKEN_BUDGET, Params
+from attention_atlas.ingest.methods.registry import method
+from attention_atlas.ingest.settings import IngestSettings
 
 LABELS = ["negative", "positive"]
 TEXTS = [

@@ -12,9 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, LargeBinary, insert, inspect, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from db.engine import session_factory
-from db.migrate import current_revision, head_revision, upgrade
-from models import Attention, Base, Example, Run, encode_array
+from attention_atlas.db.engine import session_factory
+from attention_atlas.db.migrate import current_revision, head_revision, upgrade
+from attention_atlas.models import Attention, Base, Example, Run, encode_array
 
 ARRAYS = {
     "float32_3d": np.random.default_rng(0).random((2, 3, 5), dtype=np.float32),
@@ -165,10 +165,10 @@ def check_constraints(engine: Engine) -> None:
 
 
 def check_write_explanations(engine: Engine) -> None:
-    """db.writers.write_explanations stores every part of an ExampleExplanation."""
-    from db import writers
-    from db.records import ExampleExplanation
-    from models import Agreement, Attribution, Faithfulness, HeadScore
+    """attention_atlas.db.writers.write_explanations stores every part of an ExampleExplanation."""
+    from attention_atlas.db import writers
+    from attention_atlas.db.records import ExampleExplanation
+    from attention_atlas.models import Agreement, Attribution, Faithfulness, HeadScore
 
     upgrade(engine)
     grid = np.arange(8, dtype=np.float32).reshape(2, 4) / 10

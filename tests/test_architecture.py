@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dashboard import figures, urlstate
-from db import vocabulary
-from db.vocabulary import MethodInfo
-from ingest import settings as ingest_settings
-from ingest.cli import main
-from ingest.methods import registry
-from ingest.methods.base import Method, NoParams
+from attention_atlas.dashboard import urlstate
+from attention_atlas.dashboard.figures import charts as figures
+from attention_atlas.ingest import settings as ingest_settings
+from attention_atlas.ingest.cli import main
+from attention_atlas.ingest.methods import registry
+from attention_atlas.ingest.methods.base import Method, NoParams
+from attention_atlas.models import vocabulary
+from attention_atlas.models.vocabulary import MethodInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE = MethodInfo(
@@ -72,7 +73,7 @@ def test_registry_check_passes_once_the_method_is_registered(
     monkeypatch.setattr(registry, "COMPUTE", compute)
     registry.check_registry()
     settings = replace(ingest_settings.IngestSettings(), methods=("fake_method", "ig"))
-    from ingest.explain import plan_for
+    from attention_atlas.ingest.batch import plan_for
 
     assert plan_for(settings).methods == ("ig", "fake_method")  # the vocabulary's order
 
@@ -93,7 +94,7 @@ def test_cli_help_lists_the_vocabulary() -> None:
 def test_every_setting_a_method_reads_exists_and_is_recorded() -> None:
     """Each method's parameters come from IngestSettings by attribute (a renamed setting
     raises here) and every recorded key appears in the run's provenance."""
-    from ingest.explain import plan_for
+    from attention_atlas.ingest.batch import plan_for
 
     settings = replace(ingest_settings.IngestSettings(), methods=vocabulary.method_ids())
     plan = plan_for(settings)

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from conftest import corpus_rows, write_csv
 from fixtures_models import save_tiny_gpt2
 
-from ingest.cli import main
+from attention_atlas.ingest.cli import main
 
 
 def invoke(*args: str) -> Result:
@@ -211,7 +211,9 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the dashboard started")
 
     monkeypatch.setattr("dash.Dash.run", run)  # serve --dev
-    monkeypatch.setattr("dashboard.server.run_production", run)  # serve (gunicorn)
+    monkeypatch.setattr(
+        "attention_atlas.dashboard.server.production.run_production", run
+    )  # serve (gunicorn)
 
 
 @pytest.mark.usefixtures("no_server")
@@ -258,7 +260,7 @@ def test_ingest_refuses_a_database_that_is_not_atlas(base, unusable: dict[str, s
 def newer_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     """The migration scripts of a later release: one more (empty) revision after today's head.
     Returns (today's head, the later revision)."""
-    from db import migrate
+    from attention_atlas.db import migrate
 
     scripts = tmp_path / "scripts"
     shutil.copytree(migrate.script_location(), scripts, ignore=shutil.ignore_patterns("__py*"))

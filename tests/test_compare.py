@@ -12,12 +12,12 @@ from compare_store import sanity_store
 from scipy.stats import spearmanr
 from sqlalchemy import select
 
-from dashboard import ids
-from dashboard.app import create_app
-from db import metrics
-from db.compare import SIMILARITIES, rank_correlation, top_k_jaccard, word_scores
-from db.engine import make_engine, session_factory
-from models.schema import Attribution, Example
+from attention_atlas.dashboard import ids
+from attention_atlas.dashboard.server.app import create_app
+from attention_atlas.db.analysis import metrics
+from attention_atlas.db.compare import SIMILARITIES, rank_correlation, top_k_jaccard, word_scores
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.models.schema import Attribution, Example
 
 pytestmark = pytest.mark.slow
 
@@ -83,9 +83,9 @@ def _text(node) -> str:  # noqa: ANN001
 
 
 def test_median_spearman_per_method_equals_scipy_on_the_stored_scores(app, store) -> None:  # noqa: ANN001
-    from dashboard.compare_data import similarity
-    from dashboard.data import service
-    from dashboard.pages import compare
+    from attention_atlas.dashboard.data.compare import similarity
+    from attention_atlas.dashboard.data.service import service
+    from attention_atlas.dashboard.pages import compare
 
     url, a, b = store
     direct = _direct_medians(url, a, b)
@@ -104,13 +104,13 @@ def test_median_spearman_per_method_equals_scipy_on_the_stored_scores(app, store
 
 
 def _labels(methods) -> dict[str, str]:  # noqa: ANN001
-    from db import vocabulary
+    from attention_atlas.models import vocabulary
 
     return {m: vocabulary.label_of(m) for m in methods}
 
 
 def test_the_page_reads_as_a_sanity_check_over_every_shared_example(app, store) -> None:  # noqa: ANN001
-    from dashboard.pages import compare
+    from attention_atlas.dashboard.pages import compare
 
     _, a, b = store
     with app.server.test_request_context():
@@ -141,7 +141,7 @@ def test_vectorised_similarities_equal_the_agreement_measures_row_by_row() -> No
 
 
 def test_word_scores_sum_subwords_per_whitespace_word() -> None:
-    from db.compare import _Tokens
+    from attention_atlas.db.compare import _Tokens
 
     info = _Tokens(
         ("[CLS]", "un", "##like", "##ly", "hero", "[SEP]"),
@@ -164,7 +164,7 @@ def test_word_scores_sum_subwords_per_whitespace_word() -> None:
     ],
 )
 def test_missing_or_unknown_runs_get_a_message(app, store, query, message) -> None:  # noqa: ANN001
-    from dashboard.pages import compare
+    from attention_atlas.dashboard.pages import compare
 
     with app.server.test_request_context():
         page = compare.layout(**query)
@@ -179,8 +179,8 @@ def test_runs_without_shared_examples_are_refused_with_a_message(
     from cli_helpers import ingest_args
     from click.testing import CliRunner
 
-    from dashboard.pages import compare
-    from ingest.cli import main
+    from attention_atlas.dashboard.pages import compare
+    from attention_atlas.ingest.cli import main
 
     url = f"sqlite:///{tmp_path / 'copy.db'}"
     shutil.copy(store[0].removeprefix("sqlite:///"), tmp_path / "copy.db")
@@ -192,7 +192,7 @@ def test_runs_without_shared_examples_are_refused_with_a_message(
 
 
 def test_controls_update_the_views_and_the_url_and_survive_hostile_values(app, store) -> None:  # noqa: ANN001
-    from dashboard.pages import compare
+    from attention_atlas.dashboard.pages import compare
 
     _, a, b = store
     search = f"?a={a}&b={b}"
@@ -214,7 +214,7 @@ def test_controls_update_the_views_and_the_url_and_survive_hostile_values(app, s
 
 
 def test_side_by_side_view_stacks_both_runs_rows(app, store) -> None:  # noqa: ANN001
-    from dashboard.pages import compare_example
+    from attention_atlas.dashboard.pages import compare_example
 
     _, a, b = store
     with app.server.test_request_context():
@@ -226,8 +226,8 @@ def test_side_by_side_view_stacks_both_runs_rows(app, store) -> None:  # noqa: A
 
 
 def test_similarities_cover_every_measure(app, store) -> None:  # noqa: ANN001
-    from dashboard.compare_data import similarity
-    from dashboard.data import service
+    from attention_atlas.dashboard.data.compare import similarity
+    from attention_atlas.dashboard.data.service import service
 
     _, a, b = store
     with app.server.test_request_context():
@@ -239,8 +239,8 @@ def test_similarities_cover_every_measure(app, store) -> None:  # noqa: ANN001
 
 
 def test_accuracy_curves_of_both_runs_are_overlaid(app, store) -> None:  # noqa: ANN001
-    from dashboard.pages import compare
-    from db.curves import relative_accuracy, stack_curves
+    from attention_atlas.dashboard.pages import compare
+    from attention_atlas.db.curves import relative_accuracy, stack_curves
 
     url, a, b = store
     with app.server.test_request_context():

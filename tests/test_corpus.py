@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from conftest import corpus_rows
 
-from ingest.corpus import CorpusError, load_corpus
-from ingest.settings import IngestSettings, SettingsError, parse_methods, validate
+from attention_atlas.ingest.corpus import CorpusError, load_corpus
+from attention_atlas.ingest.settings import IngestSettings, SettingsError, parse_methods, validate
 
 ROWS = corpus_rows(6) + [{"text": "\t ", "label": 1}, {"text": "last one", "label": 0}]
 
@@ -94,7 +94,7 @@ def test_every_setting_is_a_documented_cli_option() -> None:
 
     from click.testing import CliRunner
 
-    from ingest.cli import main
+    from attention_atlas.ingest.cli import main
 
     help_text = CliRunner().invoke(main, ["ingest", "--help"], terminal_width=200).output
     for f in fields(IngestSettings):

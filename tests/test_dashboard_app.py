@@ -8,9 +8,9 @@ import sys
 import pytest
 from dash_fixtures import build_store
 
-from dashboard import urls
-from dashboard.app import create_app
-from dashboard.urlstate import CorpusState, HeadsState
+from attention_atlas.dashboard import urls
+from attention_atlas.dashboard.server.app import create_app
+from attention_atlas.dashboard.urlstate import CorpusState, HeadsState
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_pages_render_over_http(app) -> None:  # noqa: ANN001
 
 
 def test_layouts_safe_without_arguments_and_with_junk(request_ctx) -> None:  # noqa: ANN001
-    from dashboard.pages import corpus, example, faithfulness, heads
+    from attention_atlas.dashboard.pages import corpus, example, faithfulness, heads
 
     for page in (corpus, heads, faithfulness):
         assert page.layout() is not None
@@ -42,7 +42,7 @@ def test_layouts_safe_without_arguments_and_with_junk(request_ctx) -> None:  # n
 
 
 def _controls(**overrides):  # noqa: ANN003, ANN202
-    from dashboard.pages import corpus
+    from attention_atlas.dashboard.pages import corpus
 
     values = {key: None for _, key in corpus.FILTER_INPUTS}
     values.update(overrides)
@@ -50,7 +50,7 @@ def _controls(**overrides):  # noqa: ANN003, ANN202
 
 
 def test_filter_changes_table_and_counts(request_ctx) -> None:  # noqa: ANN001
-    from dashboard.pages import corpus
+    from attention_atlas.dashboard.pages import corpus
 
     rows_all, text_all, *_ = corpus.update_table(*_controls(), None)
     rows, text, _info, page, search = corpus.update_table(*_controls(label=[1], correct="no"), None)
@@ -60,7 +60,7 @@ def test_filter_changes_table_and_counts(request_ctx) -> None:  # noqa: ANN001
 
 
 def test_box_selection_filters_table(request_ctx) -> None:  # noqa: ANN001
-    from dashboard.pages import corpus
+    from attention_atlas.dashboard.pages import corpus
 
     selection = corpus.selection_from_event(
         {"range": {"x": [0.0, 0.6], "y": [-1, 1]}, "points": []}
@@ -73,14 +73,14 @@ def test_box_selection_filters_table(request_ctx) -> None:  # noqa: ANN001
 
 
 def test_row_click_opens_example_keeping_filter(request_ctx) -> None:  # noqa: ANN001
-    from dashboard.pages import corpus
+    from attention_atlas.dashboard.pages import corpus
 
     href = corpus.open_example({"rowId": "7", "rowIndex": 0}, [], "?label=1&page=2")
     assert href == "/example/7?label=1&page=2"
 
 
 def test_example_callback_and_prev_next(request_ctx) -> None:  # noqa: ANN001
-    from dashboard.pages import example
+    from attention_atlas.dashboard.pages import example
 
     rows, heatmap, grid, search = example.update_example(
         3, "?label=1", "word", [1], 0, 2, "shap", 4
@@ -89,7 +89,7 @@ def test_example_callback_and_prev_next(request_ctx) -> None:  # noqa: ANN001
     assert grid["layout"]["shapes"] and heatmap["data"]
     assert example.pick_head({"points": [{"x": 2, "y": 1}]}) == (1, 2)
     state = example.ExampleState.parse("?sort=id")
-    from dashboard.data import service
+    from attention_atlas.dashboard.data.service import service
 
     run = service().run(None)
     prev_id, next_id, pos, total = example.neighbours(state, run, 3)
@@ -97,7 +97,7 @@ def test_example_callback_and_prev_next(request_ctx) -> None:  # noqa: ANN001
 
 
 def test_heads_view_and_csv(request_ctx) -> None:  # noqa: ANN001
-    from dashboard.pages import corpus, heads
+    from attention_atlas.dashboard.pages import corpus, heads
 
     grid, trend, table = heads.heads_view(HeadsState.parse("?layer=1&head=0&stat=rho"))
     assert "agrees most" in str(table) and grid["data"][0]["z"] is not None
@@ -119,7 +119,7 @@ def test_nav_links_keep_filter_but_not_page(app) -> None:  # noqa: ANN001 - page
 
 def test_import_leaves_ml_libraries_out() -> None:
     code = (
-        "import sys, dashboard.app, dashboard.pages\n"
+        "import sys, attention_atlas.dashboard.server.app, attention_atlas.dashboard.pages\n"
         "bad = [m for m in ('torch', 'transformers', 'captum', 'shap') if m in sys.modules]\n"
         "print(','.join(bad))"
     )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.demo import make_corpus
-from ingest.demo.model import (
+from attention_atlas.ingest.demo import make_corpus
+from attention_atlas.ingest.demo.model import (
     MARKER,
     build_demo_model,
     cache_key,
@@ -76,7 +76,7 @@ def test_both_sources_are_in_both_splits(corpus: list[dict]) -> None:
 
 def test_each_opinion_sentence_stays_in_one_split(corpus: list[dict]) -> None:
     """Held-back opinions and closers: a labelled sentence never crosses train and test."""
-    from ingest.demo import snippets
+    from attention_atlas.ingest.demo import snippets
 
     labelled = snippets.OPINIONS_POS + snippets.OPINIONS_NEG
     labelled += snippets.CLOSERS_POS + snippets.CLOSERS_NEG
@@ -131,7 +131,7 @@ def test_build_demo_model_trains_reaches_target_and_is_reused(demo_cache: Path) 
 
 def test_an_unfinished_folder_is_not_reused(tmp_path: Path, monkeypatch) -> None:
     """A folder without the completion marker is rebuilt (training stubbed to stay fast)."""
-    from ingest.demo import model as demo_model
+    from attention_atlas.ingest.demo import model as demo_model
 
     calls = []
 

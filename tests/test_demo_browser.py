@@ -18,8 +18,8 @@ from browser_support import (
 from serve_support import serving
 from sqlalchemy import func, select
 
-from db.engine import make_engine, session_factory
-from models import Attribution, Example, Run
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.models import Attribution, Example, Run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,7 +32,7 @@ pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def demo_db(demo_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    from ingest.demo.run import prepare_demo
+    from attention_atlas.ingest.demo.run import prepare_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo-db') / 'atlas-demo.db'}"
     timings = prepare_demo(url, demo_cache, progress=False)

@@ -6,7 +6,7 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from ingest.settings import IngestSettings, option_envvar
+from attention_atlas.ingest.settings import IngestSettings, option_envvar
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 ROW = re.compile(r"^\| `(--[a-z-]+)` \| `(ATLAS_[A-Z_]+)` \|", re.MULTILINE)

@@ -7,8 +7,9 @@ import re
 import numpy as np
 from dash import html
 
-from dashboard import attention_rows, display_text, example_tokens, tracks
-from dashboard.urlstate import ExampleState
+from attention_atlas.dashboard import display_text, example_tokens, tracks
+from attention_atlas.dashboard.figures import attention_rows
+from attention_atlas.dashboard.urlstate import ExampleState
 
 TEXT = "Good film.<br /><br />Bad end"
 # BERT-style tokens of TEXT with their character offsets (the tag spelled as four tokens each)

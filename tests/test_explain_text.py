@@ -15,10 +15,10 @@ from conftest import write_csv
 from sqlalchemy import select
 from test_cli_errors import assert_user_error
 
-from db.engine import make_engine, session_factory
-from db.example_queries import example_attributions, example_detail
-from ingest.cli import main
-from models import Example, Run
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.db.example_queries import example_attributions, example_detail
+from attention_atlas.ingest.cli import main
+from attention_atlas.models import Example, Run
 
 SEED_TEXT = "This movie was absolutely fantastic!"
 FAST = ("--ig-steps", "8", "--shap-evals", "64")  # equality does not depend on the budgets
@@ -161,7 +161,7 @@ def test_a_source_index_taken_meanwhile_moves_to_the_next_one(
 ) -> None:
     """Two explains of one run racing: the loser's index was stored by the winner after it
     picked it; it takes the next free index instead of failing."""
-    from db import writers
+    from attention_atlas.db import writers
 
     db_url = sqlite_url_factory()
     common = ("--model", str(tiny_bert_dir), "--db", db_url, "--methods", "attention")

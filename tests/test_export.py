@@ -14,10 +14,15 @@ from dash_fixtures import build_store
 from plotly.offline import get_plotlyjs
 from test_cli_errors import assert_user_error
 
-from dashboard.export import ExportError, export_options, load_export, standalone_html
-from dashboard.export_static import slide_figure
-from db.engine import make_engine, session_factory
-from ingest.cli import main
+from attention_atlas.dashboard.export.standalone import (
+    ExportError,
+    export_options,
+    load_export,
+    standalone_html,
+)
+from attention_atlas.dashboard.export.static import slide_figure
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.ingest.cli import main
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 
@@ -54,7 +59,7 @@ def tracks(html: str) -> list[str]:
 
 
 def test_export_text_shows_markup_as_line_breaks() -> None:
-    from dashboard.display_text import html_text
+    from attention_atlas.dashboard.display_text import html_text
 
     assert html_text("Great.<br /><br />Not <i>bad</i> & <b>fun</b>") == (
         "Great.<br><br>Not bad &amp; fun"

@@ -10,9 +10,9 @@ import pytest
 import torch
 from methods_helpers import TEXTS, build_adapter, options, run_forward, save_checkpoint
 
-from ingest.explain import explain_batch
-from ingest.faithfulness import FRACTIONS, faithfulness_batch, random_order, ranking
-from ingest.methods.base import targets_of
+from attention_atlas.ingest.batch import explain_batch
+from attention_atlas.ingest.faithfulness import FRACTIONS, faithfulness_batch, random_order, ranking
+from attention_atlas.ingest.methods.base import targets_of
 
 torch.set_num_threads(1)
 

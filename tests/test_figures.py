@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import components, example_figures, figures
+from attention_atlas.dashboard import components
+from attention_atlas.dashboard.figures import charts as figures
+from attention_atlas.dashboard.figures import example as example_figures
 
 
 def test_scatter_colours_by_correctness_and_restores_box() -> None:
@@ -48,7 +50,7 @@ def test_attention_heatmap_highlights_row_and_column() -> None:
 
 def test_a_click_on_the_token_heatmap_pins_the_key_token() -> None:
     """Specials hidden: the third column shown is token position 3, and a click there pins 3."""
-    from dashboard import attention_rows
+    from attention_atlas.dashboard.figures import attention_rows
 
     tokens = ["[CLS]", "a", "b", "c", "[SEP]"]
     keep = np.array([False, True, True, True, False])

@@ -1,4 +1,4 @@
-"""The dashboard's cached numpy path (``dashboard.data`` over ``db.stacks``) gives exactly what
+"""The dashboard's cached numpy path (``dashboard.data.service`` over ``db.stacks``) gives exactly what
 the SQL queries in ``db.queries`` give: same rows, same order, same counts and means, on a
 store with missing labels, correctness and agreement values. (One difference on purpose: the
 cached text search folds Unicode case, as PostgreSQL's ``lower`` does; SQLite's folds ASCII
@@ -18,14 +18,14 @@ from conftest import POSTGRES_ENV
 from sqlalchemy import LargeBinary, create_engine, literal, select, text, update
 from sqlalchemy.engine import make_url
 
-from dashboard.data import AtlasData
-from db import queries
-from db.engine import make_engine
-from db.migrate import upgrade
-from db.queries import SORT_COLUMNS, CorpusFilter
-from db.synthetic import fill_synthetic_store
-from models import encode_array
-from models.schema import Agreement, Example, Faithfulness
+from attention_atlas.dashboard.data.service import AtlasData
+from attention_atlas.db import queries
+from attention_atlas.db.engine import make_engine
+from attention_atlas.db.migrate import upgrade
+from attention_atlas.db.queries import SORT_COLUMNS, CorpusFilter
+from attention_atlas.db.synthetic import fill_synthetic_store
+from attention_atlas.models import encode_array
+from attention_atlas.models.schema import Agreement, Example, Faithfulness
 
 _POSTGRES = pytest.mark.postgres
 

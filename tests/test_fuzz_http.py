@@ -1,6 +1,6 @@
 """Seeded fuzz of the dashboard's real HTTP endpoints (issue 12: no input reaches a traceback).
 
-A werkzeug server runs ``dashboard.app.create_app`` on a synthetic store in a thread. Every
+A werkzeug server runs ``dashboard.server.app.create_app`` on a synthetic store in a thread. Every
 server-side callback of ``app.callback_map`` (client-side ones never reach the server) gets
 correctly shaped ``/_dash-update-component`` requests carrying hostile JSON values, then requests
 of the wrong shape (arity, ids, types); the page router gets hostile paths and query strings,
@@ -26,11 +26,11 @@ from dash_fixtures import N_EXAMPLES, build_store
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from dashboard.app import create_app
-from dashboard.urlstate import FILTER_KEYS
-from db.engine import make_engine
-from db.notes import NotesWriter
-from db.synthetic import fill_synthetic_store
+from attention_atlas.dashboard.server.app import create_app
+from attention_atlas.dashboard.urlstate import FILTER_KEYS
+from attention_atlas.db.engine import make_engine
+from attention_atlas.db.notes import NotesWriter
+from attention_atlas.db.synthetic import fill_synthetic_store
 
 pytestmark = pytest.mark.slow
 
@@ -172,7 +172,11 @@ def _concrete(spec_id: Any, rng: random.Random) -> list[dict] | Any:
     pattern = json.loads(spec_id) if isinstance(spec_id, str) and spec_id[:1] == "{" else None
     if pattern is None:
         return spec_id
-    pages = ["dashboard.pages.corpus", "dashboard.pages.heads", "dashboard.pages.faithfulness"]
+    pages = [
+        "attention_atlas.dashboard.pages.corpus",
+        "attention_atlas.dashboard.pages.heads",
+        "attention_atlas.dashboard.pages.faithfulness",
+    ]
     notes = [1, 2, near(rng), str(near(rng)), 2**63, -1, "zzz"]  # note ids of edit / delete
     count = rng.choice([0, 1, 3, 3, 3, 5])
     return [
@@ -504,7 +508,9 @@ def test_a_failing_callback_is_logged_with_its_request_and_shown_kindly(
     def broken(**_query: Any) -> None:
         raise RuntimeError("layout bug")
 
-    monkeypatch.setitem(dash.page_registry["dashboard.pages.heads"], "layout", broken)
+    monkeypatch.setitem(
+        dash.page_registry["attention_atlas.dashboard.pages.heads"], "layout", broken
+    )
     answer = requests.post(base + ENDPOINT, json=_route("/heads"), timeout=60)
     assert answer.status_code == 200 and "layout bug" not in answer.text
     assert answer.json()["sideUpdate"]["error-banner"]["children"].startswith("Something went")

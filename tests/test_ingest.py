@@ -15,9 +15,9 @@ from click.testing import CliRunner, Result
 from conftest import corpus_rows, write_csv
 from sqlalchemy import select
 
-from db.engine import make_engine, session_factory
-from ingest.cli import main
-from models import Attention, Example, Run
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.ingest.cli import main
+from attention_atlas.models import Attention, Example, Run
 
 FULL_CAP = 10  # tokens; the tiny corpus has examples on both sides of it
 
@@ -196,7 +196,7 @@ def test_sample_and_limit_pick_the_same_rows_every_time(
     )
     _, pairs = stored(url)
     picked = [e.source_index for e, _ in pairs]
-    from ingest.corpus import load_corpus
+    from attention_atlas.ingest.corpus import load_corpus
 
     again = load_corpus(str(corpus), sample=8, seed=3, limit=5)
     other = load_corpus(str(corpus), sample=8, seed=4, limit=5)
@@ -207,7 +207,7 @@ def test_sample_and_limit_pick_the_same_rows_every_time(
 def test_decoder_detection_uses_transformers_mappings() -> None:
     from transformers import BertConfig, GPT2Config, RobertaConfig
 
-    from ingest.loading import is_decoder
+    from attention_atlas.ingest.loading import is_decoder
 
     assert is_decoder(GPT2Config()) and not is_decoder(BertConfig())
     assert not is_decoder(RobertaConfig())  # has a causal-LM head too, but is an encoder
@@ -216,7 +216,7 @@ def test_decoder_detection_uses_transformers_mappings() -> None:
 def test_randomize_weights_is_seeded_and_changes_every_weight(tiny_bert_dir: Path) -> None:
     from transformers import AutoModelForSequenceClassification
 
-    from ingest.loading import randomize_weights
+    from attention_atlas.ingest.loading import randomize_weights
 
     def load():  # noqa: ANN202 - a model
         return AutoModelForSequenceClassification.from_pretrained(tiny_bert_dir)
@@ -234,7 +234,7 @@ def test_randomize_weights_is_seeded_and_changes_every_weight(tiny_bert_dir: Pat
 def test_fresh_head_loads_a_checkpoint_without_classifier(tmp_path: Path) -> None:
     from fixtures_models import save_tiny_gpt2
 
-    from ingest.loading import CheckpointError, LoadRequest, load_adapter
+    from attention_atlas.ingest.loading import CheckpointError, LoadRequest, load_adapter
 
     lm = save_tiny_gpt2(tmp_path / "lm", lm_head=True)
     with pytest.raises(CheckpointError, match="not a sequence classifier"):

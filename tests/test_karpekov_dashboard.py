@@ -10,13 +10,13 @@ from dash_fixtures import build_store
 from sklearn.metrics import silhouette_score as sklearn_silhouette
 from sqlalchemy import delete, func, select, update
 
-from dashboard import curves
-from dashboard.app import create_app
-from dashboard.data import service
-from dashboard.urlstate import FaithfulnessState
-from db import consistency, vocabulary
-from db.engine import make_engine, session_factory
-from models import Example, Faithfulness, TopVector
+from attention_atlas.dashboard.data import accuracy as curves
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.server.app import create_app
+from attention_atlas.dashboard.urlstate import FaithfulnessState
+from attention_atlas.db import consistency
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.models import Example, Faithfulness, TopVector, vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_page_silhouette_is_sklearns_on_the_stored_vectors(ctx) -> None:  # noqa
 
 
 def test_large_filters_are_subsampled_with_a_fixed_seed(ctx, monkeypatch) -> None:  # noqa: ANN001
-    from dashboard.pages import faithfulness
+    from attention_atlas.dashboard.pages import faithfulness
 
     _, run_id = ctx
     monkeypatch.setattr(consistency, "MAX_POINTS", 12)
@@ -130,7 +130,7 @@ def test_large_filters_are_subsampled_with_a_fixed_seed(ctx, monkeypatch) -> Non
 
 
 def test_callback_switches_view_and_keeps_it_in_the_url(ctx) -> None:  # noqa: ANN001
-    from dashboard.pages import faithfulness
+    from attention_atlas.dashboard.pages import faithfulness
 
     _, run_id = ctx
     search = f"?run={run_id}&minlen=9"
@@ -163,7 +163,7 @@ def test_faithfulness_state_parses_and_round_trips(query, view, method) -> None:
 
 
 def test_runs_stored_before_0003_say_the_curves_are_missing(tmp_path) -> None:  # noqa: ANN001
-    from dashboard.pages import faithfulness
+    from attention_atlas.dashboard.pages import faithfulness
 
     url, run_id = build_store(tmp_path, n_examples=12)
     engine = make_engine(url)

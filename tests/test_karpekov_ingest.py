@@ -14,13 +14,12 @@ from click.testing import CliRunner
 from methods_helpers import TEXTS, build_adapter, options, run_forward, save_checkpoint
 from sqlalchemy import select
 
-from db import vocabulary
-from db.engine import make_engine, session_factory
-from ingest.cli import main
-from ingest.consistency import TOP_TOKENS
-from ingest.explain import explain_batch
-from ingest.faithfulness import bottom_ranking, ranking
-from models import Example, Faithfulness, TopVector
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.ingest.batch import explain_batch
+from attention_atlas.ingest.cli import main
+from attention_atlas.ingest.faithfulness import bottom_ranking, ranking
+from attention_atlas.ingest.top_vectors import TOP_TOKENS
+from attention_atlas.models import Example, Faithfulness, TopVector, vocabulary
 
 torch.set_num_threads(1)
 METHODS = ("attention", "grad_input")  # one unsigned, one signed: both cheap

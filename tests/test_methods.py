@@ -17,14 +17,14 @@ from methods_helpers import (
     sharpen,
 )
 
-from db import vocabulary
-from ingest.explain import explain_batch
-from ingest.methods import ig as ig_method
-from ingest.methods import shap_method
-from ingest.methods.attention import flow_scores, residual_attention, rollout_scores
-from ingest.methods.base import explained, targets_of
-from ingest.methods.gradients import agrad_scores
-from ingest.methods.registry import COMPUTE, validate_methods
+from attention_atlas.ingest.batch import explain_batch
+from attention_atlas.ingest.methods import ig as ig_method
+from attention_atlas.ingest.methods import shap_method
+from attention_atlas.ingest.methods.attention import flow_scores, residual_attention, rollout_scores
+from attention_atlas.ingest.methods.base import explained, targets_of
+from attention_atlas.ingest.methods.gradients import agrad_scores
+from attention_atlas.ingest.methods.registry import COMPUTE, validate_methods
+from attention_atlas.models import vocabulary
 
 torch.set_num_threads(1)
 KINDS = ("bert", "gpt2", "zero_shot")

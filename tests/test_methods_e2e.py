@@ -16,10 +16,18 @@ from conftest import write_csv
 from scipy.stats import spearmanr
 from sqlalchemy import select
 
-from db import vocabulary
-from db.engine import make_engine, session_factory
-from ingest.cli import main
-from models import Agreement, Attention, Attribution, Example, Faithfulness, HeadScore, Run
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.ingest.cli import main
+from attention_atlas.models import (
+    Agreement,
+    Attention,
+    Attribution,
+    Example,
+    Faithfulness,
+    HeadScore,
+    Run,
+    vocabulary,
+)
 
 
 def ingest(*args: str) -> None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy.stats import spearmanr
 
-from db.metrics import agreement, agreement_rows, head_grid, jaccard_top_k
+from attention_atlas.db.analysis.metrics import agreement, agreement_rows, head_grid, jaccard_top_k
 
 
 def test_identical_and_reversed_rankings() -> None:

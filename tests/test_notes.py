@@ -1,4 +1,4 @@
-"""The reading group's layer (issue 14): db.notes' validation and writes, the tag filter (numpy
+"""The reading group's layer (issue 14): attention_atlas.db.notes' validation and writes, the tag filter (numpy
 and SQL alike, never stale), the notes panel's and "Save this view"'s callbacks called
 directly, ``serve --read-only``, and ``attention-atlas notes export``."""
 
@@ -12,13 +12,15 @@ import pytest
 from click.testing import CliRunner
 from dash_fixtures import build_store
 
-from dashboard import ids, notes_panel, save_view, writing
-from dashboard.app import create_app
-from dashboard.data import service
-from dashboard.urlstate import CorpusState
-from db import queries
-from db.engine import make_engine, session_factory
-from db.notes import (
+from attention_atlas.dashboard import ids
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.reading_group import notes_panel, save_view
+from attention_atlas.dashboard.data import write_access as writing
+from attention_atlas.dashboard.server.app import create_app
+from attention_atlas.dashboard.urlstate import CorpusState
+from attention_atlas.db import queries
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.db.notes import (
     MAX_BODY,
     NoteError,
     NotesWriter,
@@ -27,13 +29,13 @@ from db.notes import (
     list_views,
     notes_of_example,
 )
-from ingest.cli import main
+from attention_atlas.ingest.cli import main
 
 
 def _page(name: str):  # noqa: ANN202 - a page module (registering one needs an app first)
     import importlib
 
-    return importlib.import_module(f"dashboard.pages.{name}")
+    return importlib.import_module(f"attention_atlas.dashboard.pages.{name}")
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from cli_helpers import ingest_args
 from conftest import corpus_rows, write_csv
 from sqlalchemy import MetaData, func, insert, select
 
-from db.engine import make_engine, session_factory
-from db.migrate import current_revision, head_revision, upgrade
-from db.notes import NotesWriter, notes_of_example
-from db.synthetic import fill_synthetic_store
-from models import Example, Run
-from models.schema import Note
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.db.migrate import current_revision, head_revision, upgrade
+from attention_atlas.db.notes import NotesWriter, notes_of_example
+from attention_atlas.db.synthetic import fill_synthetic_store
+from attention_atlas.models import Example, Run
+from attention_atlas.models.schema import Note
 
 
 def _dump(engine) -> dict[str, list[tuple]]:  # noqa: ANN001
@@ -112,7 +112,7 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
 def _cli() -> list[str]:
     script = shutil.which("attention-atlas", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "ingest.cli"]
+    return [script] if script else [sys.executable, "-m", "attention_atlas.ingest.cli"]
 
 
 def _post_notes(url: str, who: str, example_id: int, errors: list) -> None:

@@ -14,10 +14,10 @@ from cli_helpers import ingest_args
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from db.engine import make_engine, session_factory
-from db.migrate import alembic_config
-from ingest.cli import main
-from models import Attention, Example, Run
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.db.migrate import alembic_config
+from attention_atlas.ingest.cli import main
+from attention_atlas.models import Attention, Example, Run
 
 pytestmark = pytest.mark.postgres
 

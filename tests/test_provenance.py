@@ -7,10 +7,10 @@ from dataclasses import fields, replace
 import pytest
 from dash_fixtures import build_store
 
-from dashboard.app import create_app
-from dashboard.provenance import settings_rows, summary_parts
-from ingest.explain import plan_for
-from ingest.settings import IngestSettings
+from attention_atlas.dashboard.provenance import settings_rows, summary_parts
+from attention_atlas.dashboard.server.app import create_app
+from attention_atlas.ingest.batch import plan_for
+from attention_atlas.ingest.settings import IngestSettings
 
 
 def _run_settings(**overrides) -> dict:  # noqa: ANN003
@@ -67,7 +67,7 @@ def app(tmp_path_factory):  # noqa: ANN001, ANN201
 @pytest.mark.parametrize("path", ["/", "/example/2", "/heads", "/faithfulness"])
 def test_every_run_page_shows_the_run_settings(app, path: str) -> None:  # noqa: ANN001
     with app[0].server.test_request_context("/"):
-        from dashboard.pages import corpus, example, faithfulness, heads
+        from attention_atlas.dashboard.pages import corpus, example, faithfulness, heads
 
         layout = {
             "/": corpus.layout,
@@ -83,7 +83,7 @@ def test_every_run_page_shows_the_run_settings(app, path: str) -> None:  # noqa:
 def test_switching_run_updates_title_and_settings(app) -> None:  # noqa: ANN001
     dash_app, run_id = app
     with dash_app.server.test_request_context("/"):
-        from dashboard.pages import corpus
+        from attention_atlas.dashboard.pages import corpus
 
         header = corpus.update_header(run_id)
         assert "Corpus: " in str(header[0]) and "fractions" in str(header[1])

@@ -9,11 +9,19 @@ from dash_fixtures import build_store
 from scipy import stats
 from sqlalchemy import select
 
-from db import example_queries, queries, stacks, vocabulary
-from db.engine import make_engine, session_factory
-from db.queries import CorpusFilter
-from db.synthetic import fill_synthetic_store
-from models.schema import Agreement, Attention, Attribution, Example, Faithfulness, HeadScore
+from attention_atlas.db import example_queries, queries, stacks
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.db.queries import CorpusFilter
+from attention_atlas.db.synthetic import fill_synthetic_store
+from attention_atlas.models import vocabulary
+from attention_atlas.models.schema import (
+    Agreement,
+    Attention,
+    Attribution,
+    Example,
+    Faithfulness,
+    HeadScore,
+)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from cli_helpers import ingest_args
 from click.testing import CliRunner
 from conftest import corpus_rows, write_csv
 
-from ingest.cli import main
+from attention_atlas.ingest.cli import main
 
 N_EXAMPLES = 600
 KILL_AFTER = 8  # stored examples
@@ -25,7 +25,7 @@ KILL_AFTER = 8  # stored examples
 
 def _cli() -> list[str]:
     script = shutil.which("attention-atlas", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "ingest.cli"]
+    return [script] if script else [sys.executable, "-m", "attention_atlas.ingest.cli"]
 
 
 def _args(model: Path, corpus: Path, db: Path) -> list[str]:
@@ -128,7 +128,7 @@ def test_examples_another_process_stored_meanwhile_are_kept_once(
     """Two ingests of one run at once: the second read "nothing done" before the first stored
     its examples. Its writer keeps the stored ones (same run, same numbers), adds nothing twice
     and ends without an error."""
-    from db import writers
+    from attention_atlas.db import writers
 
     db = tmp_path / "race.db"
     args = _args(tiny_bert_dir, tiny_corpus, db) + ["-q"]

@@ -12,10 +12,10 @@ from cli_helpers import ingest_args
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from db.engine import make_engine, session_factory
-from ingest.cli import main
-from ingest.settings import IngestSettings
-from models.schema import Example, Run
+from attention_atlas.db.engine import make_engine, session_factory
+from attention_atlas.ingest.cli import main
+from attention_atlas.ingest.settings import IngestSettings
+from attention_atlas.models.schema import Example, Run
 
 
 def _load(folder: Path):  # noqa: ANN202 - a model
@@ -34,7 +34,7 @@ def _changed(before, after) -> set[str]:  # noqa: ANN001
 def test_cascading_randomization_keeps_what_lies_below_the_depth(
     tiny_bert_dir: Path, depth: int
 ) -> None:
-    from ingest.loading import randomize_weights
+    from attention_atlas.ingest.loading import randomize_weights
 
     trained, model = _load(tiny_bert_dir), _load(tiny_bert_dir)
     randomize_weights(model, seed=3, from_layer=depth)
@@ -53,7 +53,7 @@ def test_cascading_randomization_keeps_what_lies_below_the_depth(
 
 
 def test_cascading_depth_outside_the_model_is_a_user_error(tiny_bert_dir: Path) -> None:
-    from ingest.loading import CheckpointError, randomize_weights
+    from attention_atlas.ingest.loading import CheckpointError, randomize_weights
 
     with pytest.raises(CheckpointError, match="outside 0..2"):
         randomize_weights(_load(tiny_bert_dir), seed=0, from_layer=3)
@@ -125,7 +125,7 @@ def test_sanity_checks_the_depth_before_ingesting(
 
 
 def test_the_provenance_line_names_the_cascading_depth() -> None:
-    from dashboard.provenance import summary_parts
+    from attention_atlas.dashboard.provenance import summary_parts
 
     cascade = " · ".join(summary_parts({"randomize_weights": True, "randomize_layers": 4}))
     assert "RANDOMIZED WEIGHTS from layer 4 up and the head" in cascade

@@ -21,8 +21,8 @@ from dash_fixtures import build_store
 from serve_support import ATLAS, fetch, page_callbacks, serving
 from werkzeug.security import check_password_hash
 
-from dashboard.auth import AuthFileError, read_auth_file
-from ingest.cli import main
+from attention_atlas.dashboard.server.auth import AuthFileError, read_auth_file
+from attention_atlas.ingest.cli import main
 
 GZIP = {"Accept-Encoding": "gzip"}
 CREDENTIALS = ("alice", "correct horse")
@@ -173,7 +173,7 @@ def test_open_network_interface_needs_auth_or_public(host: str, store: str) -> N
 def test_make_server_takes_auth_from_the_environment(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dashboard.app import make_server
+    from attention_atlas.dashboard.server.app import make_server
 
     auth_file = tmp_path / "users"
     _add_user(auth_file, *CREDENTIALS)
@@ -244,7 +244,7 @@ def test_pages_answer_while_ingest_writes_the_store(
 
 
 def test_readme_lists_every_serve_option_with_its_environment_variable() -> None:
-    from ingest.cli_serve import serve
+    from attention_atlas.dashboard.cli.serve import serve
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split("## Serving for a reading group", 1)[1].split("\n## ", 1)[0]

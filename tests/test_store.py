@@ -14,10 +14,10 @@ import store_checks
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from db.engine import DatabaseUrlError, make_engine, resolve_url
-from db.migrate import alembic_config
-from models import decode_array, encode_array
-from models.arrays import decode_stacked
+from attention_atlas.db.engine import DatabaseUrlError, make_engine, resolve_url
+from attention_atlas.db.migrate import alembic_config
+from attention_atlas.models import decode_array, encode_array
+from attention_atlas.models.arrays import decode_stacked
 
 
 @pytest.mark.parametrize("name", sorted(store_checks.ARRAYS))
@@ -111,7 +111,7 @@ def test_readonly_engine_reads_but_cannot_write(sqlite_url_factory: Callable[...
 READERS = """
 import sys, threading, time
 from sqlalchemy import text
-from db.engine import make_engine
+from attention_atlas.db.engine import make_engine
 engine = make_engine(sys.argv[1], readonly=True)
 errors = []
 def read():

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import inputs
-from dashboard.urlstate import CorpusState, ExampleState, FaithfulnessState, HeadsState
+from attention_atlas.dashboard import inputs
+from attention_atlas.dashboard.urlstate import (
+    CorpusState,
+    ExampleState,
+    FaithfulnessState,
+    HeadsState,
+)
 
 CASES = [
     ("", {}),
@@ -160,7 +165,7 @@ def test_parse_keeps_text_without_nul_or_surrogates() -> None:
     assert ExampleState.parse({"layer": "9223372036854775808"}).layer is None
 
 
-# -- the shape of a callback request (dashboard.errors) -------------------------------------
+# -- the shape of a callback request (dashboard.server.errors) -------------------------------------
 def _callback_map() -> dict:
     from dash import ALL, Output
 
@@ -212,7 +217,7 @@ def _body(**changes: object) -> dict:
     ],
 )
 def test_callback_request_shape(body, ok: bool) -> None:  # noqa: ANN001
-    from dashboard.errors import callback_request_problem
+    from attention_atlas.dashboard.server.errors import callback_request_problem
 
     assert (callback_request_problem(body, _callback_map()) is None) is ok
 
@@ -229,7 +234,7 @@ def test_callback_request_shape(body, ok: bool) -> None:  # noqa: ANN001
     ],
 )
 def test_pattern_output_shape(outputs, ok: bool) -> None:  # noqa: ANN001
-    from dashboard.errors import callback_request_problem
+    from attention_atlas.dashboard.server.errors import callback_request_problem
 
     body = _body(output='{"page":["ALL"],"type":"nav"}.href', outputs=outputs, state=[])
     assert (callback_request_problem(body, _callback_map()) is None) is ok

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 from conftest import corpus_rows, write_csv
 
-from db.engine import make_engine
-from db.migrate import head_revision
+from attention_atlas.db.engine import make_engine
+from attention_atlas.db.migrate import head_revision
 
 pytestmark = pytest.mark.slow
 
@@ -127,10 +127,10 @@ def test_wheel_holds_migrations_and_assets_not_screenshots(wheel: Path) -> None:
 
 def test_project_packages_and_resources_come_from_the_wheel(venv: Path, tmp_path: Path) -> None:
     code = (
-        "import importlib, importlib.resources as r, db.migrate as m\n"
+        "import importlib, importlib.resources as r, attention_atlas.db.migrate as m\n"
         f"for name in {PROJECT_PACKAGES!r}:\n"
         "    print(list(importlib.import_module(name).__path__)[0])\n"
-        "print(r.files('dashboard.assets') / 'atlas.css')\n"
+        "print(r.files('attention_atlas.dashboard.assets') / 'atlas.css')\n"
         "print(m.script_location())\n"
     )
     located = _run(venv / "bin" / "python", "-c", code, cwd=tmp_path).stdout.split()

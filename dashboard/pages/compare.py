@@ -6,7 +6,7 @@ examples that differ most one click away (either run's example page, or both run
 stacked at ``/compare/example``). When B is A's checkpoint with randomized weights the page reads
 as the model-randomization sanity check (Adebayo et al. 2018). Below: method-pair agreement of
 A, B and A − B, head grids A, B and A − B, both runs' deletion curves and relative accuracy
-curves (Karpekov & Miller's chart 4, from ``dashboard.curves``), accuracy and confidence.
+curves (Karpekov & Miller's chart 4, from ``dashboard.data.accuracy``), accuracy and confidence.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import dash
 import numpy as np
 from dash import Input, Output, State, dcc, html
 
-from dashboard import compare_figures, curve_figures, figures, ids, inputs, urls
-from dashboard.compare_data import (
+from attention_atlas.dashboard import ids, inputs, urls
+from attention_atlas.dashboard.data.compare import (
     Comparison,
     accuracy_confidence,
     accuracy_curves,
@@ -28,12 +28,21 @@ from dashboard.compare_data import (
     head_grid_mean,
     sanity_kind,
 )
-from dashboard.data import service
-from dashboard.provenance import summary_parts
-from dashboard.urlstate import CompareExampleState, CompareState
-from db import vocabulary
-from db.compare import SIMILARITIES
-from db.queries import RunInfo
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.figures import (
+    accuracy_curves as curve_figures,
+)
+from attention_atlas.dashboard.figures import (
+    charts as figures,
+)
+from attention_atlas.dashboard.figures import (
+    compare as compare_figures,
+)
+from attention_atlas.dashboard.provenance import summary_parts
+from attention_atlas.dashboard.urlstate import CompareExampleState, CompareState
+from attention_atlas.db.compare import SIMILARITIES
+from attention_atlas.db.queries import RunInfo
+from attention_atlas.models import vocabulary
 
 WORST = 10  # most different examples listed
 READING_GUIDE = (

@@ -12,12 +12,13 @@ import dash
 import numpy as np
 from dash import dcc, html
 
-from dashboard import components, ids, urls
-from dashboard.compare_data import similarity
-from dashboard.data import service
-from dashboard.urlstate import CompareExampleState, CompareState
-from db import example_queries, vocabulary
-from db.compare import SIMILARITIES, example_at
+from attention_atlas.dashboard import components, ids, urls
+from attention_atlas.dashboard.data.compare import similarity
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.urlstate import CompareExampleState, CompareState
+from attention_atlas.db import example_queries
+from attention_atlas.db.compare import SIMILARITIES, example_at
+from attention_atlas.models import vocabulary
 
 
 def _message(text: str, state: CompareExampleState) -> html.Div:

@@ -11,11 +11,12 @@ from typing import Any
 import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import corpus_layout, figures, ids, inputs, urls
-from dashboard.data import service
-from dashboard.provenance import run_provenance
-from dashboard.urlstate import CorpusState
-from db import notes, queries
+from attention_atlas.dashboard import corpus_layout, ids, inputs, urls
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.figures import charts as figures
+from attention_atlas.dashboard.provenance import run_provenance
+from attention_atlas.dashboard.urlstate import CorpusState
+from attention_atlas.db import notes, queries
 
 PAGE_SIZE = 50
 FILTER_INPUTS = [

@@ -13,21 +13,23 @@ import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import (
+from attention_atlas.dashboard import example_tokens, ids, inputs, urls
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.export import button as example_export
+from attention_atlas.dashboard.figures import (
     attention_rows,
-    example_export,
-    example_figures,
-    example_tokens,
-    figures,
-    ids,
-    inputs,
-    notes_panel,
-    urls,
 )
-from dashboard.data import service
-from dashboard.provenance import run_provenance
-from dashboard.urlstate import DENSITIES, VIEWS, ExampleState
-from db import example_queries, queries, vocabulary
+from attention_atlas.dashboard.figures import (
+    charts as figures,
+)
+from attention_atlas.dashboard.figures import (
+    example as example_figures,
+)
+from attention_atlas.dashboard.provenance import run_provenance
+from attention_atlas.dashboard.reading_group import notes_panel
+from attention_atlas.dashboard.urlstate import DENSITIES, VIEWS, ExampleState
+from attention_atlas.db import example_queries, queries
+from attention_atlas.models import vocabulary
 
 
 def not_found(example_id: Any) -> html.Div:

@@ -5,7 +5,7 @@ Two views of the deletion curves (``view`` in the URL): ``probability``, the mea
 of the predicted class after deleting the top-k tokens (per-run cached stack, numpy over the
 filtered ids), and ``accuracy``, Karpekov & Miller's share of the originally correct examples
 still classified correctly, relative to k = 0, with the bottom-k strategy dashed for signed
-methods (``dashboard.curves``). Comprehensiveness / sufficiency means come from the cached
+methods (``dashboard.data.accuracy``). Comprehensiveness / sufficiency means come from the cached
 stack too; AOPC is the mean drop of the deletion curve, mean over k = 1..K of (p_0 - p_k).
 The consistency test (Liu et al. 2021) is the silhouette of the classes' clusters of each
 method's top-5 vectors, with the 2-D projection of one method (``method`` in the URL).
@@ -20,11 +20,15 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard import curve_figures, curves, figures, ids, inputs
-from dashboard.data import service
-from dashboard.provenance import run_provenance
-from dashboard.urlstate import FAITHFULNESS_VIEWS, FaithfulnessState
-from db import consistency, queries, stacks, vocabulary
+from attention_atlas.dashboard import ids, inputs
+from attention_atlas.dashboard.data import accuracy as curves
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.figures import accuracy_curves as curve_figures
+from attention_atlas.dashboard.figures import charts as figures
+from attention_atlas.dashboard.provenance import run_provenance
+from attention_atlas.dashboard.urlstate import FAITHFULNESS_VIEWS, FaithfulnessState
+from attention_atlas.db import consistency, queries, stacks
+from attention_atlas.models import vocabulary
 
 NOT_STORED = (
     "This run was ingested before accuracy and bottom-k curves were stored (revision 0003): "

@@ -2,7 +2,7 @@
 
 Statistics: mean Spearman rho of each head's prediction-position attention with IG or SHAP
 (``HeadScore``), or the share of that attention on the first token / on special tokens
-(from ``Attention.rows``). Reduced with numpy over per-run cached stacks (``dashboard.data``).
+(from ``Attention.rows``). Reduced with numpy over per-run cached stacks (``dashboard.data.service``).
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from dashboard import figures, ids, inputs, urls
-from dashboard.data import service
-from dashboard.provenance import run_provenance
-from dashboard.urlstate import HeadsState
-from db import vocabulary
+from attention_atlas.dashboard import ids, inputs, urls
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.figures import charts as figures
+from attention_atlas.dashboard.provenance import run_provenance
+from attention_atlas.dashboard.urlstate import HeadsState
+from attention_atlas.models import vocabulary
 
 STATS = {
     "rho": "mean Spearman ρ",

@@ -12,11 +12,11 @@ from typing import Any
 import dash
 from dash import dcc, html
 
-from dashboard import ids, urls
-from dashboard.data import service
-from dashboard.notes_panel import when
-from db import notes
-from db.notes import NoteInfo, ViewInfo
+from attention_atlas.dashboard import ids, urls
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.reading_group.notes_panel import when
+from attention_atlas.db import notes
+from attention_atlas.db.notes import NoteInfo, ViewInfo
 
 LATEST_NOTES = 50
 EXCERPT = 200

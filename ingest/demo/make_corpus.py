@@ -1,6 +1,6 @@
 """Writes ``corpus.jsonl``, the demo's labelled movie reviews, from hand-written parts.
 
-Run ``python -m ingest.demo.make_corpus`` (add ``--check`` to only verify that the file is up to
+Run ``python -m attention_atlas.ingest.demo.make_corpus`` (add ``--check`` to only verify that the file is up to
 date). Two sources, both written by the project: fully hand-written reviews
 (``handwritten.py``) and composed reviews (``snippets.py``: openings, neutral subject lines with
 invented names and numbers, plot summaries, opinion sentences of many shapes, closers) put
@@ -20,7 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-from ingest.demo import handwritten, snippets
+from attention_atlas.ingest.demo import handwritten, snippets
 
 SEED = 20261121
 CORPUS_PATH = Path(__file__).with_name("corpus.jsonl")

@@ -48,7 +48,11 @@ class DemoModelError(RuntimeError):
 
 def load_demo_corpus() -> list[dict]:
     """The packaged demo corpus: dicts with id, text, label (0/1), split, tags, source."""
-    text = resources.files("ingest.demo").joinpath("corpus.jsonl").read_text(encoding="utf-8")
+    text = (
+        resources.files("attention_atlas.ingest.demo")
+        .joinpath("corpus.jsonl")
+        .read_text(encoding="utf-8")
+    )
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
@@ -66,7 +70,7 @@ def base_model_dir() -> Path:
 
 def cache_key(seed: int = 0) -> str:
     """Folder name for the model built from this corpus, recipe and seed."""
-    corpus = resources.files("ingest.demo").joinpath("corpus.jsonl").read_bytes()
+    corpus = resources.files("attention_atlas.ingest.demo").joinpath("corpus.jsonl").read_bytes()
     digest = hashlib.sha256(corpus)
     digest.update(json.dumps({**RECIPE, "seed": seed}, sort_keys=True).encode())
     return f"minilm-demo-{digest.hexdigest()[:12]}"

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.writers import RunConflictError
-from ingest.demo.model import LABEL_NAMES, build_demo_model, load_demo_corpus
-from ingest.settings import IngestSettings
+from attention_atlas.db.writers import RunConflictError
+from attention_atlas.ingest.demo.model import LABEL_NAMES, build_demo_model, load_demo_corpus
+from attention_atlas.ingest.settings import IngestSettings
 
 DEMO_RUN = "demo"
 DEFAULT_CACHE = Path(".cache") / "attention-atlas"
@@ -63,7 +63,7 @@ def prepare_demo(
     db_url: str, cache_dir: Path = DEFAULT_CACHE, *, progress: bool = True
 ) -> DemoTimings:
     """Fine-tune or reuse the demo model, then ingest (or finish ingesting) the demo run."""
-    from ingest.pipeline import run_ingest
+    from attention_atlas.ingest.pipeline import run_ingest
 
     started = time.perf_counter()
     model_dir = build_demo_model(Path(cache_dir), progress=progress)

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 import torch
 
-from ingest.methods.base import MethodResult, NoParams, Params
+from attention_atlas.ingest.methods.base import MethodResult, NoParams, Params
 
 if TYPE_CHECKING:
-    from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-    from ingest.settings import IngestSettings
+    from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+    from attention_atlas.ingest.settings import IngestSettings
 
 FLOW_SCALE = 1_000_000  # scipy's max-flow wants integer capacities
 

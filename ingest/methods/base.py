@@ -1,7 +1,7 @@
 """Shared pieces of the explanation methods: the method unit, the explained output, and a
 batched evaluator for many token-id variants of the batch's examples (SHAP masks, deletion tests).
 
-Every method is a :class:`Method`: an id of the vocabulary (``db.vocabulary``), a parameter
+Every method is a :class:`Method`: an id of the vocabulary (``models.vocabulary``), a parameter
 dataclass (:class:`Params`) built from the run settings by its ``from_settings`` and recorded on
 the run by its ``provenance``, and a batched compute function
 ``compute(adapter, batch, items, forward, params, shared=None) -> list[MethodResult]`` that
@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 if TYPE_CHECKING:
-    from ingest.adapters import Adapter, ForwardOutput
-    from ingest.settings import IngestSettings
+    from attention_atlas.ingest.adapters import Adapter, ForwardOutput
+    from attention_atlas.ingest.settings import IngestSettings
 
 # rows x width of one evaluation pass. On CPU, passes past ~2k tokens got slower per token
 # (MiniLM, 2 cores: IG 0.30 s/example at 2048 vs 0.57 s at 8192); a GPU wants far more.

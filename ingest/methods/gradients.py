@@ -16,10 +16,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ingest.methods.base import MethodResult, OutputParams, Shared, explained, targets_of
+from attention_atlas.ingest.methods.base import (
+    MethodResult,
+    OutputParams,
+    Shared,
+    explained,
+    targets_of,
+)
 
 if TYPE_CHECKING:
-    from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+    from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ several examples share one forward/backward and no row is padded beyond its chun
 example. Pad positions take the pad embedding at every alpha, are masked out, and are never
 scored: scores are sliced to each example's length.
 
-Baselines (``db.vocabulary.IG_BASELINES``): ``zero`` (the default) and ``pad`` replace the word
+Baselines (``models.vocabulary.IG_BASELINES``): ``zero`` (the default) and ``pad`` replace the word
 embeddings of the *content* positions only, by zeros or by the pad token's embedding; special
 tokens and a zero-shot prompt's frame keep their real embeddings, so IG explains
 f(x) - f(content removed, frame kept), the counterfactual SHAP and the deletion tests explain,
@@ -28,8 +28,7 @@ import numpy as np
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 
-from db.vocabulary import IG_BASELINES
-from ingest.methods.base import (
+from attention_atlas.ingest.methods.base import (
     MethodResult,
     Params,
     Report,
@@ -38,10 +37,11 @@ from ingest.methods.base import (
     explained,
     targets_of,
 )
+from attention_atlas.models.vocabulary import IG_BASELINES
 
 if TYPE_CHECKING:
-    from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-    from ingest.settings import IngestSettings
+    from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+    from attention_atlas.ingest.settings import IngestSettings
 
 
 @dataclass(frozen=True)

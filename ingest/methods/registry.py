@@ -1,4 +1,4 @@
-"""The method registry: each vocabulary id (``db.vocabulary``) mapped to its compute function
+"""The method registry: each vocabulary id (``models.vocabulary``) mapped to its compute function
 and parameter class. Ids, order, labels and signedness live in the vocabulary; this module only
 adds what needs torch. At import it checks that it covers the vocabulary exactly, so a method
 added to one and not the other fails at once.
@@ -9,12 +9,17 @@ Adding a method: a compute module in ``ingest/methods/``, one ``MethodInfo`` in
 
 from __future__ import annotations
 
-from db import vocabulary
-from ingest.methods.attention import FlowParams, compute_attention, compute_flow, compute_rollout
-from ingest.methods.base import Method, NoParams, OutputParams
-from ingest.methods.gradients import compute_agrad, compute_grad_input
-from ingest.methods.ig import IGParams, compute_ig
-from ingest.methods.shap_method import ShapParams, compute_shap
+from attention_atlas.ingest.methods.attention import (
+    FlowParams,
+    compute_attention,
+    compute_flow,
+    compute_rollout,
+)
+from attention_atlas.ingest.methods.base import Method, NoParams, OutputParams
+from attention_atlas.ingest.methods.gradients import compute_agrad, compute_grad_input
+from attention_atlas.ingest.methods.ig import IGParams, compute_ig
+from attention_atlas.ingest.methods.shap_method import ShapParams, compute_shap
+from attention_atlas.models import vocabulary
 
 COMPUTE: dict[str, Method] = {
     m.id: m
@@ -39,7 +44,7 @@ def check_registry() -> None:
     known, computed = set(vocabulary.method_ids()), set(COMPUTE)
     if known != computed:
         raise RegistryError(
-            f"methods in db.vocabulary without a compute function: {sorted(known - computed)}; "
+            f"methods in attention_atlas.models.vocabulary without a compute function: {sorted(known - computed)}; "
             f"compute functions without a vocabulary entry: {sorted(computed - known)}"
         )
 

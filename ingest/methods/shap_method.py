@@ -22,8 +22,7 @@ import shap
 import torch
 from shap.maskers._text import partition_tree
 
-from db.vocabulary import SHAP_EVALS_RULE, shap_evals_for
-from ingest.methods.base import (
+from attention_atlas.ingest.methods.base import (
     MethodResult,
     Params,
     Report,
@@ -32,11 +31,12 @@ from ingest.methods.base import (
     ignore_report,
     targets_of,
 )
-from ingest.methods.shap_shared import explain_examples_shared
+from attention_atlas.ingest.methods.shap_shared import explain_examples_shared
+from attention_atlas.models.vocabulary import SHAP_EVALS_RULE, shap_evals_for
 
 if TYPE_CHECKING:
-    from ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-    from ingest.settings import IngestSettings
+    from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+    from attention_atlas.ingest.settings import IngestSettings
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ import numpy as np
 import shap.explainers._partition as partition_module
 import torch
 
-from ingest.methods.base import MethodResult, Report, evaluate_ids
+from attention_atlas.ingest.methods.base import MethodResult, Report, evaluate_ids
 
 if TYPE_CHECKING:
-    from ingest.adapters import Adapter, EncodedText
+    from attention_atlas.ingest.adapters import Adapter, EncodedText
 
 # explain one example: (item, target, report, evaluate) -> result
 ExplainOne = Callable[["EncodedText", int, Report, Callable[..., torch.Tensor]], MethodResult]

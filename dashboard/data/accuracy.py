@@ -1,0 +1,140 @@
+"""Karpekov & Miller's charts for the dashboard: accuracy curves (top-k and bottom-k) and the
+consistency test over a run and a corpus filter, cached like ``dashboard.data.service``.
+
+:func:`accuracy_curves` is the one entry point for a run's curves (the faithfulness page uses
+it, and a page comparing two runs can overlay two calls). Per run the stored curve blobs and
+top-5 vectors are decoded once (``db.curves``, ``db.consistency``); per set of filtered
+example ids the reductions are cached, so a filter's second view costs a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from attention_atlas.dashboard.data.service import service
+from attention_atlas.db import consistency, curves, queries, stacks
+from attention_atlas.models import vocabulary
+
+
+@dataclass(frozen=True, eq=False)
+class MethodConsistency:
+    """The consistency test of one method over a filter's correctly classified examples."""
+
+    method: str
+    n: int  # correct examples in the filter with a stored vector
+    silhouette: float | None  # None when fewer than two classes are present
+    ids: np.ndarray  # [m] example ids used (m = n, or MAX_POINTS after subsampling)
+    labels: np.ndarray  # [m] gold (= predicted) class
+    x: np.ndarray = field(repr=False)  # [m, d] the vectors used, as stored
+
+    @property
+    def subsampled(self) -> bool:
+        return len(self.ids) < self.n
+
+    @cached_property
+    def xy(self) -> np.ndarray:
+        """[m, 2] the vectors' first two principal components (computed when a scatter asks:
+        the table of every method needs only the silhouettes)."""
+        return consistency.project_2d(self.x)
+
+
+def _version(run: queries.RunInfo) -> tuple:
+    return (run.id, run.updated_at, run.n_examples)
+
+
+def _digest(ids: np.ndarray) -> str:
+    """A cache key for a set of example ids (whatever filter chose them)."""
+    return hashlib.blake2b(np.asarray(ids, dtype=np.int64).tobytes(), digest_size=16).hexdigest()
+
+
+def curve_stack(run: queries.RunInfo) -> curves.CurveStack:
+    """The run's accuracy / bottom curves, decoded once per run version."""
+    data = service()
+
+    def build() -> curves.CurveStack:
+        with data.session() as session:
+            return curves.stack_curves(session, run.id)
+
+    return data.stacks.get(("accuracy-stack", _version(run)), build)
+
+
+def correct_ids(run: queries.RunInfo, f: queries.CorpusFilter) -> np.ndarray:
+    """[n] ids of the examples in filter ``f`` the model classified correctly (sorted)."""
+    data = service()
+    corpus = data.corpus(run)
+    mask = stacks.rows_of(corpus.ids, data.ids(run, f, "id", False)) & (corpus.correct == 1)
+    return corpus.ids[mask]
+
+
+def accuracy_curves(run: queries.RunInfo, f: queries.CorpusFilter) -> curves.AccuracyCurves:
+    """Relative accuracy after deleting k = 0..K tokens over the originally correct examples
+    of ``f``: ``.top[method]`` (``random`` included) and ``.bottom[method]`` (signed methods),
+    each [K+1]; ``.n`` examples. Empty when the run stores no accuracy curves (before 0003)."""
+    wanted = correct_ids(run, f)
+    key = ("accuracy", _version(run), _digest(wanted))
+    stack = curve_stack(run)
+    return service().filters.get(key, lambda: curves.accuracy_curves(stack, wanted))
+
+
+def _vectors(run: queries.RunInfo, method: str):  # noqa: ANN202
+    data = service()
+
+    def build():  # noqa: ANN202
+        with data.session() as session:
+            return consistency.stack_top_vectors(session, run.id, method)
+
+    return data.stacks.get(("top-vectors", _version(run), method), build)
+
+
+def vector_methods(run: queries.RunInfo) -> list[str]:
+    """Methods with stored top-5 vectors, in registry order (empty before revision 0003)."""
+    data = service()
+
+    def build() -> list[str]:
+        with data.session() as session:
+            return vocabulary.in_order(consistency.vector_methods(session, run.id))
+
+    return data.filters.get(("vector-methods", _version(run)), build)
+
+
+def warm(run: queries.RunInfo) -> None:
+    """Decode the run's per-run stacks of this module (curves, every method's top-5 vectors)
+    now, so the first faithfulness page after a start does not pay for them."""
+    curve_stack(run)
+    for method in vector_methods(run):
+        _vectors(run, method)
+
+
+def method_consistency(
+    run: queries.RunInfo, f: queries.CorpusFilter, method: str
+) -> MethodConsistency | None:
+    """The consistency test of ``method`` over the correct examples of ``f`` (None when the
+    run stores no vectors for it). Above ``consistency.MAX_POINTS`` examples, a seeded
+    subsample."""
+    if method not in vector_methods(run):
+        return None
+    wanted = correct_ids(run, f)
+    key = ("consistency", _version(run), method, _digest(wanted))
+    return service().filters.get(key, lambda: _consistency(run, method, wanted))
+
+
+def _consistency(run: queries.RunInfo, method: str, wanted: np.ndarray) -> MethodConsistency:
+    ids, vectors = _vectors(run, method)
+    rows = np.flatnonzero(stacks.rows_of(ids, wanted)) if vectors is not None else []
+    chosen = np.asarray(rows, dtype=np.int64)[consistency.subsample(len(rows))]
+    corpus = service().corpus(run)
+    chosen_ids = ids[chosen] if len(chosen) else np.zeros(0, dtype=np.int64)
+    labels = corpus.label[np.searchsorted(corpus.ids, chosen_ids)]
+    x = vectors[chosen] if len(chosen) else np.zeros((0, 2))
+    return MethodConsistency(
+        method=method,
+        n=len(rows),
+        silhouette=consistency.silhouette_score(x, labels) if len(chosen) else None,
+        ids=chosen_ids,
+        labels=labels,
+        x=x,
+    )

@@ -1,0 +1,1 @@
+"""Pure figure builders (arrays and DataFrames in, plotly figures out); no dash, flask or sqlalchemy here."""

@@ -1,0 +1,192 @@
+"""Figures of the example page: one example's attention, top tokens, prediction and method
+agreement, built as plain figure dicts (no plotly validation: the page draws several per
+request). Shared colours and layout: :mod:`attention_atlas.dashboard.figures.charts`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attention_atlas.dashboard.figures.charts import SEQUENTIAL, empty_figure, layout_dict
+
+
+def attention_heatmap(
+    matrix: np.ndarray,
+    query_tokens: list[str],
+    key_tokens: list[str],
+    title: str,
+    highlight: int | None = None,
+    key_positions: list[int] | None = None,
+) -> dict:
+    """Token x token attention ([queries, keys]) as a plain figure dict; ``highlight`` (a key
+    column) outlined in its column, and in its row when queries are the same tokens. Each
+    cell's customdata is [hover text, the key's token position] (``key_positions``, default
+    the column), so a click can pin the key token."""
+    positions = list(range(len(key_tokens))) if key_positions is None else list(key_positions)
+    keys = [(f"{t} ({p})", p) for t, p in zip(key_tokens, positions, strict=True)]
+    trace = {
+        "type": "heatmap",
+        "z": np.asarray(matrix, dtype=float).round(5).tolist(),
+        "x": list(range(len(key_tokens))),
+        "y": list(range(len(query_tokens))),
+        "customdata": [[[f"{q} → {k}", p] for k, p in keys] for q in query_tokens],
+        "colorscale": SEQUENTIAL,
+        "zmin": 0,
+        "colorbar": {"title": {"text": "attention weight", "side": "right"}},
+        "hovertemplate": "%{customdata[0]}<br>weight = %{z:.4f}<extra></extra>",
+    }
+    longest = max((len(t) for t in key_tokens), default=4)
+    layout = layout_dict(title, max(340, min(900, 200 + 14 * len(query_tokens))))
+    layout["margin"] = {**layout["margin"], "b": 50 + 8 * longest}  # rotated tick labels
+    layout["xaxis"] = {
+        "title": {"text": "attended-to token (key)"},
+        "tickangle": -60,
+        "tickvals": list(range(len(key_tokens))),
+        "ticktext": key_tokens,
+    }
+    layout["yaxis"] = {
+        "title": {"text": "query token"},
+        "autorange": "reversed",
+        "tickvals": list(range(len(query_tokens))),
+        "ticktext": query_tokens,
+        "automargin": True,
+    }
+    shapes = []
+    line = {"color": "#e66101", "width": 3}
+    if highlight is not None and 0 <= highlight < len(key_tokens):
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": highlight - 0.5,
+                "x1": highlight + 0.5,
+                "y0": -0.5,
+                "y1": len(query_tokens) - 0.5,
+                "line": line,
+            }
+        )
+        if len(query_tokens) == len(key_tokens):
+            shapes.append(
+                {
+                    "type": "rect",
+                    "y0": highlight - 0.5,
+                    "y1": highlight + 0.5,
+                    "x0": -0.5,
+                    "x1": len(key_tokens) - 0.5,
+                    "line": line,
+                }
+            )
+    layout["shapes"] = shapes
+    return {"data": [trace], "layout": layout}
+
+
+def topk_bars(scores: dict[str, np.ndarray], tokens: list[str], k: int = 8) -> dict:
+    """Top-k tokens by |score| per method, one small horizontal bar chart per method.
+    Returned as a plain figure dict (``dcc.Graph`` accepts it)."""
+    methods = list(scores)
+    if not methods:
+        return empty_figure("no attributions stored")
+    cols = min(4, len(methods))
+    rows = -(-len(methods) // cols)
+    width, gap_x, gap_y = 1 / cols, 0.11, 0.16 if rows > 1 else 0.0
+    layout = layout_dict(
+        f"Top-{k} tokens per method (red positive, blue negative)", 260 * rows + 80
+    )
+    layout["font"] = {"size": 13}
+    data, annotations = [], []
+    for i, method in enumerate(methods):
+        values = np.asarray(scores[method], dtype=float)
+        order = np.argsort(-np.abs(values), kind="stable")[:k][::-1]
+        row, col, n = i // cols, i % cols, i + 1
+        x0, x1 = col * width + gap_x, (col + 1) * width - 0.01
+        y1 = 1 - row / rows - (gap_y / 2 if row else 0)
+        y0 = 1 - (row + 1) / rows + (gap_y / 2 if row < rows - 1 else 0)
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": values[order].tolist(),
+                "y": [f"{tokens[j]} ({j})" for j in order],
+                "xaxis": f"x{n}",
+                "yaxis": f"y{n}",
+                "marker": {"color": ["#b2182b" if v >= 0 else "#2166ac" for v in values[order]]},
+                "hovertemplate": "%{y}<br>score = %{x:.4f}<extra>" + method + "</extra>",
+                "showlegend": False,
+            }
+        )
+        layout[f"xaxis{n}"] = {
+            "domain": [x0, x1],
+            "anchor": f"y{n}",
+            "gridcolor": "#e8e8e8",
+            "zerolinecolor": "#999",
+        }
+        layout[f"yaxis{n}"] = {"domain": [y0, y1], "anchor": f"x{n}", "automargin": True}
+        annotations.append(
+            {
+                "text": method,
+                "x": (x0 + x1) / 2,
+                "y": y1,
+                "xref": "paper",
+                "yref": "paper",
+                "showarrow": False,
+                "yanchor": "bottom",
+                "font": {"size": 15},
+            }
+        )
+    layout["annotations"] = annotations
+    return {"data": data, "layout": layout}
+
+
+def probability_bars(probabilities: np.ndarray, names: list[str], gold: int | None) -> dict:
+    """Predicted probability per class (plain figure dict), the gold class marked."""
+    labels = [n + (" (gold)" if i == gold else "") for i, n in enumerate(names)]
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "y": labels,
+        "marker": {"color": "#5e3c99"},
+        "x": np.asarray(probabilities, dtype=float).tolist(),
+        "hovertemplate": "%{y}: p = %{x:.4f}<extra></extra>",
+    }
+    layout = layout_dict("Prediction", 120 + 40 * len(names))
+    layout["xaxis"] = {"title": {"text": "probability"}, "range": [0, 1]}
+    layout["yaxis"] = {"automargin": True}
+    return {"data": [trace], "layout": layout}
+
+
+ROWS_NOTE = "full matrix not stored for long examples"
+
+
+def attention_view(
+    rows: np.ndarray,
+    full: np.ndarray | None,
+    tokens: list[str],
+    keep: np.ndarray,
+    layer: int | None,
+    head: int | None,
+    token: int | None = None,
+) -> dict:
+    """The example's attention for ``layer`` / ``head`` (mean over the ones that are None),
+    over the ``keep`` positions: the token x token heatmap from the full tensor ([L, H, T, T]),
+    or, when only the prediction position's rows ([L, H, T]) were stored (long examples), those
+    rows. ``token`` (a position) is outlined."""
+    where = f"layer {'mean' if layer is None else layer}, head {'mean' if head is None else head}"
+    pick_layer = slice(None) if layer is None else layer
+    pick_head = slice(None) if head is None else head
+    kept = np.array(tokens, dtype=object)[np.flatnonzero(keep)].tolist()
+    key_pos = np.flatnonzero(keep)
+    highlight = None
+    if token is not None and token in key_pos:
+        highlight = int(np.flatnonzero(key_pos == token)[0])
+    if full is not None:
+        matrix = np.asarray(full[pick_layer, pick_head], dtype=np.float32)
+        matrix = matrix.reshape(-1, *full.shape[-2:]).mean(axis=0)[np.ix_(key_pos, key_pos)]
+        title = f"Attention, {where} (click a column to pin its token)"
+        return attention_heatmap(matrix, kept, kept, title, highlight, key_pos.tolist())
+    picked = np.asarray(rows[pick_layer, pick_head], dtype=np.float32).reshape(-1, rows.shape[-1])
+    if layer is None and head is None:
+        picked = picked.reshape(rows.shape[0], -1, rows.shape[-1]).mean(axis=1)
+        labels = [f"layer {i} (mean of heads)" for i in range(rows.shape[0])]
+    else:
+        labels = [f"L{layer if layer is not None else i}" for i in range(len(picked))]
+    title = f"Prediction-position attention, {where}<br><sup>{ROWS_NOTE}</sup>"
+    return attention_heatmap(picked[:, key_pos], labels, kept, title, highlight, key_pos.tolist())

@@ -1,0 +1,1 @@
+"""Reading-group features: notes and tags on examples, saved views, the author of a note."""

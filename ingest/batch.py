@@ -1,0 +1,160 @@
+"""The methods of one batch: :func:`explain_batch` runs every selected method, the agreements
+between them, the per-head grids and the faithfulness tests, and returns one
+:class:`~db.records.ExampleExplanation` per example for ``db.writers.write_explanations``.
+
+:class:`ExplainPlan` is built from the run settings in one place (:func:`plan_for`): each
+method's parameters come from its ``Params.from_settings`` and describe themselves for the
+run's provenance.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from attention_atlas.db.analysis.metrics import agreement_rows, head_grid
+from attention_atlas.db.records import ExampleExplanation
+from attention_atlas.ingest.adapters import REMOVAL_RULE
+from attention_atlas.ingest.faithfulness import faithfulness_batch
+from attention_atlas.ingest.methods.base import (
+    DEFAULT_TOKEN_BUDGET,
+    Params,
+    Report,
+    Shared,
+    ignore_report,
+    prediction_rows,
+    targets_of,
+)
+from attention_atlas.ingest.methods.registry import method, validate_methods
+from attention_atlas.ingest.top_vectors import top_vectors
+from attention_atlas.models import vocabulary
+
+if TYPE_CHECKING:
+    from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+    from attention_atlas.ingest.settings import IngestSettings
+
+METRICS_TOKENS = "non-special"  # agreements and head grids skip special / prompt tokens
+FAITHFULNESS = "faithfulness"  # the progress stage after the methods
+OnProgress = Callable[[str, float], None]  # (stage: a method id or FAITHFULNESS, share done)
+
+
+@dataclass(frozen=True)
+class ExplainPlan:
+    """What :func:`explain_batch` computes: methods (canonical order) with their parameters."""
+
+    methods: tuple[str, ...]
+    params: Mapping[str, Params]
+    seed: int  # the random faithfulness baseline's order
+    faithfulness: bool = True  # ERASER scores and deletion curves for every method + random
+    # rows x width of one batched evaluation pass (deletion tests); speed only, not recorded
+    token_budget: int = DEFAULT_TOKEN_BUDGET
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """What a batch reports progress on, in order."""
+        return self.methods + ((FAITHFULNESS,) if self.faithfulness else ())
+
+    def provenance(self) -> dict[str, Any]:
+        """How the methods read the settings, for ``runs.settings`` (JSON-ready)."""
+        out: dict[str, Any] = {"methods": list(self.methods), "faithfulness": self.faithfulness}
+        for method_id in self.methods:
+            out |= self.params[method_id].provenance()
+        return out | {"removal": REMOVAL_RULE, "metrics_tokens": METRICS_TOKENS}
+
+
+def plan_for(
+    settings: IngestSettings, *, token_budget: int = DEFAULT_TOKEN_BUDGET, faithfulness: bool = True
+) -> ExplainPlan:
+    """The plan for ``settings``: each selected method's parameters from the settings."""
+    methods = validate_methods(settings.methods)
+    params = {m: method(m).params.from_settings(settings, token_budget) for m in methods}
+    return ExplainPlan(methods, params, settings.seed, faithfulness, token_budget)
+
+
+def explain_batch(
+    adapter: Adapter,
+    batch: Batch,
+    items: list[EncodedText],
+    forward: ForwardOutput,
+    plan: ExplainPlan,
+    on_progress: OnProgress | None = None,
+) -> list[ExampleExplanation]:
+    """One :class:`ExampleExplanation` per example of ``batch`` (same order as ``items``).
+
+    ``forward`` is the batch's forward pass with attentions and last hidden states (reused;
+    recomputed only when the caller's pass lacks either).
+    ``on_progress(stage, share)`` is called as each stage (:attr:`ExplainPlan.stages`) moves,
+    from inside the methods' evaluation loops, so a bar can move within a long batch."""
+    out = [ExampleExplanation() for _ in items]
+    if not plan.methods:
+        return out
+    if forward.attentions is None or forward.hidden is None:
+        forward = _with_attentions(adapter, batch)
+    shared = Shared()
+    for method_id in plan.methods:
+        started = time.perf_counter()
+        shared.report = _reporter(on_progress, method_id)
+        compute = method(method_id).compute
+        results = compute(adapter, batch, items, forward, plan.params[method_id], shared=shared)
+        shared.report(1.0)  # SHAP may stop short of its budget; the stage is done either way
+        seconds = (time.perf_counter() - started) / len(items)
+        for explanation, result in zip(out, results, strict=True):
+            if result is not None:
+                explanation.attributions[method_id] = (result.scores, result.check, seconds)
+    _compare(items, forward, out)
+    vectors = top_vectors(forward.hidden, items, [e.scores() for e in out])
+    for explanation, by_method in zip(out, vectors, strict=True):
+        explanation.top_vectors = by_method
+    if plan.faithfulness:
+        report = _reporter(on_progress, FAITHFULNESS)
+        _faithfulness(adapter, items, targets_of(forward).tolist(), plan, out, report)
+    return out
+
+
+def _reporter(on_progress: OnProgress | None, stage: str) -> Report:
+    if on_progress is None:
+        return ignore_report
+    on_progress(stage, 0.0)
+    return partial(on_progress, stage)
+
+
+def _with_attentions(adapter: Adapter, batch: Batch) -> ForwardOutput:
+    with torch.no_grad():
+        return adapter.forward(batch, output_attentions=True, output_hidden=True)
+
+
+def _compare(
+    items: list[EncodedText], forward: ForwardOutput, out: list[ExampleExplanation]
+) -> None:
+    """Agreement rows for every stored pair and head grids against the reference methods."""
+    for b, (item, explanation) in enumerate(zip(items, out, strict=True)):
+        content = ~item.special_mask
+        scores = explanation.scores()
+        explanation.agreements = agreement_rows(scores, content)
+        references = [m for m in vocabulary.reference_method_ids() if m in scores]
+        if not references:
+            continue
+        rows = prediction_rows(forward.attentions, b, item.prediction_position, item.length)
+        for ref in references:
+            explanation.head_grids[ref] = head_grid(rows, scores[ref], content)
+
+
+def _faithfulness(
+    adapter: Adapter,
+    items: list[EncodedText],
+    targets: list[int],
+    plan: ExplainPlan,
+    out: list[ExampleExplanation],
+    report: Report,
+) -> None:
+    scores = [e.scores() for e in out]
+    rows = faithfulness_batch(
+        adapter, items, scores, targets, seed=plan.seed, budget=plan.token_budget, report=report
+    )
+    for explanation, example_rows in zip(out, rows, strict=True):
+        explanation.faithfulness = example_rows
