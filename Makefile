@@ -50,8 +50,8 @@ system-deps:
 test: $(TEST_STAMP) system-deps
 	@set -euo pipefail; \
 	pgdir=$$(mktemp -d /tmp/atlas-pg.XXXXXX); \
-	trap 'tests/pg_cluster.sh stop "$$pgdir"' EXIT INT TERM; \
-	url=$$(tests/pg_cluster.sh start "$$pgdir"); \
+	trap 'tests/tools/pg_cluster.sh stop "$$pgdir"' EXIT INT TERM; \
+	url=$$(tests/tools/pg_cluster.sh start "$$pgdir"); \
 	echo "throwaway PostgreSQL at $$url"; \
 	ATLAS_TEST_POSTGRES_URL="$$url" HF_HUB_OFFLINE=1 $(BIN)/pytest $(PYTEST_ARGS)
 

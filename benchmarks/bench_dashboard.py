@@ -18,7 +18,7 @@ into Python per request, filtered / averaged there) is timed beside each. One li
 callback: ``NAME p50 X ms p95 Y ms``.
 
     python benchmarks/bench_dashboard.py --examples 25000
-    tests/pg_cluster.sh start /tmp/pg   # prints URL
+    tests/tools/pg_cluster.sh start /tmp/pg   # prints URL
     python benchmarks/bench_dashboard.py --db-url URL --copy-from benchmarks/out/bench.db
 """
 
@@ -137,7 +137,7 @@ def _controls(state: CorpusState) -> list:
 
 
 # -- naive references: everything into Python on every request ----------------------------
-def _naive_rows(session, state: CorpusState) -> list:  # noqa: ANN001
+def _naive_rows(session, state: CorpusState) -> list:
     rows = session.execute(
         select(Example.id, Example.label, Example.correct, Example.length, Example.text)
     ).all()
@@ -160,11 +160,11 @@ def _naive_rows(session, state: CorpusState) -> list:  # noqa: ANN001
     return sorted(keep, key=lambda r: ags.get(r.id) or 0)
 
 
-def naive_corpus(session, state: CorpusState) -> int:  # noqa: ANN001
+def naive_corpus(session, state: CorpusState) -> int:
     return len(_naive_rows(session, state))
 
 
-def naive_scatter(session, state: CorpusState) -> list:  # noqa: ANN001
+def naive_scatter(session, state: CorpusState) -> list:
     ids = {r.id for r in _naive_rows(session, state.with_(band="all"))}
     ys = session.execute(
         select(Agreement.example_id, getattr(Agreement, state.measure)).where(
@@ -174,7 +174,7 @@ def naive_scatter(session, state: CorpusState) -> list:  # noqa: ANN001
     return [(i, v) for i, v in ys if i in ids]
 
 
-def naive_heads(session, state: CorpusState) -> np.ndarray:  # noqa: ANN001
+def naive_heads(session, state: CorpusState) -> np.ndarray:
     ids = {r.id for r in _naive_rows(session, state)}
     rows = session.execute(
         select(HeadScore.example_id, HeadScore.grid).where(HeadScore.reference == "ig")
@@ -182,7 +182,7 @@ def naive_heads(session, state: CorpusState) -> np.ndarray:  # noqa: ANN001
     return np.mean([g for i, g in rows if i in ids], axis=0)
 
 
-def naive_faithfulness(session, state: CorpusState) -> dict:  # noqa: ANN001
+def naive_faithfulness(session, state: CorpusState) -> dict:
     ids = {r.id for r in _naive_rows(session, state)}
     rows = session.execute(
         select(Faithfulness.example_id, Faithfulness.method, Faithfulness.deletion)
@@ -224,7 +224,7 @@ def bench(url: str, repeats: int, long_repeats: int = 300, only_long: bool = Fal
         filters = [_random_filter(rng) for _ in range(repeats)]
         n_ref = min(3, repeats)
 
-        def naive(fn: Callable) -> list[float]:  # noqa: ANN001
+        def naive(fn: Callable) -> list[float]:
             with data.session() as session:
                 return _timed(lambda i: fn(session, filters[i]), n_ref)
 
@@ -259,7 +259,7 @@ def bench(url: str, repeats: int, long_repeats: int = 300, only_long: bool = Fal
 LONG = 500  # tokens: "long" examples (the synthetic store's lengths run to 512)
 
 
-def _bench_long_examples(data, run, repeats: int) -> None:  # noqa: ANN001
+def _bench_long_examples(data, run, repeats: int) -> None:
     """Open examples of at least LONG tokens, each for the first time (no per-example cache):
     the page layout, then the callback with all methods in the word view (the long-text
     default) and again after a token is pinned."""

@@ -52,7 +52,7 @@ def load_texts(data: str, n: int) -> list[str]:
         return [json.loads(line)["text"] for line in handle][:n]
 
 
-def sized_adapter(model: str, max_length: int, device: str):  # noqa: ANN201
+def sized_adapter(model: str, max_length: int, device: str):
     """A randomly initialised DistilBERT-sized BERT (6 x 768, 12 heads; MiniLM's WordPiece
     tokenizer) or GPT-2-sized classifier (12 x 768; the shared GPT-2 tokenizer)."""
     from transformers import (
@@ -107,7 +107,7 @@ def matmul_tflops(device: str, precision: str) -> float:
     return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e12
 
 
-def load_adapter(model: str, max_length: int, device: str = "cpu"):  # noqa: ANN201
+def load_adapter(model: str, max_length: int, device: str = "cpu"):
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -120,7 +120,7 @@ def load_adapter(model: str, max_length: int, device: str = "cpu"):  # noqa: ANN
         import sys
 
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from fixtures_models import save_tiny_bert
+        from support.checkpoints import save_tiny_bert
 
         folder = save_tiny_bert(Path(tempfile.mkdtemp()) / "tiny-bert")
     elif model == "minilm":
@@ -153,7 +153,7 @@ class Counter:
 
         original = base.evaluate_ids
 
-        def counting(adapter, rows, positions, **kw):  # noqa: ANN001, ANN003, ANN202
+        def counting(adapter, rows, positions, **kw):
             self.widths += [len(r) for r in rows]
             return original(adapter, rows, positions, **kw)
 
@@ -163,12 +163,12 @@ class Counter:
         self.ig = ig
         return self
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
+    def __exit__(self, *exc) -> None:
         for module, original in self.modules:
             module.evaluate_ids = original
 
 
-def run_batched(adapter, texts: list[str], batch_size: int) -> dict:  # noqa: ANN001
+def run_batched(adapter, texts: list[str], batch_size: int) -> dict:
     from attention_atlas.ingest.batch import explain_batch, plan_for
     from attention_atlas.ingest.settings import IngestSettings
 
@@ -204,7 +204,7 @@ def run_batched(adapter, texts: list[str], batch_size: int) -> dict:  # noqa: AN
     }
 
 
-def run_reference(adapter, texts: list[str], items_sorted) -> dict:  # noqa: ANN001
+def run_reference(adapter, texts: list[str], items_sorted) -> dict:
     from attention_atlas.ingest.batch import explain_batch, plan_for
     from attention_atlas.ingest.methods import ig, shap_method
     from attention_atlas.ingest.settings import IngestSettings
@@ -233,7 +233,7 @@ def run_reference(adapter, texts: list[str], items_sorted) -> dict:  # noqa: ANN
     return {"total": sum(times.values()), "per_method": times}
 
 
-def time_floor(adapter, items, nograd_widths: list[int], grad_widths: list[int]) -> dict:  # noqa: ANN001
+def time_floor(adapter, items, nograd_widths: list[int], grad_widths: list[int]) -> dict:
     """Bare passes over all rows of the recorded widths, length-sorted, at the token budget
     that was fastest on every CALIBRATION_STRIDE-th row (timing all rows at every budget
     tripled the floor's cost: hours for MiniLM on IMDb)."""
@@ -278,7 +278,7 @@ def time_floor(adapter, items, nograd_widths: list[int], grad_widths: list[int])
     }
 
 
-def warm_up(adapter, texts: list[str], reference: bool) -> None:  # noqa: ANN001
+def warm_up(adapter, texts: list[str], reference: bool) -> None:
     """One untimed pass of each path over the shortest text, so first-call costs (shap's
     JIT-compiled clustering, lazy imports, allocator growth) fall on neither timed run."""
     shortest = [min(texts, key=len)]
@@ -309,7 +309,7 @@ def main() -> None:
         _report(args, adapter, texts)
 
 
-def _report(args, adapter, texts: list[str]) -> None:  # noqa: ANN001
+def _report(args, adapter, texts: list[str]) -> None:
     warm_up(adapter, texts, reference=not args.no_reference)
     batched = run_batched(adapter, texts, args.batch_size)
     lengths = [i.length for i in batched["items"]]
@@ -345,7 +345,7 @@ def _report(args, adapter, texts: list[str]) -> None:  # noqa: ANN001
     )
 
 
-def _throughput(args, adapter, batched: dict, n: int) -> None:  # noqa: ANN001
+def _throughput(args, adapter, batched: dict, n: int) -> None:
     """Projection to 25,000 examples and achieved TFLOP/s against the measured matmul rate."""
     params = sum(
         p.numel() for name, p in adapter.model.named_parameters() if "embed" not in name

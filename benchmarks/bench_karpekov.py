@@ -32,13 +32,13 @@ CORPUS = Path(__file__).resolve().parents[1] / "ingest" / "demo" / "corpus.jsonl
 NEW_COLUMNS = ("deletion_same", "deletion_bottom", "deletion_bottom_same")
 
 
-def _timed(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+def _timed(fn, *args, **kwargs):
     started = time.perf_counter()
     out = fn(*args, **kwargs)
     return out, time.perf_counter() - started
 
 
-def measure(adapter, texts: list[str], batch_size: int) -> dict[str, float]:  # noqa: ANN001
+def measure(adapter, texts: list[str], batch_size: int) -> dict[str, float]:
     """Seconds and bytes summed over ``texts``."""
     items = sorted((adapter.encode(t) for t in texts), key=lambda i: i.length)
     methods = vocabulary.default_method_ids()

@@ -128,7 +128,7 @@ def tracks(detail: example_queries.ExampleDetail, attributions: dict, state: Exa
     )
 
 
-def pin_from_heatmap(click: Any):  # noqa: ANN201
+def pin_from_heatmap(click: Any):
     """A click on the attention-by-layer figure -> the pinned token position."""
     position = attention_rows.clicked_position(click, MAX_POSITION)
     return no_update if position is None else position

@@ -130,7 +130,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _spec(parser: Callable[[str], Any], default: Any = None, fmt=_fmt):  # noqa: ANN001, ANN202
+def _spec(parser: Callable[[str], Any], default: Any = None, fmt=_fmt):
     return field(default=default, metadata={"parse": parser, "fmt": fmt})
 
 
@@ -150,7 +150,7 @@ class _Codec:
     """parse / to_search / with_ shared by every page's state dataclass."""
 
     @classmethod
-    def parse(cls, query: Mapping[str, Any] | str | None = None):  # noqa: ANN206
+    def parse(cls, query: Mapping[str, Any] | str | None = None):
         """State from a query mapping (Dash passes ``layout(**query)``) or a search string.
         Never raises: anything but a mapping or a string is the default state."""
         query = _mapping(query)
@@ -185,7 +185,7 @@ class _Codec:
         query = self.to_query()
         return "?" + urlencode(query, safe=",") if query else ""
 
-    def with_(self, **changes: Any):  # noqa: ANN204
+    def with_(self, **changes: Any):
         return replace(self, **changes)
 
 
@@ -245,7 +245,7 @@ class _WithFilter(_Codec):
     corpus: CorpusState = field(default_factory=CorpusState, metadata={})
 
     @classmethod
-    def parse(cls, query: Mapping[str, Any] | str | None = None):  # noqa: ANN206
+    def parse(cls, query: Mapping[str, Any] | str | None = None):
         query = _mapping(query)
         own = {k: v for k, v in query.items() if k not in FILTER_KEYS}
         shared = {k: v for k, v in query.items() if k in FILTER_KEYS}

@@ -36,7 +36,7 @@ DB_OPTION = click.option(
 )
 
 
-def open_engine(db_url: str | None, *, migrate: bool = False):  # noqa: ANN202 - Engine
+def open_engine(db_url: str | None, *, migrate: bool = False):
     """An engine on ``db_url`` at the newest schema: migrated there when ``migrate``; otherwise
     opened read-only and checked (a database that is missing, unreadable, not an Atlas database
     or at another revision ends the command with one line)."""

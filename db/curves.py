@@ -52,7 +52,7 @@ class AccuracyCurves:
     bottom: dict[str, np.ndarray]
 
 
-def _raw(column):  # noqa: ANN001, ANN202 - an array column
+def _raw(column):
     return type_coerce(column, LargeBinary)
 
 

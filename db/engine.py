@@ -43,7 +43,7 @@ def shown_url(url: str | None) -> str:
         return url
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI hook
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -73,7 +73,7 @@ def make_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
     return engine
 
 
-def _create(parsed, readonly: bool) -> Engine:  # noqa: ANN001 - sqlalchemy URL
+def _create(parsed, readonly: bool) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         args = {"options": "-c default_transaction_read_only=on"} if readonly else {}
         return create_engine(parsed, connect_args=args, pool_pre_ping=True)
@@ -103,13 +103,13 @@ def _create(parsed, readonly: bool) -> Engine:  # noqa: ANN001 - sqlalchemy URL
     return engine
 
 
-def _sqlite_ro(uri: str):  # noqa: ANN202 - DBAPI connection
+def _sqlite_ro(uri: str):
     import sqlite3
 
     return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
 
-def _wal(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI hook
+def _wal(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -132,11 +132,11 @@ def clean_url(value: object) -> str:
 
 
 # -- writing --------------------------------------------------------------------------------
-def _immediate(connection) -> None:  # noqa: ANN001 - SQLAlchemy connection
+def _immediate(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _no_autobegin(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI hook
+def _no_autobegin(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event emits the BEGIN
 
 
@@ -339,7 +339,7 @@ def example_texts(session: Session, example_ids: Iterable[int]) -> dict[int, tup
     return {int(i): (name, text) for i, name, text in session.execute(stmt)}
 
 
-def _grouped(rows) -> dict[int, tuple[str, ...]]:  # noqa: ANN001 - result rows
+def _grouped(rows) -> dict[int, tuple[str, ...]]:
     found: dict[int, set[str]] = {}
     for example_id, tag in rows:
         found.setdefault(int(example_id), set()).add(tag)

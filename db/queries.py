@@ -145,7 +145,7 @@ def get_run(session: Session, run_id: int | None) -> RunInfo | None:
     )
 
 
-def _pair_join(stmt: Select, alias, pair: tuple[str, str]) -> Select:  # noqa: ANN001
+def _pair_join(stmt: Select, alias, pair: tuple[str, str]) -> Select:
     a, b = vocabulary.normalize_pair(*pair)
     on = and_(alias.example_id == Example.id, alias.method_a == a, alias.method_b == b)
     return stmt.outerjoin(alias, on)
@@ -153,7 +153,7 @@ def _pair_join(stmt: Select, alias, pair: tuple[str, str]) -> Select:  # noqa: A
 
 def _filtered(
     f: CorpusFilter, *columns, need_y: bool = True, selection: bool = True
-) -> tuple[Select, object, object]:  # noqa: ANN002
+) -> tuple[Select, object, object]:
     """SELECT ``columns`` (may use the returned x / y agreement columns) over the filter.
     The y join is skipped when neither the columns nor the box need it (half the lookups);
     ``selection=False`` leaves band / box / ids out of the WHERE clause."""
@@ -192,7 +192,7 @@ def _base_conditions(f: CorpusFilter) -> list:
     return conditions
 
 
-def _selection_conditions(f: CorpusFilter, x, y) -> list:  # noqa: ANN001
+def _selection_conditions(f: CorpusFilter, x, y) -> list:
     conditions = []
     if f.band == "agree":
         conditions.append(x >= f.agree)
@@ -208,11 +208,11 @@ def _selection_conditions(f: CorpusFilter, x, y) -> list:  # noqa: ANN001
     return conditions
 
 
-def _x(x, _y):  # noqa: ANN001, ANN202
+def _x(x, _y):
     return x
 
 
-def _y(_x, y):  # noqa: ANN001, ANN202
+def _y(_x, y):
     return y
 
 
@@ -245,7 +245,7 @@ def _table_columns() -> list:
     ]
 
 
-def _order(stmt: Select, sort: str, descending: bool, x, y) -> Select:  # noqa: ANN001
+def _order(stmt: Select, sort: str, descending: bool, x, y) -> Select:
     columns = {
         "id": Example.id,
         "label": Example.label,
@@ -279,7 +279,7 @@ def corpus_page(
     return corpus_rows(session, f, session.scalars(stmt).all())
 
 
-def corpus_rows(session: Session, f: CorpusFilter, ids) -> pd.DataFrame:  # noqa: ANN001
+def corpus_rows(session: Session, f: CorpusFilter, ids) -> pd.DataFrame:
     """The table rows ([:data:`TABLE_COLUMNS`]) of the example ``ids`` ([n] ints, a page of
     an ordered id list), in that order; ``x`` / ``y`` from ``f``'s pairs and measure."""
     ids = [int(i) for i in ids]
@@ -315,7 +315,7 @@ def corpus_counts(session: Session, f: CorpusFilter) -> Counts:
     """Total matching rows, and the agree / between / disagree split before band/selection,
     in one scan."""
 
-    def sums(x, y):  # noqa: ANN001, ANN202
+    def sums(x, y):
         chosen = _selection_conditions(f, x, y)
         return (
             func.sum(case((and_(*chosen), 1), else_=0)) if chosen else func.count(),

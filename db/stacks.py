@@ -20,7 +20,7 @@ from attention_atlas.models.arrays import decode_array, decode_stacked
 from attention_atlas.models.schema import Agreement, Attention, Example, Faithfulness, HeadScore
 
 
-def _rows(session: Session, stmt) -> list:  # noqa: ANN001 - a select of columns
+def _rows(session: Session, stmt) -> list:
     """All rows of a column select, through the session's connection: Core rows skip the ORM
     result layer, which doubles the cost of 25k-row reads on PostgreSQL."""
     return session.connection().execute(stmt).all()
@@ -225,7 +225,7 @@ def table_order(
     return ids[np.lexsort((ids, value, missing))]
 
 
-def _raw(column):  # noqa: ANN001, ANN202 - an array column
+def _raw(column):
     """The column's stored bytes, not decoded one by one (see :func:`_stacked`)."""
     return type_coerce(column, LargeBinary)
 

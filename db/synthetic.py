@@ -218,7 +218,7 @@ def _derived(rng, item: dict, example_id: int, run_id: int, methods: list[str]) 
     }
 
 
-def _add_0003_curves(row: dict, scores: np.ndarray | None, importance, p0: float) -> None:  # noqa: ANN001
+def _add_0003_curves(row: dict, scores: np.ndarray | None, importance, p0: float) -> None:
     """The accuracy curve (two classes: still predicted while p > 0.5) and, for signed
     methods, the bottom-k curve: deleting the most negative tokens makes p rise."""
     row["deletion_same"] = row["deletion"] > 0.5
@@ -333,7 +333,7 @@ def _fill(
     return run.id
 
 
-def _make_run(name, methods, layers, heads, n_examples, seed) -> Run:  # noqa: ANN001
+def _make_run(name, methods, layers, heads, n_examples, seed) -> Run:
     settings: dict[str, Any] = {"synthetic": True, "seed": seed, "fractions": FRACTIONS.tolist()}
     return Run(
         name=name,

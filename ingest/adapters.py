@@ -164,18 +164,18 @@ class Adapter:
         positions,
         output_attentions,
         output_hidden=False,
-    ):  # noqa: ANN001
+    ):
         raise NotImplementedError
 
 
-def _special_mask_from(encoding, length: int) -> np.ndarray:  # noqa: ANN001 - BatchEncoding
+def _special_mask_from(encoding, length: int) -> np.ndarray:
     special = encoding.get("special_tokens_mask")
     if special is None:
         return np.zeros(length, dtype=bool)
     return np.asarray(special[:length], dtype=bool)
 
 
-def _word_ids(encoding, special: np.ndarray) -> np.ndarray:  # noqa: ANN001 - BatchEncoding
+def _word_ids(encoding, special: np.ndarray) -> np.ndarray:
     raw = encoding.word_ids()
     words = np.array([-1 if w is None else w for w in raw], dtype=np.int32)
     words[special] = -1
@@ -232,7 +232,7 @@ class EncoderAdapter(_TokenizedAdapter):
         positions,
         output_attentions,
         output_hidden=False,
-    ):  # noqa: ANN001
+    ):
         out = self.model(
             input_ids=input_ids,
             inputs_embeds=inputs_embeds,
@@ -247,7 +247,7 @@ class EncoderAdapter(_TokenizedAdapter):
         )
 
 
-def _pooled_hidden(model, input_ids, inputs_embeds, attention_mask, positions, output_attentions):  # noqa: ANN001
+def _pooled_hidden(model, input_ids, inputs_embeds, attention_mask, positions, output_attentions):
     """(hidden state at ``positions`` [B, D], attentions or None, last hidden states [B, T, D])."""
     out = model.base_model(
         input_ids=input_ids,
@@ -274,7 +274,7 @@ class DecoderAdapter(_TokenizedAdapter):
         positions,
         output_attentions,
         output_hidden=False,
-    ):  # noqa: ANN001
+    ):
         hidden, attentions, last = _pooled_hidden(
             self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions
         )
@@ -286,7 +286,7 @@ class ZeroShotAdapter(Adapter):
 
     kind = "zero_shot"
 
-    def __init__(self, model, tokenizer, label_names, *, prompt: str, verbalizers: list[str], **kw):  # noqa: ANN001
+    def __init__(self, model, tokenizer, label_names, *, prompt: str, verbalizers: list[str], **kw):
         if "{text}" not in prompt:
             raise AdapterError(f"--prompt must contain {{text}}: {prompt!r}")
         if len(verbalizers) != len(label_names):
@@ -344,7 +344,7 @@ class ZeroShotAdapter(Adapter):
         positions,
         output_attentions,
         output_hidden=False,
-    ):  # noqa: ANN001
+    ):
         hidden, attentions, last = _pooled_hidden(
             self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions
         )

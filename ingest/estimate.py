@@ -88,7 +88,7 @@ def estimate_run(
     return Estimate(len(encoded), len(sample), seconds, _levers(settings, seconds, predict))
 
 
-def _levers(settings, seconds, predict) -> dict[str, float]:  # noqa: ANN001
+def _levers(settings, seconds, predict) -> dict[str, float]:
     total = sum(seconds.values())
     levers = {}
     for method in ("shap", "ig"):

@@ -21,7 +21,7 @@ class IngestBar:
         name: str,
         stages: tuple[str, ...],
         enabled: bool,
-        file=None,  # noqa: ANN001
+        file=None,
     ) -> None:
         self.name = name[:40]
         self.stages = stages

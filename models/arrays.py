@@ -102,7 +102,7 @@ class NumpyArray(TypeDecorator[np.ndarray]):
         self.dtype = dtype
         self.compress = compress
 
-    def process_bind_param(self, value, dialect):  # noqa: ANN001 - SQLAlchemy hook
+    def process_bind_param(self, value, dialect):
         if value is None:
             return None
         array = np.asarray(value)
@@ -110,7 +110,7 @@ class NumpyArray(TypeDecorator[np.ndarray]):
             array = array.astype(self.dtype, copy=False)
         return encode_array(array, compress=self.compress)
 
-    def process_result_value(self, value, dialect):  # noqa: ANN001 - SQLAlchemy hook
+    def process_result_value(self, value, dialect):
         if value is None:
             return None
         return decode_array(bytes(value))

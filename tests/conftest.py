@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from fixtures_models import (  # noqa: E402 - after the environment is set
+from support.checkpoints import (  # noqa: E402 - after the environment is set
     CORPUS_WORDS,
     GPT2_TOKENIZER_DIR,
     SHARED_DATA,

@@ -13,7 +13,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 from conftest import corpus_rows, write_csv
-from fixtures_models import save_tiny_gpt2
+from support.checkpoints import save_tiny_gpt2
 
 from attention_atlas.ingest.cli import main
 
@@ -49,48 +49,48 @@ def base(tiny_bert_dir: Path, tiny_corpus: Path, sqlite_url_factory: Callable[..
     return make
 
 
-def test_valid_command_works(base) -> None:  # noqa: ANN001 - fixture factory
+def test_valid_command_works(base) -> None:
     result = invoke(*base())
     assert result.exit_code == 0, result.output
     assert "12/13 stored, 1 empty skipped" in result.output
 
 
-def test_model_path_that_does_not_exist(base, tmp_path: Path) -> None:  # noqa: ANN001
+def test_model_path_that_does_not_exist(base, tmp_path: Path) -> None:
     missing = str(tmp_path / "no-such-model")
     assert_user_error(invoke(*base(**{"--model": missing})), "cannot load checkpoint", missing)
 
 
-def test_model_hub_id_that_cannot_be_loaded(base) -> None:  # noqa: ANN001
+def test_model_hub_id_that_cannot_be_loaded(base) -> None:
     result = invoke(*base(**{"--model": "nobody-xyz/no-such-model-123"}))
     assert_user_error(result, "cannot load checkpoint", "nobody-xyz/no-such-model-123")
 
 
-def test_dataset_file_that_does_not_exist(base, tmp_path: Path) -> None:  # noqa: ANN001
+def test_dataset_file_that_does_not_exist(base, tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.jsonl")
     assert_user_error(invoke(*base(**{"--dataset": missing})), "does not exist", missing)
 
 
-def test_hub_dataset_that_cannot_be_loaded(base) -> None:  # noqa: ANN001
+def test_hub_dataset_that_cannot_be_loaded(base) -> None:
     result = invoke(*base(**{"--dataset": "nobody-xyz/no-such-dataset-123"}))
     assert_user_error(result, "cannot load dataset", "nobody-xyz/no-such-dataset-123")
 
 
-def test_missing_text_field(base) -> None:  # noqa: ANN001
+def test_missing_text_field(base) -> None:
     result = invoke(*base(**{"--text-field": "review"}))
     assert_user_error(result, "text field 'review'", "columns: text, label")
 
 
-def test_missing_label_field(base) -> None:  # noqa: ANN001
+def test_missing_label_field(base) -> None:
     result = invoke(*base(**{"--label-field": "sentiment"}))
     assert_user_error(result, "label field 'sentiment'")
 
 
-def test_empty_corpus(base, tmp_path: Path) -> None:  # noqa: ANN001
+def test_empty_corpus(base, tmp_path: Path) -> None:
     empty = write_csv(tmp_path / "empty.csv", [{"text": " ", "label": 0}, {"text": "", "label": 1}])
     assert_user_error(invoke(*base(**{"--dataset": str(empty)})), "no non-empty texts")
 
 
-def test_non_classifier_without_zero_shot(base, tmp_path: Path) -> None:  # noqa: ANN001
+def test_non_classifier_without_zero_shot(base, tmp_path: Path) -> None:
     lm = save_tiny_gpt2(tmp_path / "lm", lm_head=True)
     result = invoke(*base(**{"--model": str(lm)}))
     assert_user_error(result, "not a sequence classifier", "GPT2LMHeadModel", "--zero-shot")
@@ -104,7 +104,7 @@ def test_non_classifier_without_zero_shot(base, tmp_path: Path) -> None:  # noqa
         ("postgresql+psycopg://nobody@127.0.0.1:1/atlas", "cannot open database"),
     ],
 )
-def test_database_url_that_cannot_be_opened(base, url: str, needle: str) -> None:  # noqa: ANN001
+def test_database_url_that_cannot_be_opened(base, url: str, needle: str) -> None:
     assert_user_error(invoke(*base(**{"--db": url})), needle)
 
 
@@ -115,22 +115,22 @@ def test_other_commands_report_bad_database_urls(command: list[str]) -> None:
     )
 
 
-def test_unknown_method(base) -> None:  # noqa: ANN001
+def test_unknown_method(base) -> None:
     result = invoke(*base(**{"--methods": "attention,magic"}))
     assert_user_error(result, "unknown method(s) magic", "attention")
 
 
-def test_label_names_that_do_not_match_the_checkpoint(base) -> None:  # noqa: ANN001
+def test_label_names_that_do_not_match_the_checkpoint(base) -> None:
     assert_user_error(invoke(*base(**{"--labels": "a,b,c"})), "3 label names", "2 classes")
 
 
-def test_string_labels_without_names(base, tmp_path: Path) -> None:  # noqa: ANN001
+def test_string_labels_without_names(base, tmp_path: Path) -> None:
     rows = [{"text": r["text"], "label": "good"} for r in corpus_rows(3)]
     corpus = write_csv(tmp_path / "strings.csv", rows)
     assert_user_error(invoke(*base(**{"--dataset": str(corpus)})), "label 'good'", "--labels")
 
 
-def test_same_run_name_with_different_settings(base) -> None:  # noqa: ANN001
+def test_same_run_name_with_different_settings(base) -> None:
     first = base(**{"--run": "mine"})
     assert invoke(*first).exit_code == 0
     db = first[first.index("--db") + 1]
@@ -138,7 +138,7 @@ def test_same_run_name_with_different_settings(base) -> None:  # noqa: ANN001
     assert_user_error(result, "run 'mine' exists with different settings", "max_length", "seed")
 
 
-def test_runs_and_db_upgrade(base, sqlite_url_factory: Callable[..., str]) -> None:  # noqa: ANN001
+def test_runs_and_db_upgrade(base, sqlite_url_factory: Callable[..., str]) -> None:
     url = sqlite_url_factory("fresh.db", migrated=False)
     upgraded = invoke("db", "upgrade", "--db", url)
     assert upgraded.exit_code == 0 and "database at revision" in upgraded.output
@@ -150,13 +150,13 @@ def test_runs_and_db_upgrade(base, sqlite_url_factory: Callable[..., str]) -> No
     assert "complete" in line and "12/13" in line and "encoder" in line
 
 
-def test_gold_labels_outside_the_model_classes(base, tmp_path: Path) -> None:  # noqa: ANN001
+def test_gold_labels_outside_the_model_classes(base, tmp_path: Path) -> None:
     rows = [{"text": r["text"], "label": i} for i, r in enumerate(corpus_rows(4))]
     corpus = write_csv(tmp_path / "many.csv", rows)
     assert_user_error(invoke(*base(**{"--dataset": str(corpus)})), "gold label(s) [2, 3]")
 
 
-def test_threads_must_be_positive(base) -> None:  # noqa: ANN001
+def test_threads_must_be_positive(base) -> None:
     assert_user_error(invoke(*base(**{"--threads": "0"})), "--threads must be at least 1")
 
 
@@ -252,7 +252,7 @@ def test_db_upgrade_of_a_file_that_is_not_a_database(unusable: dict[str, str]) -
     assert_user_error(invoke("db", "upgrade", "--db", unusable["text file"]), "not a database")
 
 
-def test_ingest_refuses_a_database_that_is_not_atlas(base, unusable: dict[str, str]) -> None:  # noqa: ANN001
+def test_ingest_refuses_a_database_that_is_not_atlas(base, unusable: dict[str, str]) -> None:
     assert_user_error(invoke(*base(**{"--db": unusable["foreign"]})), UNUSABLE["foreign"])
 
 

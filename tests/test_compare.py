@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from compare_store import sanity_store
 from scipy.stats import spearmanr
 from sqlalchemy import select
+from support.compare_store import sanity_store
 
 from attention_atlas.dashboard import ids
 from attention_atlas.dashboard.server.app import create_app
@@ -23,12 +23,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, shared_data: Path):  # noqa: ANN201
+def store(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, shared_data: Path):
     return sanity_store(tmp_path_factory, tiny_bert_dir, shared_data)
 
 
 @pytest.fixture(scope="module")
-def app(store):  # noqa: ANN001, ANN201
+def app(store):
     return create_app(store[0])
 
 
@@ -61,7 +61,7 @@ def _direct_medians(url: str, a: int, b: int) -> dict[str, float]:
     return {m: float(np.nanmedian(v)) for m, v in values.items()}
 
 
-def _find(node, wanted: str):  # noqa: ANN001, ANN202 - a Dash component
+def _find(node, wanted: str):
     if getattr(node, "id", None) == wanted:
         return node
     children = getattr(node, "children", None)
@@ -73,7 +73,7 @@ def _find(node, wanted: str):  # noqa: ANN001, ANN202 - a Dash component
     return None
 
 
-def _text(node) -> str:  # noqa: ANN001
+def _text(node) -> str:
     if isinstance(node, str | int | float):
         return str(node)
     children = getattr(node, "children", None)
@@ -82,7 +82,7 @@ def _text(node) -> str:  # noqa: ANN001
     return " ".join(_text(c) for c in (children if isinstance(children, list) else [children]))
 
 
-def test_median_spearman_per_method_equals_scipy_on_the_stored_scores(app, store) -> None:  # noqa: ANN001
+def test_median_spearman_per_method_equals_scipy_on_the_stored_scores(app, store) -> None:
     from attention_atlas.dashboard.data.compare import similarity
     from attention_atlas.dashboard.data.service import service
     from attention_atlas.dashboard.pages import compare
@@ -103,13 +103,13 @@ def test_median_spearman_per_method_equals_scipy_on_the_stored_scores(app, store
         assert shown[method] == pytest.approx(expected, abs=5e-4), method
 
 
-def _labels(methods) -> dict[str, str]:  # noqa: ANN001
+def _labels(methods) -> dict[str, str]:
     from attention_atlas.models import vocabulary
 
     return {m: vocabulary.label_of(m) for m in methods}
 
 
-def test_the_page_reads_as_a_sanity_check_over_every_shared_example(app, store) -> None:  # noqa: ANN001
+def test_the_page_reads_as_a_sanity_check_over_every_shared_example(app, store) -> None:
     from attention_atlas.dashboard.pages import compare
 
     _, a, b = store
@@ -163,7 +163,7 @@ def test_word_scores_sum_subwords_per_whitespace_word() -> None:
         ({"a": "1", "b": str(2**70)}, "Pick two runs"),
     ],
 )
-def test_missing_or_unknown_runs_get_a_message(app, store, query, message) -> None:  # noqa: ANN001
+def test_missing_or_unknown_runs_get_a_message(app, store, query, message) -> None:
     from attention_atlas.dashboard.pages import compare
 
     with app.server.test_request_context():
@@ -173,11 +173,11 @@ def test_missing_or_unknown_runs_get_a_message(app, store, query, message) -> No
 
 def test_runs_without_shared_examples_are_refused_with_a_message(
     tmp_path: Path, tiny_bert_dir: Path, tiny_corpus: Path, store
-) -> None:  # noqa: ANN001
+) -> None:
     import shutil
 
-    from cli_helpers import ingest_args
     from click.testing import CliRunner
+    from support.cli import ingest_args
 
     from attention_atlas.dashboard.pages import compare
     from attention_atlas.ingest.cli import main
@@ -191,7 +191,7 @@ def test_runs_without_shared_examples_are_refused_with_a_message(
     assert "share no examples" in _text(_find(page, ids.CP_MESSAGE))
 
 
-def test_controls_update_the_views_and_the_url_and_survive_hostile_values(app, store) -> None:  # noqa: ANN001
+def test_controls_update_the_views_and_the_url_and_survive_hostile_values(app, store) -> None:
     from attention_atlas.dashboard.pages import compare
 
     _, a, b = store
@@ -213,7 +213,7 @@ def test_controls_update_the_views_and_the_url_and_survive_hostile_values(app, s
             compare.update_compare(hostile, hostile, hostile, search)
 
 
-def test_side_by_side_view_stacks_both_runs_rows(app, store) -> None:  # noqa: ANN001
+def test_side_by_side_view_stacks_both_runs_rows(app, store) -> None:
     from attention_atlas.dashboard.pages import compare_example
 
     _, a, b = store
@@ -225,7 +225,7 @@ def test_side_by_side_view_stacks_both_runs_rows(app, store) -> None:  # noqa: A
     assert "not in both runs" in _text(_find(missing, ids.CP_MESSAGE))
 
 
-def test_similarities_cover_every_measure(app, store) -> None:  # noqa: ANN001
+def test_similarities_cover_every_measure(app, store) -> None:
     from attention_atlas.dashboard.data.compare import similarity
     from attention_atlas.dashboard.data.service import service
 
@@ -238,7 +238,7 @@ def test_similarities_cover_every_measure(app, store) -> None:  # noqa: ANN001
     assert np.isfinite(sim.measure("jaccard_5")).all()
 
 
-def test_accuracy_curves_of_both_runs_are_overlaid(app, store) -> None:  # noqa: ANN001
+def test_accuracy_curves_of_both_runs_are_overlaid(app, store) -> None:
     from attention_atlas.dashboard.pages import compare
     from attention_atlas.db.curves import relative_accuracy, stack_curves
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from dash_fixtures import build_store
+from support.dash_fixtures import build_store
 
 from attention_atlas.dashboard import urls
 from attention_atlas.dashboard.server.app import create_app
@@ -14,24 +14,24 @@ from attention_atlas.dashboard.urlstate import CorpusState, HeadsState
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):  # noqa: ANN001, ANN201
+def app(tmp_path_factory):
     url, _ = build_store(tmp_path_factory.mktemp("app"))
     return create_app(url)
 
 
 @pytest.fixture
-def request_ctx(app):  # noqa: ANN001, ANN201
+def request_ctx(app):
     with app.server.test_request_context("/"):
         yield
 
 
-def test_pages_render_over_http(app) -> None:  # noqa: ANN001
+def test_pages_render_over_http(app) -> None:
     client = app.server.test_client()
     for path in ("/", "/?pair=bad&page=x", "/example/3", "/example/abc", "/heads", "/faithfulness"):
         assert client.get(path).status_code == 200
 
 
-def test_layouts_safe_without_arguments_and_with_junk(request_ctx) -> None:  # noqa: ANN001
+def test_layouts_safe_without_arguments_and_with_junk(request_ctx) -> None:
     from attention_atlas.dashboard.pages import corpus, example, faithfulness, heads
 
     for page in (corpus, heads, faithfulness):
@@ -41,7 +41,7 @@ def test_layouts_safe_without_arguments_and_with_junk(request_ctx) -> None:  # n
     assert "not found" in str(example.layout(example_id="99999")).lower()
 
 
-def _controls(**overrides):  # noqa: ANN003, ANN202
+def _controls(**overrides):
     from attention_atlas.dashboard.pages import corpus
 
     values = {key: None for _, key in corpus.FILTER_INPUTS}
@@ -49,7 +49,7 @@ def _controls(**overrides):  # noqa: ANN003, ANN202
     return [values[key] for _, key in corpus.FILTER_INPUTS]
 
 
-def test_filter_changes_table_and_counts(request_ctx) -> None:  # noqa: ANN001
+def test_filter_changes_table_and_counts(request_ctx) -> None:
     from attention_atlas.dashboard.pages import corpus
 
     rows_all, text_all, *_ = corpus.update_table(*_controls(), None)
@@ -59,7 +59,7 @@ def test_filter_changes_table_and_counts(request_ctx) -> None:  # noqa: ANN001
     assert "correct=no" in search and "label=1" in search and page == 1
 
 
-def test_box_selection_filters_table(request_ctx) -> None:  # noqa: ANN001
+def test_box_selection_filters_table(request_ctx) -> None:
     from attention_atlas.dashboard.pages import corpus
 
     selection = corpus.selection_from_event(
@@ -72,14 +72,14 @@ def test_box_selection_filters_table(request_ctx) -> None:  # noqa: ANN001
     assert lasso == {"ids": [2, 5]}
 
 
-def test_row_click_opens_example_keeping_filter(request_ctx) -> None:  # noqa: ANN001
+def test_row_click_opens_example_keeping_filter(request_ctx) -> None:
     from attention_atlas.dashboard.pages import corpus
 
     href = corpus.open_example({"rowId": "7", "rowIndex": 0}, [], "?label=1&page=2")
     assert href == "/example/7?label=1&page=2"
 
 
-def test_example_callback_and_prev_next(request_ctx) -> None:  # noqa: ANN001
+def test_example_callback_and_prev_next(request_ctx) -> None:
     from attention_atlas.dashboard.pages import example
 
     rows, heatmap, grid, search = example.update_example(
@@ -96,7 +96,7 @@ def test_example_callback_and_prev_next(request_ctx) -> None:  # noqa: ANN001
     assert (prev_id, next_id, pos) == (2, 4, 3) and total == 60
 
 
-def test_heads_view_and_csv(request_ctx) -> None:  # noqa: ANN001
+def test_heads_view_and_csv(request_ctx) -> None:
     from attention_atlas.dashboard.pages import corpus, heads
 
     grid, trend, table = heads.heads_view(HeadsState.parse("?layer=1&head=0&stat=rho"))
@@ -105,7 +105,7 @@ def test_heads_view_and_csv(request_ctx) -> None:  # noqa: ANN001
     assert sent["filename"].endswith(".csv") and "text" in sent["content"].splitlines()[0]
 
 
-def test_nav_links_keep_filter_but_not_page(app) -> None:  # noqa: ANN001 - pages registered
+def test_nav_links_keep_filter_but_not_page(app) -> None:
     assert urls.nav_links("?label=1&page=3&layer=2") == [
         "/?label=1",
         "/heads?label=1",

@@ -37,7 +37,7 @@ def explained(result: Result) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def stored(db_url: str, example_id: int):  # noqa: ANN201
+def stored(db_url: str, example_id: int):
     with session_factory(make_engine(db_url))() as session:
         return example_detail(session, example_id), example_attributions(session, example_id)
 
@@ -169,7 +169,7 @@ def test_a_source_index_taken_meanwhile_moves_to_the_next_one(
     real = writers.next_source_index
     picks = [0]  # the first pick is the index the winner already stored
 
-    def racing(session, run_name):  # noqa: ANN001, ANN202
+    def racing(session, run_name):
         return picks.pop() if picks else real(session, run_name)
 
     monkeypatch.setattr(writers, "next_source_index", racing)

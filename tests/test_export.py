@@ -8,10 +8,10 @@ import struct
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM
 from click.testing import CliRunner, Result
-from dash_fixtures import build_store
 from plotly.offline import get_plotlyjs
+from support.browser import CHROMIUM
+from support.dash_fixtures import build_store
 from test_cli_errors import assert_user_error
 
 from attention_atlas.dashboard.export.standalone import (
@@ -48,7 +48,7 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
-def loaded(store: str, example_id: int):  # noqa: ANN201
+def loaded(store: str, example_id: int):
     with session_factory(make_engine(store))() as session:
         return load_export(session, example_id)
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from methods_helpers import TEXTS, build_adapter, options, run_forward, save_checkpoint
+from support.methods import TEXTS, build_adapter, options, run_forward, save_checkpoint
 
 from attention_atlas.ingest.batch import explain_batch
 from attention_atlas.ingest.faithfulness import FRACTIONS, faithfulness_batch, random_order, ranking
@@ -18,13 +18,13 @@ torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module", params=["bert", "gpt2"])
-def adapter(request, tmp_path_factory):  # noqa: ANN001, ANN201
+def adapter(request, tmp_path_factory):
     return build_adapter(
         request.param, save_checkpoint(request.param, tmp_path_factory.mktemp("f"))
     )
 
 
-def _prob(adapter, ids: np.ndarray, position: int, target: int) -> float:  # noqa: ANN001
+def _prob(adapter, ids: np.ndarray, position: int, target: int) -> float:
     with torch.no_grad():
         logits = adapter.forward(
             None,
@@ -35,7 +35,7 @@ def _prob(adapter, ids: np.ndarray, position: int, target: int) -> float:  # noq
     return float(torch.softmax(logits, -1)[0, target])
 
 
-def test_known_answers_from_direct_forwards(adapter) -> None:  # noqa: ANN001
+def test_known_answers_from_direct_forwards(adapter) -> None:
     items, batch, forward = run_forward(adapter, TEXTS)
     targets = targets_of(forward).tolist()
     scores = [{"ig": np.random.default_rng(i).normal(size=it.length)} for i, it in enumerate(items)]
@@ -72,7 +72,7 @@ def test_known_answers_from_direct_forwards(adapter) -> None:  # noqa: ANN001
         assert all(item.special_mask[order] == False)  # noqa: E712
 
 
-def test_batched_equals_single_and_random_is_seeded(adapter) -> None:  # noqa: ANN001
+def test_batched_equals_single_and_random_is_seeded(adapter) -> None:
     items, batch, forward = run_forward(adapter, TEXTS)
     opts = options("attention", "grad_input", seed=7, faithfulness=True)
     batched = explain_batch(adapter, batch, items, forward, opts)

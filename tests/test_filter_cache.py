@@ -31,7 +31,7 @@ _POSTGRES = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=_POSTGRES)])
-def store_url(request, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001
+def store_url(request, tmp_path_factory) -> Iterator[str]:
     """A migrated empty store: SQLite, and PostgreSQL when ATLAS_TEST_POSTGRES_URL is set."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('filter-cache') / 'atlas.db'}"
@@ -52,7 +52,7 @@ def store_url(request, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def atlas(store_url: str):  # noqa: ANN201
+def atlas(store_url: str):
     engine = make_engine(store_url)
     upgrade(engine)
     run_id = fill_synthetic_store(engine, 80, 2, 3, 8, 40, 7, full_max_tokens=24)
@@ -113,7 +113,7 @@ def _filters(run_id: int) -> list[CorpusFilter]:
     return out
 
 
-def test_ids_and_counts_match_sql(atlas) -> None:  # noqa: ANN001
+def test_ids_and_counts_match_sql(atlas) -> None:
     data, run = atlas
     for f, sort, desc in itertools.product(_filters(run.id), SORT_COLUMNS, (False, True)):
         with data.session() as s:
@@ -124,7 +124,7 @@ def test_ids_and_counts_match_sql(atlas) -> None:  # noqa: ANN001
             assert data.counts(run, f) == queries.corpus_counts(s, f), f
 
 
-def test_page_matches_sql_page(atlas) -> None:  # noqa: ANN001
+def test_page_matches_sql_page(atlas) -> None:
     data, run = atlas
     for f in _filters(run.id)[:15]:
         for sort, desc, offset in (("x", True, 0), ("confidence", False, 10), ("id", True, 5)):
@@ -134,7 +134,7 @@ def test_page_matches_sql_page(atlas) -> None:  # noqa: ANN001
             pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
 
-def test_scatter_matches_sql(atlas) -> None:  # noqa: ANN001
+def test_scatter_matches_sql(atlas) -> None:
     data, run = atlas
     for f in _filters(run.id)[:15]:
         with data.session() as s:
@@ -145,7 +145,7 @@ def test_scatter_matches_sql(atlas) -> None:  # noqa: ANN001
         assert got["correct"].astype(object).tolist() == expected["correct"].tolist()
 
 
-def test_faithfulness_table_matches_sql(atlas) -> None:  # noqa: ANN001
+def test_faithfulness_table_matches_sql(atlas) -> None:
     data, run = atlas
     for f in _filters(run.id)[:15]:
         with data.session() as s:
@@ -159,7 +159,7 @@ def test_faithfulness_table_matches_sql(atlas) -> None:  # noqa: ANN001
         )
 
 
-def test_deletion_stack_matches_rows(atlas) -> None:  # noqa: ANN001
+def test_deletion_stack_matches_rows(atlas) -> None:
     data, run = atlas
     ids, methods, curves = data.deletion_stack(run)
     with data.session() as s:

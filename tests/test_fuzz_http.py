@@ -22,8 +22,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import requests
-from dash_fixtures import N_EXAMPLES, build_store
 from sqlalchemy import text
+from support.dash_fixtures import N_EXAMPLES, build_store
 from werkzeug.serving import make_server
 
 from attention_atlas.dashboard.server.app import create_app
@@ -413,7 +413,7 @@ def _check(failures: list[str], log: pytest.LogCaptureFixture) -> None:
     assert "Traceback" not in log.text, f"seed {SEED}: a traceback was logged:\n{log.text[:4000]}"
 
 
-def test_every_server_callback_is_fuzzed(server) -> None:  # noqa: ANN001
+def test_every_server_callback_is_fuzzed(server) -> None:
     _, app = server
     keys = server_callbacks(app)
     assert ROUTER_OUTPUT in keys and len(keys) >= 10
@@ -423,7 +423,7 @@ def test_every_server_callback_is_fuzzed(server) -> None:  # noqa: ANN001
     assert any("compare-distribution.figure" in k for k in keys)
 
 
-def test_callbacks_survive_hostile_values(server, log) -> None:  # noqa: ANN001
+def test_callbacks_survive_hostile_values(server, log) -> None:
     base, app = server
     callbacks = server_callbacks(app)
     keys = sorted(k for k in callbacks if k != ROUTER_OUTPUT)
@@ -445,7 +445,7 @@ def test_callbacks_survive_hostile_values(server, log) -> None:  # noqa: ANN001
     assert seen.get(200, 0) > N_VALUES // 4, seen  # most hostile values still get an answer
 
 
-def test_callback_requests_of_the_wrong_shape_are_refused(server, log) -> None:  # noqa: ANN001
+def test_callback_requests_of_the_wrong_shape_are_refused(server, log) -> None:
     base, app = server
     callbacks = server_callbacks(app)
     keys = sorted(callbacks)
@@ -473,7 +473,7 @@ def _get(base: str, url: str) -> int:
         conn.close()
 
 
-def test_page_router_survives_hostile_urls(server, log) -> None:  # noqa: ANN001
+def test_page_router_survives_hostile_urls(server, log) -> None:
     base, _ = server
     rng = random.Random(SEED + 2)
     failures: list[str] = []
@@ -497,8 +497,8 @@ def test_payload_count() -> None:
 
 
 def test_a_failing_callback_is_logged_with_its_request_and_shown_kindly(
-    server,  # noqa: ANN001
-    log,  # noqa: ANN001
+    server,
+    log,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import dash
@@ -518,8 +518,8 @@ def test_a_failing_callback_is_logged_with_its_request_and_shown_kindly(
 
 
 def test_an_escaped_page_error_answers_a_friendly_page(
-    server,  # noqa: ANN001
-    log,  # noqa: ANN001
+    server,
+    log,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     base, app = server
@@ -543,7 +543,7 @@ def test_an_escaped_page_error_answers_a_friendly_page(
         "/example/%ff",
     ],
 )
-def test_missing_examples_show_not_found(server, path: str) -> None:  # noqa: ANN001
+def test_missing_examples_show_not_found(server, path: str) -> None:
     base, _ = server
     answer = requests.post(base + ENDPOINT, json=_route(path, "?layer=99"), timeout=60)
     assert answer.status_code == 200 and "Example not found" in answer.text

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from cli_helpers import ingest_args
 from click.testing import CliRunner, Result
 from conftest import corpus_rows, write_csv
 from sqlalchemy import select
+from support.cli import ingest_args
 
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.ingest.cli import main
@@ -218,7 +218,7 @@ def test_randomize_weights_is_seeded_and_changes_every_weight(tiny_bert_dir: Pat
 
     from attention_atlas.ingest.loading import randomize_weights
 
-    def load():  # noqa: ANN202 - a model
+    def load():
         return AutoModelForSequenceClassification.from_pretrained(tiny_bert_dir)
 
     trained, first, second = load(), load(), load()
@@ -232,7 +232,7 @@ def test_randomize_weights_is_seeded_and_changes_every_weight(tiny_bert_dir: Pat
 
 
 def test_fresh_head_loads_a_checkpoint_without_classifier(tmp_path: Path) -> None:
-    from fixtures_models import save_tiny_gpt2
+    from support.checkpoints import save_tiny_gpt2
 
     from attention_atlas.ingest.loading import CheckpointError, LoadRequest, load_adapter
 

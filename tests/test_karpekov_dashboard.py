@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dash_fixtures import build_store
 from sklearn.metrics import silhouette_score as sklearn_silhouette
 from sqlalchemy import delete, func, select, update
+from support.dash_fixtures import build_store
 
 from attention_atlas.dashboard.data import accuracy as curves
 from attention_atlas.dashboard.data.service import service
@@ -20,13 +20,13 @@ from attention_atlas.models import Example, Faithfulness, TopVector, vocabulary
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):  # noqa: ANN001, ANN201
+def store(tmp_path_factory):
     url, run_id = build_store(tmp_path_factory.mktemp("karpekov"))
     return url, run_id, create_app(url)
 
 
 @pytest.fixture
-def ctx(store):  # noqa: ANN001, ANN201
+def ctx(store):
     url, run_id, app = store
     with app.server.test_request_context("/"):
         yield url, run_id
@@ -53,7 +53,7 @@ def _direct_accuracy(url: str, run_id: int, label: int, column: str) -> dict[str
     return out
 
 
-def test_accuracy_curves_equal_a_direct_computation(ctx) -> None:  # noqa: ANN001
+def test_accuracy_curves_equal_a_direct_computation(ctx) -> None:
     url, run_id = ctx
     run = service().run(run_id)
     state = FaithfulnessState.parse({"run": str(run_id), "label": "1"})
@@ -92,7 +92,7 @@ def test_silhouette_equals_scikit_learn() -> None:
     assert consistency.silhouette_score(x, np.zeros(6)) is None
 
 
-def test_page_silhouette_is_sklearns_on_the_stored_vectors(ctx) -> None:  # noqa: ANN001
+def test_page_silhouette_is_sklearns_on_the_stored_vectors(ctx) -> None:
     url, run_id = ctx
     run = service().run(run_id)
     f = FaithfulnessState.parse({"run": str(run_id)}).corpus.to_filter(run_id)
@@ -111,7 +111,7 @@ def test_page_silhouette_is_sklearns_on_the_stored_vectors(ctx) -> None:  # noqa
     assert result.xy.shape == (len(rows), 2)
 
 
-def test_large_filters_are_subsampled_with_a_fixed_seed(ctx, monkeypatch) -> None:  # noqa: ANN001
+def test_large_filters_are_subsampled_with_a_fixed_seed(ctx, monkeypatch) -> None:
     from attention_atlas.dashboard.pages import faithfulness
 
     _, run_id = ctx
@@ -129,7 +129,7 @@ def test_large_filters_are_subsampled_with_a_fixed_seed(ctx, monkeypatch) -> Non
     assert "12 of" in note and "subsample" in note
 
 
-def test_callback_switches_view_and_keeps_it_in_the_url(ctx) -> None:  # noqa: ANN001
+def test_callback_switches_view_and_keeps_it_in_the_url(ctx) -> None:
     from attention_atlas.dashboard.pages import faithfulness
 
     _, run_id = ctx
@@ -156,13 +156,13 @@ def test_callback_switches_view_and_keeps_it_in_the_url(ctx) -> None:  # noqa: A
         ({"view": ["probability", "accuracy"], "method": "nope"}, "accuracy", None),
     ],
 )
-def test_faithfulness_state_parses_and_round_trips(query, view, method) -> None:  # noqa: ANN001
+def test_faithfulness_state_parses_and_round_trips(query, view, method) -> None:
     state = FaithfulnessState.parse(query)
     assert (state.view, state.method) == (view, method)
     assert FaithfulnessState.parse(state.to_search()) == state
 
 
-def test_runs_stored_before_0003_say_the_curves_are_missing(tmp_path) -> None:  # noqa: ANN001
+def test_runs_stored_before_0003_say_the_curves_are_missing(tmp_path) -> None:
     from attention_atlas.dashboard.pages import faithfulness
 
     url, run_id = build_store(tmp_path, n_examples=12)

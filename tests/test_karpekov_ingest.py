@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cli_helpers import ingest_args
 from click.testing import CliRunner
-from methods_helpers import TEXTS, build_adapter, options, run_forward, save_checkpoint
 from sqlalchemy import select
+from support.cli import ingest_args
+from support.methods import TEXTS, build_adapter, options, run_forward, save_checkpoint
 
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.ingest.batch import explain_batch
@@ -26,13 +26,13 @@ METHODS = ("attention", "grad_input")  # one unsigned, one signed: both cheap
 
 
 @pytest.fixture(scope="module", params=["bert", "gpt2"])
-def adapter(request, tmp_path_factory):  # noqa: ANN001, ANN201
+def adapter(request, tmp_path_factory):
     return build_adapter(
         request.param, save_checkpoint(request.param, tmp_path_factory.mktemp("k"))
     )
 
 
-def _direct(adapter, ids: np.ndarray, position: int):  # noqa: ANN001, ANN202
+def _direct(adapter, ids: np.ndarray, position: int):
     """(class probabilities [C], last hidden states [T, D]) of one unpadded sequence."""
     with torch.no_grad():
         out = adapter.forward(
@@ -45,7 +45,7 @@ def _direct(adapter, ids: np.ndarray, position: int):  # noqa: ANN001, ANN202
     return torch.softmax(out.logits, -1)[0].numpy(), out.hidden[0].numpy()
 
 
-def test_bottom_curves_and_top_vectors_equal_direct_forwards(adapter) -> None:  # noqa: ANN001
+def test_bottom_curves_and_top_vectors_equal_direct_forwards(adapter) -> None:
     items, batch, forward = run_forward(adapter, TEXTS)  # no hidden states: recomputed once
     out = explain_batch(adapter, batch, items, forward, options(*METHODS, faithfulness=True))
     removal = adapter.removal_token_id

@@ -4,11 +4,11 @@ every registered method on a tiny BERT, a tiny GPT-2 classifier and the zero-sho
 
 from __future__ import annotations
 
-import methods_helpers as helpers
+from support import methods as helpers
 import numpy as np
 import pytest
 import torch
-from methods_helpers import (
+from support.methods import (
     TEXTS,
     build_adapter,
     options,
@@ -31,19 +31,19 @@ KINDS = ("bert", "gpt2", "zero_shot")
 
 
 @pytest.fixture(scope="module", params=KINDS)
-def adapter(request, tmp_path_factory):  # noqa: ANN001, ANN201
+def adapter(request, tmp_path_factory):
     return build_adapter(
         request.param, save_checkpoint(request.param, tmp_path_factory.mktemp("m"))
     )
 
 
 @pytest.fixture(scope="module")
-def bert(tmp_path_factory):  # noqa: ANN001, ANN201
+def bert(tmp_path_factory):
     return build_adapter("bert", save_checkpoint("bert", tmp_path_factory.mktemp("b")))
 
 
 @pytest.fixture(scope="module")
-def gpt2(tmp_path_factory):  # noqa: ANN001, ANN201
+def gpt2(tmp_path_factory):
     return build_adapter("gpt2", save_checkpoint("gpt2", tmp_path_factory.mktemp("g")))
 
 
@@ -57,7 +57,7 @@ def test_registry_ids_and_defaults() -> None:
 
 
 @pytest.mark.parametrize("method", vocabulary.method_ids())
-def test_every_method_on_every_adapter(adapter, method: str) -> None:  # noqa: ANN001
+def test_every_method_on_every_adapter(adapter, method: str) -> None:
     items, batch, forward = run_forward(adapter, TEXTS[:3])
     out = explain_batch(adapter, batch, items, forward, options(method, shap_evals=64))
     for item, explanation in zip(items, out, strict=True):
@@ -105,7 +105,7 @@ def test_agrad_hand_computed_two_layers() -> None:
     np.testing.assert_allclose(agrad_scores(attention, loss_grad), expected)
 
 
-def test_agrad_matches_value_vectors(bert) -> None:  # noqa: ANN001
+def test_agrad_matches_value_vectors(bert) -> None:
     """dL/dalpha[h, j] at the prediction row equals <dL/dcontext_h, v_j,h> (the last layer's
     context is sum_j alpha_j v_j): an independent route through hooks on the value projection
     and the attention output."""
@@ -136,14 +136,14 @@ def test_agrad_matches_value_vectors(bert) -> None:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def bert_sharp(tmp_path_factory):  # noqa: ANN001, ANN201
+def bert_sharp(tmp_path_factory):
     """Weights drawn with std 1: a far-from-linear model where 50 IG steps are not enough."""
     adapter = build_adapter("bert", save_checkpoint("bert", tmp_path_factory.mktemp("s")))
     sharpen(adapter.model, std=1.0)
     return adapter
 
 
-def test_ig_completeness_on_a_far_from_linear_model(bert_sharp, capsys) -> None:  # noqa: ANN001
+def test_ig_completeness_on_a_far_from_linear_model(bert_sharp, capsys) -> None:
     """Weights with std 1: the all-positions path converges by 300 steps, the content-only
     path (frame fixed, a sharper turn) needs 1000 on one text; 50 steps is visibly worse."""
     bert = bert_sharp
@@ -171,7 +171,7 @@ def test_ig_completeness_on_a_far_from_linear_model(bert_sharp, capsys) -> None:
             print(f"\nIG {baseline} {steps} steps: completeness gaps {gaps}")
 
 
-def _f_pair(adapter, item, target, baseline: str = "zero") -> tuple[float, float]:  # noqa: ANN001
+def _f_pair(adapter, item, target, baseline: str = "zero") -> tuple[float, float]:
     """(f(x), f(b)): the predicted class's probability at the input and at IG's baseline b,
     computed here from the embeddings (not through the IG code)."""
     x = adapter.embed(torch.tensor([item.input_ids]))
@@ -186,17 +186,17 @@ def _f_pair(adapter, item, target, baseline: str = "zero") -> tuple[float, float
     return float(f[0]), float(f[1])
 
 
-def _f_range(adapter, item, target, baseline: str) -> float:  # noqa: ANN001
+def _f_range(adapter, item, target, baseline: str) -> float:
     f_x, f_b = _f_pair(adapter, item, target, baseline)
     return abs(f_x - f_b)
 
 
-def _completeness(adapter, item, target, scores, baseline: str) -> float:  # noqa: ANN001
+def _completeness(adapter, item, target, scores, baseline: str) -> float:
     f_x, f_b = _f_pair(adapter, item, target, baseline)
     return abs(float(scores.astype(np.float64).sum()) - (f_x - f_b))
 
 
-def test_default_ig_keeps_specials_and_prompt_frame(adapter) -> None:  # noqa: ANN001
+def test_default_ig_keeps_specials_and_prompt_frame(adapter) -> None:
     """Issue 13: the default baseline replaces content tokens only, so IG is exactly 0 on
     every special / prompt-frame position and completes to f(x) - f(content removed) within
     1e-3 of that difference at 300 steps."""
@@ -216,7 +216,7 @@ def test_default_ig_keeps_specials_and_prompt_frame(adapter) -> None:  # noqa: A
         assert gap < 1e-3 * abs(f_x - f_b), (gap, f_x - f_b)
 
 
-def test_zero_all_baseline_is_the_all_positions_zero_input(adapter) -> None:  # noqa: ANN001
+def test_zero_all_baseline_is_the_all_positions_zero_input(adapter) -> None:
     """``zero-all`` keeps the seed papers' baseline: zero embeddings everywhere, so the frame
     and specials take credit too (the scores the default gave before issue 13)."""
     items, _, forward = run_forward(adapter, TEXTS[:2])
@@ -236,7 +236,7 @@ def test_zero_all_baseline_is_the_all_positions_zero_input(adapter) -> None:  # 
 
 
 @pytest.mark.parametrize("baseline", ["zero", "pad", "zero-all"])
-def test_ig_matches_captum_and_batched_equals_single(adapter, baseline: str) -> None:  # noqa: ANN001
+def test_ig_matches_captum_and_batched_equals_single(adapter, baseline: str) -> None:
     items, batch, forward = run_forward(adapter, TEXTS)
     targets = targets_of(forward)
     params = helpers.params("ig", steps=20, baseline=baseline, token_budget=256)  # chunks
@@ -250,7 +250,7 @@ def test_ig_matches_captum_and_batched_equals_single(adapter, baseline: str) -> 
         assert abs(batched[i].check - abs(delta)) < 1e-5
 
 
-def test_ig_gpt2_ignores_pad_positions(gpt2) -> None:  # noqa: ANN001
+def test_ig_gpt2_ignores_pad_positions(gpt2) -> None:
     """Right-padded GPT-2 rows: scores stop at the real length and do not depend on the pad
     embedding (changing it leaves the scores unchanged)."""
     items, batch, forward = run_forward(gpt2, [TEXTS[1], TEXTS[2]])
@@ -272,7 +272,7 @@ def test_ig_gpt2_ignores_pad_positions(gpt2) -> None:  # noqa: ANN001
     np.testing.assert_allclose(before[1].scores, after[1].scores, atol=1e-6)
 
 
-def test_shap_additivity_and_batched_equals_single(adapter) -> None:  # noqa: ANN001
+def test_shap_additivity_and_batched_equals_single(adapter) -> None:
     items, batch, forward = run_forward(adapter, TEXTS)
     opts = options("shap", shap_evals=200, token_budget=128)
     batched = explain_batch(adapter, batch, items, forward, opts)
@@ -286,7 +286,7 @@ def test_shap_additivity_and_batched_equals_single(adapter) -> None:  # noqa: AN
         np.testing.assert_allclose(scores, single.attributions["shap"][0], atol=1e-5)
 
 
-def test_shap_masker_never_retokenizes(bert) -> None:  # noqa: ANN001
+def test_shap_masker_never_retokenizes(bert) -> None:
     item = bert.encode(TEXTS[1])
     content = np.flatnonzero(~item.special_mask)
     x = np.asarray(item.input_ids)[content]
@@ -300,7 +300,7 @@ def test_shap_masker_never_retokenizes(bert) -> None:  # noqa: ANN001
     assert tree.shape == (len(x) - 1, 4)
 
 
-def test_shap_exact_for_two_tokens(bert) -> None:  # noqa: ANN001
+def test_shap_exact_for_two_tokens(bert) -> None:
     """With two content tokens Owen = Shapley values, computed here by hand."""
     item = bert.encode("great film")
     assert (~item.special_mask).sum() == 2
@@ -338,7 +338,7 @@ def test_shap_exact_for_two_tokens(bert) -> None:  # noqa: ANN001
     np.testing.assert_allclose(result.scores[[a, b]], [phi_a, phi_b], atol=1e-6)
 
 
-def _explained_at(adapter, ids: list[int], item, target: int, kind: str) -> float:  # noqa: ANN001
+def _explained_at(adapter, ids: list[int], item, target: int, kind: str) -> float:
     logits = adapter.forward(
         None,
         input_ids=torch.tensor([ids]),
@@ -348,7 +348,7 @@ def _explained_at(adapter, ids: list[int], item, target: int, kind: str) -> floa
     return float(explained(logits, torch.tensor([target]), kind)[0])
 
 
-def test_logit_output_is_what_ig_and_shap_sum_to(bert_sharp) -> None:  # noqa: ANN001
+def test_logit_output_is_what_ig_and_shap_sum_to(bert_sharp) -> None:
     """--explain-output logit: IG sums to logit(x) - logit(baseline) and SHAP to logit(x) -
     logit(all content masked), not to the probability differences."""
     bert = bert_sharp
@@ -388,7 +388,7 @@ def test_logit_output_is_what_ig_and_shap_sum_to(bert_sharp) -> None:  # noqa: A
             assert gap < 1e-4 and abs(scores.sum() - (f_x - f_masked)) < 1e-4
 
 
-def test_shap_shared_passes_equal_one_explainer_at_a_time(adapter) -> None:  # noqa: ANN001
+def test_shap_shared_passes_equal_one_explainer_at_a_time(adapter) -> None:
     """The GPU path (every example's explainer in its own thread, their masks in shared model
     passes) gives the values of the sequential path."""
     texts = [*TEXTS, "the plot was not bad at all but the ending was dull", "great great film"]

@@ -40,7 +40,7 @@ def test_every_method_through_the_store(
     kind: str,
     request,
     tiny_corpus: Path,
-    sqlite_url_factory: Callable[..., str],  # noqa: ANN001
+    sqlite_url_factory: Callable[..., str],
 ) -> None:
     folder = request.getfixturevalue(
         {"bert": "tiny_bert_dir", "gpt2": "tiny_gpt2_dir", "zero_shot": "tiny_gpt2_lm_dir"}[kind]
@@ -121,7 +121,7 @@ def _sst2(shared_data: Path, tmp_path: Path, n: int) -> Path:
 
 def test_sst2_disagreement_query_and_head_grid(
     shared_data: Path, tmp_path: Path, tiny_bert_dir: Path, sqlite_url_factory
-) -> None:  # noqa: ANN001
+) -> None:
     corpus = _sst2(shared_data, tmp_path, 200)
     url = sqlite_url_factory()
     ingest(

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from dash_fixtures import build_store
+from support.dash_fixtures import build_store
 
 from attention_atlas.dashboard import ids
+from attention_atlas.dashboard.data import write_access as writing
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.reading_group import notes_panel, save_view
-from attention_atlas.dashboard.data import write_access as writing
 from attention_atlas.dashboard.server.app import create_app
 from attention_atlas.dashboard.urlstate import CorpusState
 from attention_atlas.db import queries
@@ -32,7 +32,7 @@ from attention_atlas.db.notes import (
 from attention_atlas.ingest.cli import main
 
 
-def _page(name: str):  # noqa: ANN202 - a page module (registering one needs an app first)
+def _page(name: str):
     import importlib
 
     return importlib.import_module(f"attention_atlas.dashboard.pages.{name}")
@@ -50,12 +50,12 @@ def writer(store: tuple[str, int]) -> NotesWriter:
     w.dispose()
 
 
-def _read(url: str):  # noqa: ANN202 - a read-only session
+def _read(url: str):
     return session_factory(make_engine(url, readonly=True))()
 
 
 # -- db.notes ------------------------------------------------------------------------------
-def test_add_edit_delete_round_trip(store, writer) -> None:  # noqa: ANN001
+def test_add_edit_delete_round_trip(store, writer) -> None:
     url, run_id = store
     note = writer.add_note(3, "ann", "Negation **flips** it", "Negation, sink-head", "/example/3")
     assert note.tags == ("negation", "sink-head") and note.edited_at is None
@@ -88,14 +88,14 @@ def test_add_edit_delete_round_trip(store, writer) -> None:  # noqa: ANN001
         ((3, "ann", "x", "", "javascript:alert(1)"), "dashboard path"),
     ],
 )
-def test_bad_notes_are_refused_and_nothing_is_written(store, writer, args, message) -> None:  # noqa: ANN001
+def test_bad_notes_are_refused_and_nothing_is_written(store, writer, args, message) -> None:
     with pytest.raises(NoteError, match=message):
         writer.add_note(*args)
     with _read(store[0]) as session:
         assert notes_of_example(session, 3) == []
 
 
-def test_only_the_author_edits_or_deletes(writer) -> None:  # noqa: ANN001
+def test_only_the_author_edits_or_deletes(writer) -> None:
     note = writer.add_note(4, "ann", "mine", "x")
     with pytest.raises(NoteError, match="only ann"):
         writer.edit_note(note.id, "bob", "not yours", "")
@@ -105,7 +105,7 @@ def test_only_the_author_edits_or_deletes(writer) -> None:  # noqa: ANN001
         writer.delete_note(note.id + 100, "ann")
 
 
-def test_view_names_are_unique_and_addresses_stay_on_the_dashboard(store, writer) -> None:  # noqa: ANN001
+def test_view_names_are_unique_and_addresses_stay_on_the_dashboard(store, writer) -> None:
     writer.save_view("negations", "why", "/?tag=negation&band=disagree", "ann")
     with pytest.raises(NoteError, match="exists already"):
         writer.save_view("negations", "other", "/heads", "bob")
@@ -126,11 +126,11 @@ def test_tags_are_split_on_commas_lowercased_and_deduplicated() -> None:
 
 # -- the dashboard -------------------------------------------------------------------------
 @pytest.fixture
-def app(store):  # noqa: ANN001, ANN201
+def app(store):
     return create_app(store[0])
 
 
-def test_tag_filter_sees_a_note_added_after_the_filter_was_cached(app, store) -> None:  # noqa: ANN001
+def test_tag_filter_sees_a_note_added_after_the_filter_was_cached(app, store) -> None:
     url, run_id = store
     state = CorpusState.parse("?tag=negation&sort=length&desc=1")
     with app.server.test_request_context():
@@ -153,7 +153,7 @@ def test_tag_filter_sees_a_note_added_after_the_filter_was_cached(app, store) ->
         assert sorted(points["id"].tolist()) == [5, 7]
 
 
-def test_scatter_colours_by_tag(app) -> None:  # noqa: ANN001
+def test_scatter_colours_by_tag(app) -> None:
     with app.server.test_request_context():
         writing.writer().add_note(5, "ann", "a", "negation")
         values = [None] * len(_page("corpus").FILTER_INPUTS)
@@ -171,11 +171,11 @@ def test_bad_tags_in_the_url_mean_no_tag_filter() -> None:
     assert state.to_search() == "?color=tag&tag=sink-head"
 
 
-def _submit(example_id, body, tags, author="ann", editing=None):  # noqa: ANN001, ANN202
+def _submit(example_id, body, tags, author="ann", editing=None):
     return notes_panel.submit(1, example_id, author, body, tags, editing, "?layer=1", 0)
 
 
-def test_notes_panel_callbacks_write_show_edit_and_delete(app, store) -> None:  # noqa: ANN001
+def test_notes_panel_callbacks_write_show_edit_and_delete(app, store) -> None:
     with app.server.test_request_context():
         message, body, tags, editing, changed = _submit(3, "Look *here*", "negation, sink-head")
         assert (message, body, tags, editing, changed) == ("Note added.", "", "", None, 1)
@@ -198,13 +198,13 @@ def test_notes_panel_callbacks_write_show_edit_and_delete(app, store) -> None:  
     assert (note.body, note.tags, note.view) == ("Changed", ("negation",), "/example/3?layer=1")
 
 
-def dash_no_update():  # noqa: ANN201
+def dash_no_update():
     from dash import no_update
 
     return no_update
 
 
-def test_save_view_callback(app, store) -> None:  # noqa: ANN001
+def test_save_view_callback(app, store) -> None:
     with app.server.test_request_context():
         event = {"url": "/heads?layer=1&head=2", "n": 1}
         message, name, description = save_view.save(event, "L1H2", "a sink head", "ann")
@@ -215,7 +215,7 @@ def test_save_view_callback(app, store) -> None:  # noqa: ANN001
     assert "L1H2" in page and "/heads?layer=1&head=2" in page
 
 
-def _ids_in(component) -> set:  # noqa: ANN001
+def _ids_in(component) -> set:
     found, stack = set(), [component]
     while stack:
         node = stack.pop()
@@ -228,7 +228,7 @@ def _ids_in(component) -> set:  # noqa: ANN001
     return found
 
 
-def test_read_only_hides_write_controls_and_refuses_writes(store) -> None:  # noqa: ANN001
+def test_read_only_hides_write_controls_and_refuses_writes(store) -> None:
     app = create_app(store[0], read_only=True)
     assert ids.SAVE_VIEW_SUBMIT not in _ids_in(app.layout)
     with app.server.test_request_context():
@@ -245,7 +245,7 @@ def test_read_only_hides_write_controls_and_refuses_writes(store) -> None:  # no
 
 
 # -- attention-atlas notes export ----------------------------------------------------------
-def test_notes_export_markdown_and_csv(store, writer, tmp_path: Path) -> None:  # noqa: ANN001
+def test_notes_export_markdown_and_csv(store, writer, tmp_path: Path) -> None:
     url, _ = store
     writer.add_note(
         3, "ann", "Negation <script>alert(1)</script>", "negation", "/example/3?ref=shap"
@@ -277,7 +277,7 @@ def test_notes_export_markdown_and_csv(store, writer, tmp_path: Path) -> None:  
         (["--out", "/no/such/folder/x.md"], "does not exist"),
     ],
 )
-def test_notes_export_mistakes_exit_2(store, extra, message) -> None:  # noqa: ANN001
+def test_notes_export_mistakes_exit_2(store, extra, message) -> None:
     result = CliRunner().invoke(main, ["notes", "export", "--db", store[0], *extra])
     assert result.exit_code == 2 and message in result.output
 

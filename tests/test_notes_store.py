@@ -12,9 +12,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from cli_helpers import ingest_args
 from conftest import corpus_rows, write_csv
 from sqlalchemy import MetaData, func, insert, select
+from support.cli import ingest_args
 
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.db.migrate import current_revision, head_revision, upgrade
@@ -24,7 +24,7 @@ from attention_atlas.models import Example, Run
 from attention_atlas.models.schema import Note
 
 
-def _dump(engine) -> dict[str, list[tuple]]:  # noqa: ANN001
+def _dump(engine) -> dict[str, list[tuple]]:
     """Every row of every table but alembic_version, in primary-key order."""
     meta = MetaData()
     meta.reflect(engine)
@@ -39,7 +39,7 @@ def _dump(engine) -> dict[str, list[tuple]]:  # noqa: ANN001
     return out
 
 
-def _copy_into_older(source, target) -> None:  # noqa: ANN001
+def _copy_into_older(source, target) -> None:
     """Rows of a head store into a store at an older revision: the columns it has."""
     meta = MetaData()
     meta.reflect(target)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import store_checks
+import support.store_checks as store_checks
 from alembic.script import ScriptDirectory
-from cli_helpers import ingest_args
 from click.testing import CliRunner
 from sqlalchemy import select
+from support.cli import ingest_args
 
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.db.migrate import alembic_config

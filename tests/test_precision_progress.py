@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cli_helpers import ingest_args
 from click.testing import CliRunner
-from methods_helpers import build_adapter, options, save_checkpoint
 from scipy.stats import spearmanr
+from support.cli import ingest_args
+from support.methods import build_adapter, options, save_checkpoint
 
 from attention_atlas.ingest.batch import FAITHFULNESS, explain_batch
 from attention_atlas.ingest.cli import main
@@ -30,7 +30,7 @@ def _sst2(shared_data: Path, n: int = 24) -> list[str]:
     return [row["text"] for row in rows[:n]]
 
 
-def _explain(adapter, texts: list[str], precision: str):  # noqa: ANN001, ANN202
+def _explain(adapter, texts: list[str], precision: str):
     items = [adapter.encode(t) for t in texts]
     batch = adapter.collate(items)
     with precision_context(adapter.device, precision), torch.no_grad():
@@ -40,7 +40,7 @@ def _explain(adapter, texts: list[str], precision: str):  # noqa: ANN001, ANN202
     return items, out
 
 
-def median_rank_agreement(adapter, texts: list[str]) -> dict[str, float]:  # noqa: ANN001
+def median_rank_agreement(adapter, texts: list[str]) -> dict[str, float]:
     """Per method: median over texts of Spearman(fp32 scores, bf16 scores) on content tokens."""
     items, full = _explain(adapter, texts, "fp32")
     _, low = _explain(adapter, texts, "bf16")
@@ -57,7 +57,7 @@ def median_rank_agreement(adapter, texts: list[str]) -> dict[str, float]:  # noq
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["bert", "gpt2", "zero_shot"])
-def test_bf16_ranks_tokens_like_fp32_on_tiny_models(kind: str, shared_data: Path, tmp_path) -> None:  # noqa: ANN001
+def test_bf16_ranks_tokens_like_fp32_on_tiny_models(kind: str, shared_data: Path, tmp_path) -> None:
     adapter = build_adapter(kind, save_checkpoint(kind, tmp_path))
     medians = median_rank_agreement(adapter, _sst2(shared_data))
     print(f"\nbf16 vs fp32, {kind}: " + ", ".join(f"{m} {v:.4f}" for m, v in medians.items()))
@@ -93,13 +93,13 @@ def test_precision_resolution() -> None:
 
 def test_fp16_on_cpu_is_a_user_error(
     tiny_bert_dir: Path, tiny_corpus: Path, sqlite_url_factory
-) -> None:  # noqa: ANN001
+) -> None:
     args = ingest_args(tiny_bert_dir, tiny_corpus, sqlite_url_factory(), "--precision", "fp16")
     result = CliRunner().invoke(main, [*args, "-q"])
     assert result.exit_code == 2 and "fp16 needs a CUDA device" in result.output
 
 
-def test_methods_report_progress_inside_the_batch(tmp_path) -> None:  # noqa: ANN001
+def test_methods_report_progress_inside_the_batch(tmp_path) -> None:
     """Every stage reports, in order, shares that rise to 1; IG, SHAP and faithfulness report
     from inside their loops (several shares each), so a bar can move within a long batch."""
     adapter = build_adapter("bert", save_checkpoint("bert", tmp_path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 import pytest
-from dash_fixtures import build_store
+from support.dash_fixtures import build_store
 
 from attention_atlas.dashboard.provenance import settings_rows, summary_parts
 from attention_atlas.dashboard.server.app import create_app
@@ -13,7 +13,7 @@ from attention_atlas.ingest.batch import plan_for
 from attention_atlas.ingest.settings import IngestSettings
 
 
-def _run_settings(**overrides) -> dict:  # noqa: ANN003
+def _run_settings(**overrides) -> dict:
     """Settings as the pipeline records them: the plan's provenance plus ingest fields."""
     names = {f.name for f in fields(IngestSettings)}
     chosen = {k: overrides.pop(k) for k in list(overrides) if k in names}
@@ -59,13 +59,13 @@ def test_prompt_rows_shown_only_for_zero_shot_runs() -> None:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):  # noqa: ANN001, ANN201
+def app(tmp_path_factory):
     url, run_id = build_store(tmp_path_factory.mktemp("provenance"))
     return create_app(url), run_id
 
 
 @pytest.mark.parametrize("path", ["/", "/example/2", "/heads", "/faithfulness"])
-def test_every_run_page_shows_the_run_settings(app, path: str) -> None:  # noqa: ANN001
+def test_every_run_page_shows_the_run_settings(app, path: str) -> None:
     with app[0].server.test_request_context("/"):
         from attention_atlas.dashboard.pages import corpus, example, faithfulness, heads
 
@@ -80,7 +80,7 @@ def test_every_run_page_shows_the_run_settings(app, path: str) -> None:  # noqa:
     assert "'synthetic'" in text and "fractions" in text  # the synthetic run's own settings
 
 
-def test_switching_run_updates_title_and_settings(app) -> None:  # noqa: ANN001
+def test_switching_run_updates_title_and_settings(app) -> None:
     dash_app, run_id = app
     with dash_app.server.test_request_context("/"):
         from attention_atlas.dashboard.pages import corpus

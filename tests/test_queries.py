@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from dash_fixtures import build_store
 from scipy import stats
 from sqlalchemy import select
+from support.dash_fixtures import build_store
 
 from attention_atlas.db import example_queries, queries, stacks
 from attention_atlas.db.engine import make_engine, session_factory
@@ -25,7 +25,7 @@ from attention_atlas.models.schema import (
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):  # noqa: ANN001, ANN201
+def store(tmp_path_factory):
     url, run_id = build_store(tmp_path_factory.mktemp("queries"))
     engine = make_engine(url, readonly=True)
     yield session_factory(engine), run_id
@@ -33,7 +33,7 @@ def store(tmp_path_factory):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="module")
-def frame(store) -> pd.DataFrame:  # noqa: ANN001
+def frame(store) -> pd.DataFrame:
     """Examples joined with their attention-ig and attention-shap Spearman, read plainly."""
     sessions, run_id = store
     with sessions() as s:
@@ -63,7 +63,7 @@ def frame(store) -> pd.DataFrame:  # noqa: ANN001
     return ex.merge(wide[["ig", "shap"]].rename(columns={"ig": "x", "shap": "y"}), on="id")
 
 
-def test_stored_agreement_matches_scipy_on_the_stored_scores(store) -> None:  # noqa: ANN001
+def test_stored_agreement_matches_scipy_on_the_stored_scores(store) -> None:
     sessions, _ = store
     with sessions() as s:
         example = s.scalars(select(Example).limit(1)).one()
@@ -102,7 +102,7 @@ def test_stored_agreement_matches_scipy_on_the_stored_scores(store) -> None:  # 
         ({"box": (0.2, 0.7, 0.0, 0.6)}, lambda d: d.x.between(0.2, 0.7) & d.y.between(0, 0.6)),
     ],
 )
-def test_filters_match_pandas(store, frame, kwargs, predicate) -> None:  # noqa: ANN001
+def test_filters_match_pandas(store, frame, kwargs, predicate) -> None:
     sessions, run_id = store
     f = CorpusFilter(run_id=run_id, **kwargs)
     expected = frame[predicate(frame)].sort_values("id")
@@ -113,7 +113,7 @@ def test_filters_match_pandas(store, frame, kwargs, predicate) -> None:  # noqa:
     assert counts.total == len(expected)
 
 
-def test_counts_split_by_thresholds(store, frame) -> None:  # noqa: ANN001
+def test_counts_split_by_thresholds(store, frame) -> None:
     sessions, run_id = store
     with sessions() as s:
         c = queries.corpus_counts(s, CorpusFilter(run_id=run_id, agree=0.6, disagree=0.3))
@@ -124,7 +124,7 @@ def test_counts_split_by_thresholds(store, frame) -> None:  # noqa: ANN001
     )
 
 
-def test_page_sorts_and_pages_in_sql(store, frame) -> None:  # noqa: ANN001
+def test_page_sorts_and_pages_in_sql(store, frame) -> None:
     sessions, run_id = store
     f = CorpusFilter(run_id=run_id)
     expected = frame.sort_values(["x", "id"], ascending=[False, True])["id"].tolist()
@@ -136,14 +136,14 @@ def test_page_sorts_and_pages_in_sql(store, frame) -> None:  # noqa: ANN001
     assert first["x"].tolist() == pytest.approx(frame.set_index("id").loc[expected[:10], "x"])
 
 
-def test_scatter_ignores_selection(store, frame) -> None:  # noqa: ANN001
+def test_scatter_ignores_selection(store, frame) -> None:
     sessions, run_id = store
     with sessions() as s:
         points = queries.scatter_points(s, CorpusFilter(run_id=run_id, box=(0, 0.1, 0, 0.1)))
     assert len(points) == len(frame)
 
 
-def test_head_stack_and_take(store) -> None:  # noqa: ANN001
+def test_head_stack_and_take(store) -> None:
     sessions, run_id = store
     with sessions() as s:
         ids, grids = stacks.stack_head_grids(s, run_id, "ig")
@@ -155,7 +155,7 @@ def test_head_stack_and_take(store) -> None:  # noqa: ANN001
     assert np.allclose(stacks.take(ids, grids, wanted).mean(0), np.stack(direct[::3]).mean(0))
 
 
-def test_sink_shares_are_fractions(store) -> None:  # noqa: ANN001
+def test_sink_shares_are_fractions(store) -> None:
     sessions, run_id = store
     with sessions() as s:
         ids, first, special = stacks.stack_sink_shares(s, run_id)
@@ -163,7 +163,7 @@ def test_sink_shares_are_fractions(store) -> None:  # noqa: ANN001
     assert np.all((first >= 0) & (first <= special + 1e-6) & (special <= 1 + 1e-6))
 
 
-def test_faithfulness_table_and_deletion(store) -> None:  # noqa: ANN001
+def test_faithfulness_table_and_deletion(store) -> None:
     sessions, run_id = store
     with sessions() as s:
         table = queries.faithfulness_table(s, CorpusFilter(run_id=run_id, labels=(0,)))
@@ -175,7 +175,7 @@ def test_faithfulness_table_and_deletion(store) -> None:  # noqa: ANN001
     assert row.loc["ig", "comprehensiveness"] > row.loc["random", "comprehensiveness"]
 
 
-def test_example_detail_and_missing(store) -> None:  # noqa: ANN001
+def test_example_detail_and_missing(store) -> None:
     sessions, run_id = store
     with sessions() as s:
         first = int(queries.filtered_ids(s, CorpusFilter(run_id=run_id))[0])
@@ -185,8 +185,8 @@ def test_example_detail_and_missing(store) -> None:  # noqa: ANN001
     assert len(detail.tokens) == len(detail.special_mask) == len(detail.word_ids)
 
 
-def test_synthetic_store_is_deterministic(tmp_path) -> None:  # noqa: ANN001
-    def snapshot(folder):  # noqa: ANN001, ANN202
+def test_synthetic_store_is_deterministic(tmp_path) -> None:
+    def snapshot(folder):
         url, _ = build_store(folder, n_examples=5, seed=11)
         with session_factory(make_engine(url, readonly=True))() as s:
             return s.scalars(select(Agreement.kendall).order_by(Agreement.id)).all()
@@ -197,7 +197,7 @@ def test_synthetic_store_is_deterministic(tmp_path) -> None:  # noqa: ANN001
     assert fill_synthetic_store  # the factory is importable without a browser or torch
 
 
-def test_stacks_equal_row_by_row_decoding(store) -> None:  # noqa: ANN001
+def test_stacks_equal_row_by_row_decoding(store) -> None:
     """The stacks read blobs in bulk (one frombuffer per shape); the values are the ORM's."""
     sessions, run_id = store
     with sessions() as s:

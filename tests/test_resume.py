@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import ingest_args
 from click.testing import CliRunner
 from conftest import corpus_rows, write_csv
+from support.cli import ingest_args
 
 from attention_atlas.ingest.cli import main
 
@@ -137,7 +137,7 @@ def test_examples_another_process_stored_meanwhile_are_kept_once(
     real = writers.stored_source_indexes
     blind = [set()]  # the resume check reads before the other process's commit
 
-    def racing(session, run_id):  # noqa: ANN001, ANN202
+    def racing(session, run_id):
         return blind.pop() if blind else real(session, run_id)
 
     monkeypatch.setattr(writers, "stored_source_indexes", racing)

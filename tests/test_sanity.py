@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import ingest_args
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from support.cli import ingest_args
 
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.ingest.cli import main
@@ -18,13 +18,13 @@ from attention_atlas.ingest.settings import IngestSettings
 from attention_atlas.models.schema import Example, Run
 
 
-def _load(folder: Path):  # noqa: ANN202 - a model
+def _load(folder: Path):
     from transformers import AutoModelForSequenceClassification
 
     return AutoModelForSequenceClassification.from_pretrained(folder)
 
 
-def _changed(before, after) -> set[str]:  # noqa: ANN001
+def _changed(before, after) -> set[str]:
     """Names of the parameters that differ between two models."""
     theirs = dict(after.named_parameters())
     return {n for n, p in before.named_parameters() if not torch.equal(p, theirs[n])}
@@ -72,19 +72,19 @@ def test_randomize_layers_is_part_of_the_run_identity_only_when_set() -> None:
 
 def test_randomize_layers_without_randomize_weights_exits_2(
     tiny_bert_dir: Path, tiny_corpus: Path, sqlite_url_factory
-) -> None:  # noqa: ANN001
+) -> None:
     args = ingest_args(tiny_bert_dir, tiny_corpus, sqlite_url_factory(), "--randomize-layers", "1")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "--randomize-layers needs --randomize-weights" in result.output
 
 
-def _sources(session, run_id: int) -> list[int]:  # noqa: ANN001
+def _sources(session, run_id: int) -> list[int]:
     stmt = select(Example.source_index).where(Example.run_id == run_id)
     return sorted(session.scalars(stmt))
 
 
-def _sanity(model: Path, corpus: Path, url: str, *extra: str):  # noqa: ANN202 - a click Result
+def _sanity(model: Path, corpus: Path, url: str, *extra: str):
     args = ingest_args(model, corpus, url, *extra)
     args[0] = "sanity"
     return CliRunner().invoke(main, [*args, "-q"])
@@ -92,7 +92,7 @@ def _sanity(model: Path, corpus: Path, url: str, *extra: str):  # noqa: ANN202 -
 
 def test_sanity_ingests_trained_and_randomized_runs_and_prints_compare_urls(
     tiny_bert_dir: Path, tiny_corpus: Path, sqlite_url_factory
-) -> None:  # noqa: ANN001
+) -> None:
     url = sqlite_url_factory()
     result = _sanity(tiny_bert_dir, tiny_corpus, url, "--run", "t", "--layers", "1")
     assert result.exit_code == 0, result.output
@@ -115,7 +115,7 @@ def test_sanity_ingests_trained_and_randomized_runs_and_prints_compare_urls(
 
 def test_sanity_checks_the_depth_before_ingesting(
     tiny_bert_dir: Path, tiny_corpus: Path, sqlite_url_factory
-) -> None:  # noqa: ANN001
+) -> None:
     url = sqlite_url_factory()
     result = _sanity(tiny_bert_dir, tiny_corpus, url, "--layers", "7")
     assert result.exit_code == 2

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import corpus_rows, write_csv
-from dash_fixtures import build_store
-from serve_support import ATLAS, fetch, page_callbacks, serving
+from support.dash_fixtures import build_store
+from support.serve import ATLAS, fetch, page_callbacks, serving
 from werkzeug.security import check_password_hash
 
 from attention_atlas.dashboard.server.auth import AuthFileError, read_auth_file
@@ -34,7 +34,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(store: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - Served
+def server(store: str, tmp_path_factory: pytest.TempPathFactory):
     with serving(store, tmp_path_factory.mktemp("serve")) as served:
         yield served
 
@@ -56,7 +56,7 @@ def _add_user(auth_file: Path, name: str, password: str) -> None:
 
 # -- the production server ----------------------------------------------------------------
 @pytest.mark.slow
-def test_serve_is_gunicorn_not_the_development_server(server) -> None:  # noqa: ANN001
+def test_serve_is_gunicorn_not_the_development_server(server) -> None:
     answer = fetch(server.base + "/")
     assert answer.status == 200
     assert answer.headers["Server"] == "gunicorn"
@@ -70,7 +70,7 @@ def test_serve_is_gunicorn_not_the_development_server(server) -> None:  # noqa: 
 
 
 @pytest.mark.slow
-def test_pages_and_bundles_are_compressed_when_asked(server) -> None:  # noqa: ANN001
+def test_pages_and_bundles_are_compressed_when_asked(server) -> None:
     for path in ["/", "/heads", "/assets/atlas.css", "/_dash-layout"]:
         for encoding in ["gzip", "br"]:
             answer = fetch(server.base + path, headers={"Accept-Encoding": encoding})

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-import store_checks
+import support.store_checks as store_checks
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 

@@ -75,7 +75,7 @@ def test_parse_accepts_dash_query_mapping_with_lists() -> None:
         (HeadsState, "?ref=lime", "ref", "ig"),
     ],
 )
-def test_page_states(cls, search: str, field: str, value) -> None:  # noqa: ANN001
+def test_page_states(cls, search: str, field: str, value) -> None:
     assert getattr(cls.parse(search), field) == value
 
 
@@ -117,7 +117,7 @@ def test_pages_keep_the_corpus_filter_and_round_trip() -> None:
         (None, None),
     ],
 )
-def test_as_int_range_checks_and_never_raises(value, expected) -> None:  # noqa: ANN001
+def test_as_int_range_checks_and_never_raises(value, expected) -> None:
     assert inputs.as_int(value, 0) == expected
 
 
@@ -152,7 +152,7 @@ def test_plotly_event_parsers() -> None:
         None,
     ],
 )
-def test_parse_falls_back_to_defaults_on_hostile_queries(query) -> None:  # noqa: ANN001
+def test_parse_falls_back_to_defaults_on_hostile_queries(query) -> None:
     for cls in (CorpusState, ExampleState, HeadsState, FaithfulnessState):
         state = cls.parse(query)
         assert type(state).parse(state.to_search()) == state
@@ -216,7 +216,7 @@ def _body(**changes: object) -> dict:
         (None, False),
     ],
 )
-def test_callback_request_shape(body, ok: bool) -> None:  # noqa: ANN001
+def test_callback_request_shape(body, ok: bool) -> None:
     from attention_atlas.dashboard.server.errors import callback_request_problem
 
     assert (callback_request_problem(body, _callback_map()) is None) is ok
@@ -233,7 +233,7 @@ def test_callback_request_shape(body, ok: bool) -> None:  # noqa: ANN001
         ({"id": {"type": "nav", "page": "x"}, "property": "href"}, False),
     ],
 )
-def test_pattern_output_shape(outputs, ok: bool) -> None:  # noqa: ANN001
+def test_pattern_output_shape(outputs, ok: bool) -> None:
     from attention_atlas.dashboard.server.errors import callback_request_problem
 
     body = _body(output='{"page":["ALL"],"type":"nav"}.href', outputs=outputs, state=[])

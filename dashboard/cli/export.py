@@ -86,7 +86,7 @@ def export(
     click.echo(f"example {number} -> {path} ({len(content) / 1e6:.1f} MB {fmt})")
 
 
-def _build(data, options, fmt: str) -> bytes:  # noqa: ANN001 - attention_atlas.dashboard.export.standalone types
+def _build(data, options, fmt: str) -> bytes:
     if fmt == "html":
         from attention_atlas.dashboard.export.standalone import standalone_html
 

@@ -42,7 +42,7 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _stamp(moment) -> str:  # noqa: ANN001 - datetime or None
+def _stamp(moment) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
 
 
@@ -56,7 +56,7 @@ def _link(base: str, path: str) -> str:
     return base.rstrip("/") + path if base else path
 
 
-def _note_link(base: str, note) -> str:  # noqa: ANN001 - attention_atlas.db.notes.NoteInfo
+def _note_link(base: str, note) -> str:
     return _link(base, note.view or f"/example/{note.example_id}")
 
 

@@ -80,10 +80,10 @@ def accuracy_curves(run: queries.RunInfo, f: queries.CorpusFilter) -> curves.Acc
     return service().filters.get(key, lambda: curves.accuracy_curves(stack, wanted))
 
 
-def _vectors(run: queries.RunInfo, method: str):  # noqa: ANN202
+def _vectors(run: queries.RunInfo, method: str):
     data = service()
 
-    def build():  # noqa: ANN202
+    def build():
         with data.session() as session:
             return consistency.stack_top_vectors(session, run.id, method)
 

@@ -101,7 +101,7 @@ def agreement_means(
     return out
 
 
-def head_grid_mean(data: AtlasData, run: RunInfo, ids: np.ndarray, reference: str):  # noqa: ANN201
+def head_grid_mean(data: AtlasData, run: RunInfo, ids: np.ndarray, reference: str):
     """[L, H] mean head grid over ``ids`` with ``reference`` (None when there is none)."""
     stack_ids, grids = data.head_stack(run, reference)
     if grids is None:

@@ -245,7 +245,7 @@ class AtlasData:
         key = ("summary", self._version(run), f, reference, stat)
         return self.filters.get(key, compute)
 
-    def head_extremes(self, run, f, reference: str, layer: int, head: int, k: int = 8):  # noqa: ANN001
+    def head_extremes(self, run, f, reference: str, layer: int, head: int, k: int = 8):
         """(ids of the k examples where head (layer, head) agrees most, ... least), rho values."""
         wanted = self.ids(run, f, "id", False)
         ids, grids = self.head_stack(run, reference)
@@ -264,7 +264,7 @@ class AtlasData:
     def attention(self, example_id: int):
         """(rows, full) of one example, cached: decompressing ``full`` is the slow part."""
 
-        def compute():  # noqa: ANN202
+        def compute():
             with self.session() as session:
                 return example_queries.example_attention(session, example_id)
 

@@ -54,7 +54,7 @@ def prediction_rows(
     return {"data": [trace], "layout": layout}
 
 
-def _outlines(positions: np.ndarray, n_layers: int, layer: int | None, token: int | None):  # noqa: ANN202
+def _outlines(positions: np.ndarray, n_layers: int, layer: int | None, token: int | None):
     shapes = []
     if token is not None and token in positions:
         x = int(np.flatnonzero(positions == token)[0])

@@ -306,7 +306,7 @@ def layout(**query: Any) -> html.Div:
     )
 
 
-def update_compare(method: Any, sim: Any, ref: Any, search: Any):  # noqa: ANN201
+def update_compare(method: Any, sim: Any, ref: Any, search: Any):
     """Method, similarity or head reference changed -> the views they drive and the URL."""
     state = CompareState.parse(inputs.as_search(search))
     state = state.with_(

@@ -189,7 +189,7 @@ def update_table(*args: Any) -> tuple:
     return view["rows"], text, info, view["page"], state.to_search()
 
 
-def update_scatter(*args: Any):  # noqa: ANN201
+def update_scatter(*args: Any):
     *values, selection = args
     state = state_from_controls(values, selection)
     data = service()
@@ -217,7 +217,7 @@ def update_selection(selected: Any, _clear: Any) -> dict | None:
     return selection_from_event(selected)
 
 
-def open_example(cell: Any, rows: Any, search: Any):  # noqa: ANN201
+def open_example(cell: Any, rows: Any, search: Any):
     """A table click -> ``/example/<id>`` keeping the filter (for previous / next)."""
     cell, rows = inputs.as_dict(cell), inputs.as_list(rows, PAGE_SIZE)
     example_id = inputs.as_int(cell.get("rowId"), 1)
@@ -229,7 +229,7 @@ def open_example(cell: Any, rows: Any, search: Any):  # noqa: ANN201
     return urls.example(example_id, CorpusState.parse(inputs.as_search(search)).to_search())
 
 
-def download_csv(_n: Any, search: Any):  # noqa: ANN201
+def download_csv(_n: Any, search: Any):
     state = CorpusState.parse(inputs.as_search(search))
     data = service()
     run = data.run(state.run)

@@ -231,7 +231,7 @@ def _topk(detail: example_queries.ExampleDetail, attributions: dict) -> dcc.Grap
     return dcc.Graph(figure=example_figures.topk_bars(topk, detail.tokens), id=ids.EX_TOPK)
 
 
-def _state(search, specials, layer, head, ref, token, density) -> ExampleState:  # noqa: ANN001
+def _state(search, specials, layer, head, ref, token, density) -> ExampleState:
     """The example page's controls -> state (the filter part from the page's query string);
     ``view`` and ``methods`` depend on the example and are set by the caller."""
     references = vocabulary.reference_method_ids()
@@ -260,7 +260,7 @@ def heatmap_for(detail: example_queries.ExampleDetail, state: ExampleState, keep
     )
 
 
-def update_example(  # noqa: ANN201
+def update_example(
     example_id,
     search,
     view,
@@ -270,7 +270,7 @@ def update_example(  # noqa: ANN201
     ref,
     token,
     methods=None,
-    density=None,  # noqa: ANN001
+    density=None,
 ):
     """Controls -> tracks (HTML), heatmap, head grid, canonical query string."""
     number = inputs.as_int(example_id, 1)
@@ -307,7 +307,7 @@ def update_example(  # noqa: ANN201
     return rows, heatmap, grid_fig, state.to_search()
 
 
-def pick_head(click: Any):  # noqa: ANN201
+def pick_head(click: Any):
     """A click on the head grid -> (layer, head) dropdown values."""
     cell = inputs.clicked_cell(click)
     if cell is None:

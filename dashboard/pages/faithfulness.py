@@ -36,7 +36,7 @@ NOT_STORED = (
 )
 
 
-def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):  # noqa: ANN201
+def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):
     """(probability figure, table DataFrame) over the current filter of ``run``."""
     data = service()
     if run is None:
@@ -62,7 +62,7 @@ def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):  #
     return fig, table
 
 
-def accuracy_view(state: FaithfulnessState, run: queries.RunInfo | None):  # noqa: ANN201
+def accuracy_view(state: FaithfulnessState, run: queries.RunInfo | None):
     """(accuracy figure, note) over the originally correct examples of the filter."""
     if run is None:
         return figures.empty_figure("no run"), ""
@@ -82,7 +82,7 @@ def accuracy_view(state: FaithfulnessState, run: queries.RunInfo | None):  # noq
     )
 
 
-def curves_figure(state: FaithfulnessState, run: queries.RunInfo | None):  # noqa: ANN201
+def curves_figure(state: FaithfulnessState, run: queries.RunInfo | None):
     """(figure, note) of the view ``state.view``."""
     if state.view == "accuracy":
         return accuracy_view(state, run)
@@ -103,7 +103,7 @@ def consistency_rows(state: FaithfulnessState, run: queries.RunInfo | None) -> l
     return rows
 
 
-def scatter_view(state: FaithfulnessState, run: queries.RunInfo | None):  # noqa: ANN201
+def scatter_view(state: FaithfulnessState, run: queries.RunInfo | None):
     """(figure, note) of the consistency projection of ``state.method``."""
     methods = curves.vector_methods(run) if run is not None else []
     if not methods:
@@ -200,7 +200,7 @@ def layout(**query: Any) -> html.Div:
     )
 
 
-def update_faithfulness(view: Any, method: Any, search: Any):  # noqa: ANN201
+def update_faithfulness(view: Any, method: Any, search: Any):
     """The view and scatter method controls -> the curves, the scatter and the URL state."""
     state = FaithfulnessState.parse(inputs.as_search(search))
     state = state.with_(

@@ -56,7 +56,7 @@ def layout(**query: Any) -> html.Div:
     )
 
 
-def heads_view(state: HeadsState):  # noqa: ANN201
+def heads_view(state: HeadsState):
     """(grid figure, trend figure, example lists) for ``state``."""
     data = service()
     run = data.run(state.corpus.run)
@@ -81,7 +81,7 @@ def heads_view(state: HeadsState):  # noqa: ANN201
     return grid, trend, _extremes(state, run, f, selected)
 
 
-def _selected(state: HeadsState, run) -> tuple[int, int] | None:  # noqa: ANN001
+def _selected(state: HeadsState, run) -> tuple[int, int] | None:
     """The selected (layer, head) when the run has it: it indexes the per-run stacks."""
     layer, head = state.layer, state.head
     if layer is None or head is None or layer >= run.num_layers or head >= run.num_heads:
@@ -89,7 +89,7 @@ def _selected(state: HeadsState, run) -> tuple[int, int] | None:  # noqa: ANN001
     return layer, head
 
 
-def _extremes(state: HeadsState, run, f, selected) -> Any:  # noqa: ANN001
+def _extremes(state: HeadsState, run, f, selected) -> Any:
     if selected is None:
         return html.P("Click a head to list the examples where it agrees most and least.")
     top, bottom = service().head_extremes(run, f, state.ref, *selected)
@@ -112,7 +112,7 @@ def _extremes(state: HeadsState, run, f, selected) -> Any:  # noqa: ANN001
     )
 
 
-def update_heads(ref: Any, stat: Any, click: Any, selected: Any, search: Any):  # noqa: ANN201
+def update_heads(ref: Any, stat: Any, click: Any, selected: Any, search: Any):
     """Reference, statistic, a click on the grid (or the head selected before) -> the view."""
     state = HeadsState.parse(inputs.as_search(search))
     chosen = inputs.as_list(selected, 3)

@@ -20,13 +20,13 @@ def _name(value: Any) -> str:
     return inputs.as_str(value, limit=notes.MAX_AUTHOR).strip()
 
 
-def restore(_stamp: Any, stored: Any, shown: Any):  # noqa: ANN201
+def restore(_stamp: Any, stored: Any, shown: Any):
     """The remembered name into an author field (unless it is there already)."""
     name = _name(stored)
     return name if name and name != shown else no_update
 
 
-def remember(typed: Any, stored: Any):  # noqa: ANN201
+def remember(typed: Any, stored: Any):
     """A typed name into the browser's store (the next page and the next visit know it)."""
     name = _name(typed)
     return name if name and name != stored else no_update

@@ -134,7 +134,7 @@ def _page_modules() -> list[str]:
     return sorted(m.name for m in found)
 
 
-def make_server(  # noqa: ANN201 - Flask
+def make_server(
     db_url: str | None = None, auth_file: str | None = None, read_only: bool = False
 ):
     """WSGI entry point for your own server: ``gunicorn "attention_atlas.dashboard.server.app:make_server()"``.
@@ -171,7 +171,7 @@ def _protected_app(db_url: str | None, auth_file: str | None, read_only: bool = 
     return app
 
 
-def _finish_setup(server) -> None:  # noqa: ANN001 - a Flask app
+def _finish_setup(server) -> None:
     """Dash finishes its setup (registering the bundles it may serve) on its first request, and
     a request that another thread serves meanwhile is refused ("not a registered library", 500):
     a threaded server's first page load hits that. One request here, before any thread serves

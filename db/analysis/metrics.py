@@ -13,7 +13,7 @@ import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
 
-def _corr(fn, a: np.ndarray, b: np.ndarray) -> float | None:  # noqa: ANN001
+def _corr(fn, a: np.ndarray, b: np.ndarray) -> float | None:
     if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return None
     value = float(fn(a, b)[0])

@@ -94,7 +94,7 @@ def flow_scores(attn: np.ndarray, pos: int) -> np.ndarray:
     )
 
 
-def _per_example(forward: ForwardOutput, items: list[EncodedText], score) -> list[MethodResult]:  # noqa: ANN001
+def _per_example(forward: ForwardOutput, items: list[EncodedText], score) -> list[MethodResult]:
     results = []
     for b, item in enumerate(items):
         attn = example_attentions(forward, b, item.length)
@@ -109,7 +109,7 @@ def compute_attention(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: NoParams,
-    shared=None,  # noqa: ANN001
+    shared=None,
 ) -> list[MethodResult]:
     return _per_example(forward, items, attention_scores)
 
@@ -120,7 +120,7 @@ def compute_rollout(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: NoParams,
-    shared=None,  # noqa: ANN001
+    shared=None,
 ) -> list[MethodResult]:
     return _per_example(forward, items, rollout_scores)
 
@@ -131,7 +131,7 @@ def compute_flow(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: FlowParams,
-    shared=None,  # noqa: ANN001
+    shared=None,
 ) -> list[MethodResult | None]:
     """Flow per example, or None for examples longer than ``params.max_tokens``."""
     results: list[MethodResult | None] = []

@@ -60,7 +60,7 @@ def agrad_scores(attention: np.ndarray, loss_grad: np.ndarray) -> np.ndarray:
     return -(loss_grad * attention).mean(axis=0)
 
 
-def _shared_pass(adapter, batch, forward, params, shared) -> InputGradients:  # noqa: ANN001
+def _shared_pass(adapter, batch, forward, params, shared) -> InputGradients:
     shared = shared if shared is not None else Shared()
     return shared.get(
         ("input_gradients", params.output),

@@ -155,7 +155,7 @@ def integrated_gradients(
 
 def _finish(
     adapter, items, targets, params, inputs, bases, total, f_base, logits
-) -> list[MethodResult]:  # noqa: ANN001
+) -> list[MethodResult]:
     if logits is None:
         logits = evaluate_ids(
             adapter,
@@ -177,7 +177,7 @@ def compute_ig(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: IGParams,
-    shared=None,  # noqa: ANN001
+    shared=None,
 ) -> list[MethodResult]:
     targets = targets_of(forward)
     logits = forward.logits.detach().float()

@@ -178,7 +178,7 @@ def compute_shap(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: ShapParams,
-    shared=None,  # noqa: ANN001
+    shared=None,
 ) -> list[MethodResult]:
     targets = targets_of(forward).tolist()
     report = shared.report if shared is not None else ignore_report

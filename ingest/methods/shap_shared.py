@@ -88,7 +88,7 @@ class _ThreadRandomNumpy(ModuleType):
             self._local.rng = np.random.RandomState(self._seed)
         return self._local.rng
 
-    def __getattr__(self, name: str):  # noqa: ANN204 - everything else is numpy's
+    def __getattr__(self, name: str):
         return getattr(np, name)
 
 

@@ -7,7 +7,8 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from browser_support import (
+from sqlalchemy import func, select
+from support.browser import (
     CHROMIUM,
     chromium,
     first_page,
@@ -15,8 +16,7 @@ from browser_support import (
     recording_page,
     served,
 )
-from serve_support import serving
-from sqlalchemy import func, select
+from support.serve import serving
 
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.models import Attribution, Example, Run

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, SHOTS, chromium, corpus_counts, recording_page, served
-from dash_fixtures import build_store
+from support.browser import CHROMIUM, SHOTS, chromium, corpus_counts, recording_page, served
+from support.dash_fixtures import build_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,13 +24,13 @@ BODY = (
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):  # noqa: ANN001, ANN201
+def server(tmp_path_factory):
     url, _ = build_store(tmp_path_factory.mktemp("notes-browser"))
     with served(url) as base:
         yield base
 
 
-def test_note_tag_filter_and_saved_view(server) -> None:  # noqa: ANN001
+def test_note_tag_filter_and_saved_view(server) -> None:
     with chromium() as browser, recording_page(browser) as page:
         # add a note with two tags; the name is remembered in the browser
         page.goto(server + "/example/3?layer=1")

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, SHOTS, chromium, recording_page, served
-from imdb_store import build_imdb_store
 from sqlalchemy import create_engine, text
+from support.browser import CHROMIUM, SHOTS, chromium, recording_page, served
+from support.imdb_store import build_imdb_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,34 +23,34 @@ DEFAULT_METHODS = ["attention", "rollout", "agrad", "grad_input", "ig", "shap"]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):  # noqa: ANN001, ANN201
+def store(tmp_path_factory):
     return build_imdb_store(tmp_path_factory.mktemp("imdb"), n=2)
 
 
 @pytest.fixture(scope="module")
-def base(store):  # noqa: ANN001, ANN201
+def base(store):
     with served(store) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
+def browser():
     with chromium() as b:
         yield b
 
 
 @pytest.fixture
-def page(browser):  # noqa: ANN001, ANN201
+def page(browser):
     with recording_page(browser, VIEWPORT["width"], VIEWPORT["height"]) as pg:
         yield pg
 
 
-def _open(page, url: str) -> None:  # noqa: ANN001
+def _open(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("#example-tokens .track-line", timeout=30000)
 
 
-def test_six_tracks_fit_two_screens_and_the_overview_pins_a_token(base, page) -> None:  # noqa: ANN001
+def test_six_tracks_fit_two_screens_and_the_overview_pins_a_token(base, page) -> None:
     _open(page, base + "/example/1")
     names = page.locator("#example-tokens .track-line").first.locator(".tok-row")
     assert [names.nth(i).get_attribute("data-method") for i in range(6)] == DEFAULT_METHODS
@@ -74,7 +74,7 @@ def test_six_tracks_fit_two_screens_and_the_overview_pins_a_token(base, page) ->
     assert page.errors == []
 
 
-def test_link_restores_methods_density_and_pinned_token(base, page) -> None:  # noqa: ANN001
+def test_link_restores_methods_density_and_pinned_token(base, page) -> None:
     _open(page, base + "/example/1")
     page.click("#example-density input[value=compact]")
     page.wait_for_function("window.location.search.includes('density=compact')")
@@ -100,7 +100,7 @@ def test_link_restores_methods_density_and_pinned_token(base, page) -> None:  # 
     )
 
 
-def test_markup_is_shown_as_line_breaks_and_stored_tokens_stay(base, page, store) -> None:  # noqa: ANN001
+def test_markup_is_shown_as_line_breaks_and_stored_tokens_stay(base, page, store) -> None:
     with create_engine(store).connect() as connection:
         stored = connection.execute(text("SELECT text, tokens FROM examples WHERE id = 1")).one()
     assert "<br /><br />" in stored.text
@@ -118,7 +118,7 @@ def test_markup_is_shown_as_line_breaks_and_stored_tokens_stay(base, page, store
     assert tuple(after) == tuple(stored)  # showing is all it does
 
 
-def test_long_example_renders_fast_once_scripts_are_cached(base, page) -> None:  # noqa: ANN001
+def test_long_example_renders_fast_once_scripts_are_cached(base, page) -> None:
     _open(page, base + "/example/2")  # loads and caches the scripts
     tracks, figures = [], []
     for _ in range(3):

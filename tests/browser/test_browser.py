@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import (
+from support.browser import (
     CHROMIUM,
     chromium,
     corpus_counts,
@@ -18,8 +18,8 @@ from browser_support import (
     recording_page,
     served,
 )
-from dash_fixtures import build_store
-from serve_support import serving
+from support.dash_fixtures import build_store
+from support.serve import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,32 +29,32 @@ pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):  # noqa: ANN001, ANN201
+def server(tmp_path_factory):
     url, _ = build_store(tmp_path_factory.mktemp("browser"))
     with served(url) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
+def browser():
     with chromium() as b:
         yield b
 
 
 @pytest.fixture
-def page(browser):  # noqa: ANN001, ANN201
+def page(browser):
     with recording_page(browser) as pg:
         yield pg
 
 
-def _wait_rows(pg) -> None:  # noqa: ANN001
+def _wait_rows(pg) -> None:
     pg.wait_for_selector("#corpus-grid .ag-row", timeout=15000)
 
 
 @pytest.mark.parametrize(
     "path", ["/", "/example/5", "/heads?layer=1&head=2", "/faithfulness", "/example/123456"]
 )
-def test_pages_load_without_console_errors(server, page, path) -> None:  # noqa: ANN001
+def test_pages_load_without_console_errors(server, page, path) -> None:
     page.goto(server + path)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(800)
@@ -64,7 +64,7 @@ def test_pages_load_without_console_errors(server, page, path) -> None:  # noqa:
         assert "Example not found" in page.inner_text("body")
 
 
-def test_filter_changes_count_and_row_opens_example(server, page) -> None:  # noqa: ANN001
+def test_filter_changes_count_and_row_opens_example(server, page) -> None:
     page.goto(server + "/")
     _wait_rows(page)
     before = corpus_counts(page)
@@ -81,7 +81,7 @@ def test_filter_changes_count_and_row_opens_example(server, page) -> None:  # no
     assert page.errors == []
 
 
-def test_hover_token_highlights_all_rows(server, page) -> None:  # noqa: ANN001
+def test_hover_token_highlights_all_rows(server, page) -> None:
     page.goto(server + "/example/4")
     page.wait_for_selector("#example-tokens .tok-row")
     top = "document.querySelector('#example-tokens .track-line').getBoundingClientRect().top"
@@ -101,7 +101,7 @@ def test_hover_token_highlights_all_rows(server, page) -> None:  # noqa: ANN001
     assert others.count() == n_tracks + 1
 
 
-def test_copied_link_restores_filters(server, page, browser) -> None:  # noqa: ANN001
+def test_copied_link_restores_filters(server, page, browser) -> None:
     page.goto(server + "/?label=1")
     _wait_rows(page)
     before = corpus_counts(page)
@@ -124,7 +124,7 @@ def test_copied_link_restores_filters(server, page, browser) -> None:  # noqa: A
     other.close()
 
 
-def test_first_page_shows_its_table_fast_through_gunicorn(tmp_path_factory, browser) -> None:  # noqa: ANN001
+def test_first_page_shows_its_table_fast_through_gunicorn(tmp_path_factory, browser) -> None:
     folder = tmp_path_factory.mktemp("first-page")
     url, _ = build_store(folder)
     with serving(url, folder) as served:

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.request import urlopen
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -68,7 +68,7 @@ def chromium() -> Iterator[object]:
 
 
 @contextmanager
-def recording_page(browser, width: int = 1400, height: int = 1000) -> Iterator[object]:  # noqa: ANN001
+def recording_page(browser, width: int = 1400, height: int = 1000) -> Iterator[object]:
     """A page whose console errors and page errors collect in ``page.errors``."""
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
@@ -81,13 +81,13 @@ def recording_page(browser, width: int = 1400, height: int = 1000) -> Iterator[o
         context.close()
 
 
-def corpus_counts(page) -> str:  # noqa: ANN001
+def corpus_counts(page) -> str:
     """The corpus page's counts line, once it is filled in."""
     page.wait_for_function("document.querySelector('#corpus-counts')?.textContent.length > 0")
     return page.inner_text("#corpus-counts")
 
 
-def full_page_screenshot(page, name: str) -> Path:  # noqa: ANN001
+def full_page_screenshot(page, name: str) -> Path:
     """Grow the viewport to the page's height, then save ``screenshots/<name>.png``."""
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.wait_for_timeout(300)
@@ -142,7 +142,7 @@ class FirstPage:
         return "\n".join(lines)
 
 
-def first_page(browser, base: str) -> FirstPage:  # noqa: ANN001
+def first_page(browser, base: str) -> FirstPage:
     """Open ``base``/ in a fresh context (empty cache) and time the corpus table's rows."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the `postgres`-marked tests.
 #
-#   tests/pg_cluster.sh start DIR   initdb in DIR, listen on 127.0.0.1 only (free port, no unix
+#   tests/tools/pg_cluster.sh start DIR   initdb in DIR, listen on 127.0.0.1 only (free port, no unix
 #                                   socket outside DIR), create database atlas_test, print its URL
-#   tests/pg_cluster.sh stop DIR    stop the server and delete DIR
+#   tests/tools/pg_cluster.sh stop DIR    stop the server and delete DIR
 #
 # As root the server runs as user `postgres` (PostgreSQL refuses to run as root). Trust auth is
 # fine here: loopback only, a temp directory, stopped and deleted after the tests.

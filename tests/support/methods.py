@@ -62,7 +62,7 @@ def build_adapter(kind: str, folder: Path) -> Adapter:
     return EncoderAdapter(sharpen(model), tokenizer, LABELS)
 
 
-def run_forward(adapter: Adapter, texts: list[str]):  # noqa: ANN201
+def run_forward(adapter: Adapter, texts: list[str]):
     items = [adapter.encode(t) for t in texts]
     batch = adapter.collate(items)
     with torch.no_grad():
@@ -74,14 +74,14 @@ def options(
     *methods: str,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     faithfulness: bool = False,
-    **settings,  # noqa: ANN003 - IngestSettings fields (a misspelt one raises TypeError)
+    **settings,
 ) -> ExplainPlan:
     """The plan of ``methods`` for the default settings changed by ``settings``."""
     chosen = replace(IngestSettings(), methods=tuple(methods), **settings)
     return plan_for(chosen, token_budget=token_budget, faithfulness=faithfulness)
 
 
-def params(method_id: str, token_budget: int = DEFAULT_TOKEN_BUDGET, **changes) -> Params:  # noqa: ANN003
+def params(method_id: str, token_budget: int = DEFAULT_TOKEN_BUDGET, **changes) -> Params:
     """``method_id``'s parameters for the default settings, with ``changes`` to its fields."""
     built = method(method_id).params.from_settings(IngestSettings(), token_budget)
     return replace(built, **changes)
@@ -91,7 +91,8 @@ def save_checkpoint(kind: str, root: Path) -> Path:
     """Save the tiny checkpoint for ``kind`` under ``root`` (skips zero-shot without GPT-2
     tokenizer files)."""
     import pytest
-    from fixtures_models import GPT2_TOKENIZER_DIR, save_tiny_bert, save_tiny_gpt2
+
+    from support.checkpoints import GPT2_TOKENIZER_DIR, save_tiny_bert, save_tiny_gpt2
 
     folder = root / kind
     if kind == "bert":

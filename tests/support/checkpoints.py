@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 GPT2_TOKENIZER_DIR = SHARED_DATA / "gpt2-tokenizer"
 
 CORPUS_WORDS = (
@@ -51,7 +51,7 @@ def save_tiny_bert(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
     return folder
 
 
-def _bpe_tokenizer(folder: Path):  # noqa: ANN202 - GPT2TokenizerFast
+def _bpe_tokenizer(folder: Path):
     from tokenizers import ByteLevelBPETokenizer
     from transformers import GPT2TokenizerFast
 

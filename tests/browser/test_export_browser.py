@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, chromium, full_page_screenshot, recording_page, served
-from dash_fixtures import build_store
+from support.browser import CHROMIUM, chromium, full_page_screenshot, recording_page, served
+from support.dash_fixtures import build_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -16,7 +16,7 @@ if not Path(CHROMIUM).exists():
 pytest.importorskip("playwright.sync_api")
 
 
-def _download_export(browser, base: str, folder: Path) -> Path:  # noqa: ANN001
+def _download_export(browser, base: str, folder: Path) -> Path:
     with recording_page(browser) as page:
         page.goto(base + "/example/5?layer=1&head=2")
         page.wait_for_selector("#example-export")
@@ -38,7 +38,7 @@ def test_exported_html_opens_offline_with_the_server_stopped(tmp_path: Path) -> 
         with recording_page(browser) as page:
             fetched: list[str] = []
 
-            def cut(route) -> None:  # noqa: ANN001 - playwright Route
+            def cut(route) -> None:
                 if not route.request.url.startswith("file:"):
                     fetched.append(route.request.url)
                     route.abort()

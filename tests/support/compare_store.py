@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_helpers import ingest_args
 from click.testing import CliRunner
 from conftest import write_csv
 
 from attention_atlas.ingest.cli import main
+from support.cli import ingest_args
 
 N_SENTENCES = 24
 METHODS = "attention,rollout,grad_input,ig,shap"
@@ -30,7 +30,7 @@ def sst2_corpus(shared_data: Path, folder: Path, n: int = N_SENTENCES) -> Path:
 _BUILT: dict[tuple[Path, Path], tuple[str, int, int]] = {}
 
 
-def sanity_store(tmp_path_factory: pytest.TempPathFactory, model: Path, shared_data: Path):  # noqa: ANN201
+def sanity_store(tmp_path_factory: pytest.TempPathFactory, model: Path, shared_data: Path):
     """(url, trained run id, randomized run id): built once per test session, read-only after."""
     key = (model, shared_data)
     if key not in _BUILT:

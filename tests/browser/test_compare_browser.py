@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, chromium, full_page_screenshot, recording_page, served
-from compare_store import sanity_store
+from support.browser import CHROMIUM, chromium, full_page_screenshot, recording_page, served
+from support.compare_store import sanity_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,11 +18,11 @@ pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, shared_data: Path):  # noqa: ANN201
+def store(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, shared_data: Path):
     return sanity_store(tmp_path_factory, tiny_bert_dir, shared_data)
 
 
-def test_most_different_example_opens_the_side_by_side_view(store) -> None:  # noqa: ANN001
+def test_most_different_example_opens_the_side_by_side_view(store) -> None:
     url, a, b = store
     with served(url) as base, chromium() as browser, recording_page(browser) as page:
         page.goto(f"{base}/compare?a={a}&b={b}")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fixtures_models import SHARED_DATA
+
+from support.checkpoints import SHARED_DATA
 
 IMDB = SHARED_DATA / "imdb" / "sample.jsonl"
 MAX_LENGTH = 512

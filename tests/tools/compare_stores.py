@@ -1,6 +1,6 @@
 """Compare the stored numbers of two SQLite stores of the same run, cell by cell.
 
-    python tests/compare_stores.py OLD.db NEW.db
+    python tests/tools/compare_stores.py OLD.db NEW.db
 
 For a refactor that must not change results: ingest the same fixed run with the old code (a
 ``git worktree`` of the old commit, ``PYTHONPATH`` set to it) and with the new, then compare.

@@ -1,0 +1,1 @@
+"""Real-browser journeys in headless Chromium (marker ``browser``)."""

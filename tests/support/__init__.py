@@ -1,0 +1,1 @@
+"""Helpers the tests share: tiny checkpoints, stores, CLI arguments, browser and server support."""
