@@ -116,6 +116,20 @@ def test_slide_figure_puts_each_panel_on_its_own_axes(store: str) -> None:
     assert selected and selected[0]["x0"] == 0.5 and selected[0]["y0"] == -0.5  # head 1, layer 0
 
 
+def test_slide_figure_names_the_labels_and_no_click_hint(store: str) -> None:
+    """A picture cannot be clicked: no "click a column" hint; it shows what the HTML export's
+    summary line shows, the gold label and the prediction with its probability."""
+    export = loaded(store, 5)
+    figure = slide_figure(export, export_options(export, layer=0, head=1))
+    texts = [figure["layout"]["title"]["text"]]
+    texts += [note["text"] for note in figure["layout"]["annotations"]]
+    assert texts[1:] and not [t for t in texts if "click" in t.lower()]
+    detail = export.detail
+    names, title = detail.label_names, texts[0]
+    assert f"Gold: {names[detail.label]}" in title
+    assert f"Prediction: {names[detail.prediction]} (p = {detail.confidence:.3f})" in title
+
+
 def test_cli_writes_a_standalone_html_file(store: str, tmp_path: Path) -> None:
     out = tmp_path / "slide.html"
     result = invoke("export", "3", "--db", store, "--out", str(out), "--layer", "0")

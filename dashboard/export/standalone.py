@@ -132,7 +132,13 @@ def panel_figures(export: ExampleExport, options: ExportOptions) -> dict[str, di
         attention = figures.empty_figure("no attention stored").to_plotly_json()
     else:
         attention = example_figures.attention_view(
-            export.rows, export.full, export.detail.tokens, keep, options.layer, options.head
+            export.rows,
+            export.full,
+            export.detail.tokens,
+            keep,
+            options.layer,
+            options.head,
+            clickable=False,  # no server answers a click in a file
         )
     grid = export.grids.get(options.ref)
     selected = None if None in (options.layer, options.head) else (options.layer, options.head)

@@ -21,6 +21,7 @@ from attention_atlas.dashboard.export.standalone import (
     content_mask,
     panel_figures,
     shown_attributions,
+    summary_line,
 )
 from attention_atlas.dashboard.figures.charts import DIVERGING, FONT, SEQUENTIAL
 from attention_atlas.models import vocabulary
@@ -93,12 +94,14 @@ def _nulls(values: np.ndarray) -> list:
 
 
 def slide_figure(export: ExampleExport, options: ExportOptions) -> dict:
-    """The token panel, then attention heatmap | head grid, then the deletion curve."""
+    """The token panel, then attention heatmap | head grid, then the deletion curve, under a
+    title that names the example, the run, the gold label and the prediction (as the HTML
+    export's summary line)."""
     panels = panel_figures(export, options)
     tokens = token_panel(
         export.detail.tokens, shown_attributions(export, options), content_mask(export)
     )
-    title = f"Example {export.detail.id} · run {export.run.name}"
+    title = f"Example {export.detail.id} · run {export.run.name} · {summary_line(export)}"
     rows = [[tokens], [panels["attention"], panels["head_grid"]], [panels["deletion"]]]
     return compose(rows, title)
 

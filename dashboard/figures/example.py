@@ -154,6 +154,7 @@ def probability_bars(probabilities: np.ndarray, names: list[str], gold: int | No
 
 
 ROWS_NOTE = "full matrix not stored for long examples"
+PIN_HINT = "click a column to pin its token"
 
 
 def attention_view(
@@ -164,11 +165,13 @@ def attention_view(
     layer: int | None,
     head: int | None,
     token: int | None = None,
+    clickable: bool = True,
 ) -> dict:
     """The example's attention for ``layer`` / ``head`` (mean over the ones that are None),
     over the ``keep`` positions: the token x token heatmap from the full tensor ([L, H, T, T]),
     or, when only the prediction position's rows ([L, H, T]) were stored (long examples), those
-    rows. ``token`` (a position) is outlined."""
+    rows. ``token`` (a position) is outlined. ``clickable=False`` (an export, where nothing
+    answers a click) leaves the "click a column" hint out of the title."""
     where = f"layer {'mean' if layer is None else layer}, head {'mean' if head is None else head}"
     pick_layer = slice(None) if layer is None else layer
     pick_head = slice(None) if head is None else head
@@ -180,7 +183,7 @@ def attention_view(
     if full is not None:
         matrix = np.asarray(full[pick_layer, pick_head], dtype=np.float32)
         matrix = matrix.reshape(-1, *full.shape[-2:]).mean(axis=0)[np.ix_(key_pos, key_pos)]
-        title = f"Attention, {where} (click a column to pin its token)"
+        title = f"Attention, {where}" + (f" ({PIN_HINT})" if clickable else "")
         return attention_heatmap(matrix, kept, kept, title, highlight, key_pos.tolist())
     picked = np.asarray(rows[pick_layer, pick_head], dtype=np.float32).reshape(-1, rows.shape[-1])
     if layer is None and head is None:
