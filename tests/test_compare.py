@@ -240,7 +240,8 @@ def test_similarities_cover_every_measure(app, store) -> None:
 
 def test_accuracy_curves_of_both_runs_are_overlaid(app, store) -> None:
     from attention_atlas.dashboard.pages import compare
-    from attention_atlas.db.curves import relative_accuracy, stack_curves
+    from attention_atlas.db.accuracy_reads import stack_curves
+    from attention_atlas.db.analysis.accuracy_curves import relative_accuracy
 
     url, a, b = store
     with app.server.test_request_context():

@@ -14,7 +14,7 @@ from attention_atlas.dashboard.data import accuracy as curves
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.server.app import create_app
 from attention_atlas.dashboard.urlstate import FaithfulnessState
-from attention_atlas.db import consistency
+from attention_atlas.db.analysis import consistency
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.models import Example, Faithfulness, TopVector, vocabulary
 

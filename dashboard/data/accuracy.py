@@ -3,7 +3,7 @@ consistency test over a run and a corpus filter, cached like ``dashboard.data.se
 
 :func:`accuracy_curves` is the one entry point for a run's curves (the faithfulness page uses
 it, and a page comparing two runs can overlay two calls). Per run the stored curve blobs and
-top-5 vectors are decoded once (``db.curves``, ``db.consistency``); per set of filtered
+top-5 vectors are decoded once (``db.accuracy_reads``); per set of filtered
 example ids the reductions are cached, so a filter's second view costs a dictionary look-up.
 """
 
@@ -16,7 +16,9 @@ from functools import cached_property
 import numpy as np
 
 from attention_atlas.dashboard.data.service import service
-from attention_atlas.db import consistency, curves, queries, stacks
+from attention_atlas.db import accuracy_reads, queries, stacks
+from attention_atlas.db.analysis import accuracy_curves as curve_analysis
+from attention_atlas.db.analysis import consistency
 from attention_atlas.models import vocabulary
 
 
@@ -51,13 +53,13 @@ def _digest(ids: np.ndarray) -> str:
     return hashlib.blake2b(np.asarray(ids, dtype=np.int64).tobytes(), digest_size=16).hexdigest()
 
 
-def curve_stack(run: queries.RunInfo) -> curves.CurveStack:
+def curve_stack(run: queries.RunInfo) -> curve_analysis.CurveStack:
     """The run's accuracy / bottom curves, decoded once per run version."""
     data = service()
 
-    def build() -> curves.CurveStack:
+    def build() -> curve_analysis.CurveStack:
         with data.session() as session:
-            return curves.stack_curves(session, run.id)
+            return accuracy_reads.stack_curves(session, run.id)
 
     return data.stacks.get(("accuracy-stack", _version(run)), build)
 
@@ -70,14 +72,14 @@ def correct_ids(run: queries.RunInfo, f: queries.CorpusFilter) -> np.ndarray:
     return corpus.ids[mask]
 
 
-def accuracy_curves(run: queries.RunInfo, f: queries.CorpusFilter) -> curves.AccuracyCurves:
+def accuracy_curves(run: queries.RunInfo, f: queries.CorpusFilter) -> curve_analysis.AccuracyCurves:
     """Relative accuracy after deleting k = 0..K tokens over the originally correct examples
     of ``f``: ``.top[method]`` (``random`` included) and ``.bottom[method]`` (signed methods),
     each [K+1]; ``.n`` examples. Empty when the run stores no accuracy curves (before 0003)."""
     wanted = correct_ids(run, f)
     key = ("accuracy", _version(run), _digest(wanted))
     stack = curve_stack(run)
-    return service().filters.get(key, lambda: curves.accuracy_curves(stack, wanted))
+    return service().filters.get(key, lambda: curve_analysis.accuracy_curves(stack, wanted))
 
 
 def _vectors(run: queries.RunInfo, method: str):
@@ -85,7 +87,7 @@ def _vectors(run: queries.RunInfo, method: str):
 
     def build():
         with data.session() as session:
-            return consistency.stack_top_vectors(session, run.id, method)
+            return accuracy_reads.stack_top_vectors(session, run.id, method)
 
     return data.stacks.get(("top-vectors", _version(run), method), build)
 
@@ -96,7 +98,7 @@ def vector_methods(run: queries.RunInfo) -> list[str]:
 
     def build() -> list[str]:
         with data.session() as session:
-            return vocabulary.in_order(consistency.vector_methods(session, run.id))
+            return vocabulary.in_order(accuracy_reads.vector_methods(session, run.id))
 
     return data.filters.get(("vector-methods", _version(run)), build)
 

@@ -17,10 +17,10 @@ import numpy as np
 from attention_atlas.dashboard.data import accuracy as curves
 from attention_atlas.dashboard.data.service import LRU, AtlasData
 from attention_atlas.dashboard.urlstate import CompareState
-from attention_atlas.db import curves as db_curves
 from attention_atlas.db import stacks
+from attention_atlas.db.analysis import accuracy_curves as curve_analysis
+from attention_atlas.db.analysis.accuracy_curves import AccuracyCurves
 from attention_atlas.db.compare import RunSimilarity, SharedExamples, run_similarity
-from attention_atlas.db.curves import AccuracyCurves
 from attention_atlas.db.queries import RunInfo
 
 EXTENSION = "attention_atlas_compare"
@@ -139,4 +139,4 @@ def accuracy_curves(data: AtlasData, run: RunInfo, ids: np.ndarray) -> AccuracyC
     originally correct examples among ``ids`` (``dashboard.data.accuracy`` reads the stored curves)."""
     corpus = data.corpus(run)
     correct = corpus.ids[stacks.rows_of(corpus.ids, ids) & (corpus.correct == 1)]
-    return db_curves.accuracy_curves(curves.curve_stack(run), correct)
+    return curve_analysis.accuracy_curves(curves.curve_stack(run), correct)

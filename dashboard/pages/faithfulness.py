@@ -27,7 +27,8 @@ from attention_atlas.dashboard.figures import accuracy_curves as curve_figures
 from attention_atlas.dashboard.figures import charts as figures
 from attention_atlas.dashboard.provenance import run_provenance
 from attention_atlas.dashboard.urlstate import FAITHFULNESS_VIEWS, FaithfulnessState
-from attention_atlas.db import consistency, queries, stacks
+from attention_atlas.db import queries, stacks
+from attention_atlas.db.analysis import consistency
 from attention_atlas.models import vocabulary
 
 NOT_STORED = (

@@ -1,46 +1,22 @@
-"""The consistency test (Liu et al. 2021, as Karpekov & Miller run it): do a method's top-5
-tokens carry the class? Per example and method ingest stores the mean last-layer hidden vector
-of the top-5 tokens (``TopVector``); over the correctly classified examples of a filter, the
-silhouette score of the classes' clusters of those vectors says how well they separate
-(1 = tight, separate clusters; 0 = overlapping; < 0 = closer to the other class).
+"""The consistency test's maths (Liu et al. 2021, as Karpekov & Miller run it): do a method's
+top-5 tokens carry the class? Over the correctly classified examples of a filter, the
+silhouette score of the classes' clusters of the stored top-5 vectors says how well they
+separate (1 = tight, separate clusters; 0 = overlapping; < 0 = closer to the other class);
+:func:`project_2d` places them on a plane for the scatter.
 
 Pure numpy, so the dashboard computes it without scikit-learn (a test checks
 :func:`silhouette_score` against ``sklearn.metrics.silhouette_score``). Cost is O(n^2 d):
-above :data:`MAX_POINTS` examples a seeded subsample is used (:func:`subsample`).
+above :data:`MAX_POINTS` examples a seeded subsample is used (:func:`subsample`). The vectors
+themselves are read by ``db.accuracy_reads``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import LargeBinary, select, type_coerce
-from sqlalchemy.orm import Session
-
-from attention_atlas.models.arrays import decode_stacked
-from attention_atlas.models.schema import TopVector
 
 MAX_POINTS = 1000  # examples per silhouette and method: ~3 ms (16-d) to ~17 ms (768-d) here
 SUBSAMPLE_SEED = 0
 CHUNK = 512  # rows of the distance matrix held at once
-
-
-def stack_top_vectors(session: Session, run_id: int, method: str):
-    """(ids [N] sorted, vectors [N, D] float16 or None) of ``method``'s stored top-5 vectors."""
-    stmt = (
-        select(TopVector.example_id, type_coerce(TopVector.vector, LargeBinary))
-        .where(TopVector.run_id == run_id, TopVector.method == method)
-        .order_by(TopVector.example_id)
-    )
-    rows = session.connection().execute(stmt).all()
-    if not rows:
-        return np.zeros(0, dtype=np.int64), None
-    ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-    return ids, decode_stacked([r[1] for r in rows])
-
-
-def vector_methods(session: Session, run_id: int) -> list[str]:
-    """Methods with stored top-5 vectors in the run (unordered ids)."""
-    stmt = select(TopVector.method).where(TopVector.run_id == run_id).distinct()
-    return list(session.scalars(stmt))
 
 
 def subsample(n: int, limit: int = MAX_POINTS, seed: int = SUBSAMPLE_SEED) -> np.ndarray:
