@@ -111,6 +111,27 @@ def test_page_silhouette_is_sklearns_on_the_stored_vectors(ctx) -> None:
     assert result.xy.shape == (len(rows), 2)
 
 
+def _cells(component) -> list[str]:
+    """The texts of a row's cells (html.Th / html.Td holding a string or a number)."""
+    return ["" if c.children is None else str(c.children) for c in component.children]
+
+
+def test_every_column_of_the_consistency_table_has_values(ctx) -> None:
+    from attention_atlas.dashboard import ids
+    from attention_atlas.dashboard.pages import faithfulness
+
+    _, run_id = ctx
+    page = faithfulness.layout(run=str(run_id))
+    (table,) = [c for c in page.children if getattr(c, "id", None) == ids.FA_CONSISTENCY]
+    head, body = table.children
+    rows = [_cells(head.children)] + [_cells(tr) for tr in body.children]
+    assert len(rows) == 1 + len(vocabulary.method_ids())  # header + a row per stored method
+    assert {len(r) for r in rows} == {4}
+    assert all(cell.strip() for row in rows for cell in row), rows
+    for _, correct, _, scored in rows[1:]:
+        assert scored == f"{correct} (all)"  # 60 examples: under the subsample limit
+
+
 def test_large_filters_are_subsampled_with_a_fixed_seed(ctx, monkeypatch) -> None:
     from attention_atlas.dashboard.pages import faithfulness
 
@@ -127,6 +148,8 @@ def test_large_filters_are_subsampled_with_a_fixed_seed(ctx, monkeypatch) -> Non
     state = FaithfulnessState.parse({"run": str(run_id), "minlen": "9", "method": "shap"})
     _, note = faithfulness.scatter_view(state, run)
     assert "12 of" in note and "subsample" in note
+    shap = [r for r in faithfulness.consistency_rows(state, run) if r[0] == "shap"]
+    assert shap == [("shap", first.n, first.silhouette, 12, True)]  # "12 (seeded subsample)"
 
 
 def test_callback_switches_view_and_keeps_it_in_the_url(ctx) -> None:

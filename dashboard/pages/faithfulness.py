@@ -92,7 +92,8 @@ def curves_figure(state: FaithfulnessState, run: queries.RunInfo | None):
 
 
 def consistency_rows(state: FaithfulnessState, run: queries.RunInfo | None) -> list:
-    """(method, examples, silhouette, subsampled) per method with stored top-5 vectors."""
+    """(method, correct examples, silhouette, examples scored, subsampled) per method with
+    stored top-5 vectors."""
     if run is None:
         return []
     f = state.corpus.to_filter(run.id)
@@ -100,7 +101,8 @@ def consistency_rows(state: FaithfulnessState, run: queries.RunInfo | None) -> l
     for method in curves.vector_methods(run):
         result = curves.method_consistency(run, f, method)
         if result is not None:
-            rows.append((method, result.n, result.silhouette, result.subsampled))
+            scored = len(result.ids)
+            rows.append((method, result.n, result.silhouette, scored, result.subsampled))
     return rows
 
 
@@ -126,17 +128,19 @@ def scatter_view(state: FaithfulnessState, run: queries.RunInfo | None):
 
 
 def _consistency_table(rows: list) -> html.Table:
-    header = ["method", "correct examples", "silhouette ↑", ""]
+    """One row per method; the last column says how many examples the silhouette scored (all
+    the correct ones, or a seeded subsample of them), so it is never blank."""
+    header = ["method", "correct examples", "silhouette ↑", "examples scored"]
     body = [
         html.Tr(
             [
                 html.Td(vocabulary.label_of(method)),
                 html.Td(n),
                 html.Td("—" if score is None else f"{score:.3f}"),
-                html.Td(f"subsample of {consistency.MAX_POINTS}" if sub else ""),
+                html.Td(f"{scored} (seeded subsample)" if sub else f"{scored} (all)"),
             ]
         )
-        for method, n, score, sub in rows
+        for method, n, score, scored, sub in rows
     ]
     return html.Table(
         [html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(body)],
