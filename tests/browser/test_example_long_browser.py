@@ -5,18 +5,12 @@ Needs ``../shared/data/imdb`` and the MiniLM wheel (for its vocabulary); skipped
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import create_engine, text
-from support.browser import CHROMIUM, SHOTS, chromium, recording_page, served
+from support.browser import SHOTS, served
 from support.imdb_store import build_imdb_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("playwright.sync_api")
 
 VIEWPORT = {"width": 1440, "height": 1000}
 DEFAULT_METHODS = ["attention", "rollout", "agrad", "grad_input", "ig", "shap"]
@@ -33,16 +27,9 @@ def base(store):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
-def page(browser):
-    with recording_page(browser, VIEWPORT["width"], VIEWPORT["height"]) as pg:
-        yield pg
+def viewport() -> tuple[int, int]:
+    return VIEWPORT["width"], VIEWPORT["height"]
 
 
 def _open(page, url: str) -> None:

@@ -6,14 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.browser import CHROMIUM, chromium, full_page_screenshot, recording_page, served
+from support.browser import full_page_screenshot, recording_page, served
 from support.dash_fixtures import build_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-pytest.importorskip("playwright.sync_api")
 
 
 def _download_export(browser, base: str, folder: Path) -> Path:
@@ -29,38 +25,37 @@ def _download_export(browser, base: str, folder: Path) -> Path:
     return target
 
 
-def test_exported_html_opens_offline_with_the_server_stopped(tmp_path: Path) -> None:
+def test_exported_html_opens_offline_with_the_server_stopped(tmp_path: Path, browser) -> None:
     url, _ = build_store(tmp_path)
-    with chromium() as browser:
-        with served(url) as base:
-            saved = _download_export(browser, base, tmp_path)
-        assert saved.name == "atlas-example-5.html"
-        with recording_page(browser) as page:
-            fetched: list[str] = []
+    with served(url) as base:
+        saved = _download_export(browser, base, tmp_path)
+    assert saved.name == "atlas-example-5.html"
+    with recording_page(browser) as page:
+        fetched: list[str] = []
 
-            def cut(route) -> None:
-                if not route.request.url.startswith("file:"):
-                    fetched.append(route.request.url)
-                    route.abort()
-                else:
-                    route.continue_()
+        def cut(route) -> None:
+            if not route.request.url.startswith("file:"):
+                fetched.append(route.request.url)
+                route.abort()
+            else:
+                route.continue_()
 
-            page.route("**/*", cut)
-            page.goto(saved.as_uri())
-            for panel in ("export-attention", "export-head_grid", "export-deletion"):
-                page.wait_for_selector(f"#{panel} .main-svg", timeout=20000)
-            first_line = page.locator("#example-tokens .track-line").first
-            assert first_line.locator(".tok-row").count() == 7  # one track per method
-            assert page.locator("#example-tokens .overview .ov-row").count() == 7
-            assert page.locator("#export-attention .heatmaplayer image").count() == 1
-            assert page.locator("#export-head_grid .heatmaplayer image").count() == 1
-            assert page.locator("#export-deletion .scatterlayer .trace").count() == 8
-            assert "layer 1, head 2" in page.inner_text("#export-attention")
-            token = page.locator("#example-tokens .tok").nth(2)
-            token.hover()
-            same = page.locator(
-                f'#example-tokens .tok-hl[data-pos="{token.get_attribute("data-pos")}"]'
-            )
-            assert same.count() == 8  # the word and its 7 cells: the hover script came along
-            full_page_screenshot(page, "export-html")
-            assert fetched == [] and page.errors == []
+        page.route("**/*", cut)
+        page.goto(saved.as_uri())
+        for panel in ("export-attention", "export-head_grid", "export-deletion"):
+            page.wait_for_selector(f"#{panel} .main-svg", timeout=20000)
+        first_line = page.locator("#example-tokens .track-line").first
+        assert first_line.locator(".tok-row").count() == 7  # one track per method
+        assert page.locator("#example-tokens .overview .ov-row").count() == 7
+        assert page.locator("#export-attention .heatmaplayer image").count() == 1
+        assert page.locator("#export-head_grid .heatmaplayer image").count() == 1
+        assert page.locator("#export-deletion .scatterlayer .trace").count() == 8
+        assert "layer 1, head 2" in page.inner_text("#export-attention")
+        token = page.locator("#example-tokens .tok").nth(2)
+        token.hover()
+        same = page.locator(
+            f'#example-tokens .tok-hl[data-pos="{token.get_attribute("data-pos")}"]'
+        )
+        assert same.count() == 8  # the word and its 7 cells: the hover script came along
+        full_page_screenshot(page, "export-html")
+        assert fetched == [] and page.errors == []
