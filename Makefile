@@ -1,8 +1,10 @@
 # Attention Atlas: set-up and checks. Every target creates .venv when it is missing.
 #   make test    install (with constraints.txt), system packages, throwaway PostgreSQL, pytest
+#   make test-fast  the inner loop: pytest without the slow, browser and PostgreSQL tests
 #   make demo    install with the demo extra, build the demo and serve it
 #   make bench   run benchmarks/*.py
-#   make lint    ruff (lint + format) and the import contracts (.importlinter)
+#   make lint    ruff (lint + format), the import contracts (.importlinter) and mypy
+#   make clean-venv  delete .venv (the next target recreates it)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +16,7 @@ DEMO_STAMP := $(VENV)/.installed-demo-$(DEPS_KEY)
 APT_PACKAGES := chromium chromium-driver postgresql
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench lint system-deps install clean-venv
+.PHONY: test test-fast demo bench lint system-deps install clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +57,7 @@ test: $(TEST_STAMP) system-deps
 	echo "throwaway PostgreSQL at $$url"; \
 	ATLAS_TEST_POSTGRES_URL="$$url" HF_HUB_OFFLINE=1 $(BIN)/pytest $(PYTEST_ARGS)
 
-# Filled in by the demo issue: build the demo model, ingest the demo corpus, serve.
+# Fine-tune the demo model (cached between runs), ingest the demo corpus into atlas-demo.db, serve.
 demo: $(DEMO_STAMP)
 	$(BIN)/attention-atlas demo
 
@@ -64,7 +66,19 @@ bench: $(TEST_STAMP)
 	  echo "== $$script"; HF_HUB_OFFLINE=1 $(BIN)/python "$$script"; \
 	done
 
+# The wheel-build test and the demo fine-tune are marked slow, so they are skipped here too.
+test-fast: $(TEST_STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -m "not slow and not browser and not postgres" $(PYTEST_ARGS)
+
+# mypy cannot follow setuptools' editable-install hook and the package is the checkout root, so
+# it reads the package through the link .cache/typecheck/attention_atlas -> the checkout
+# ([tool.mypy] in pyproject.toml: mypy_path, packages). .pre-commit-config.yaml runs the same.
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	mkdir -p .cache/typecheck && ln -sfn ../.. .cache/typecheck/attention_atlas
+	$(BIN)/mypy
+
+clean-venv:
+	rm -rf $(VENV)
