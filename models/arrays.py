@@ -12,13 +12,17 @@ import io
 import math
 import zlib
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from sqlalchemy import LargeBinary
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 _RAW = b"N"
 _ZLIB = b"Z"
+
+Order = Literal["C", "F"]  # the memory order a .npy header records
 
 
 def encode_array(array: np.ndarray, *, compress: bool = False) -> bytes:
@@ -66,7 +70,7 @@ def decode_stacked(blobs: Sequence[bytes]) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_header(header: bytes) -> tuple[np.dtype, tuple[int, ...], str] | None:
+def _parse_header(header: bytes) -> tuple[np.dtype, tuple[int, ...], Order] | None:
     try:
         shape, fortran, dtype = np.lib.format.read_array_header_1_0(io.BytesIO(header[8:]))
     except ValueError:
@@ -76,7 +80,7 @@ def _parse_header(header: bytes) -> tuple[np.dtype, tuple[int, ...], str] | None
     return dtype, shape, "F" if fortran else "C"
 
 
-def _layout(payload: bytes) -> tuple[np.dtype, tuple[int, ...], str, int] | None:
+def _layout(payload: bytes) -> tuple[np.dtype, tuple[int, ...], Order, int] | None:
     """(dtype, shape, order, data offset) of a version 1.0 ``.npy`` payload. Parsing the
     header is most of ``np.load``'s time on small arrays, and a column's headers repeat
     (same dtype, few shapes), so parsed headers are cached by their bytes."""
@@ -102,7 +106,7 @@ class NumpyArray(TypeDecorator[np.ndarray]):
         self.dtype = dtype
         self.compress = compress
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: np.ndarray | None, dialect: Dialect) -> bytes | None:
         if value is None:
             return None
         array = np.asarray(value)
@@ -110,7 +114,7 @@ class NumpyArray(TypeDecorator[np.ndarray]):
             array = array.astype(self.dtype, copy=False)
         return encode_array(array, compress=self.compress)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> np.ndarray | None:
         if value is None:
             return None
         return decode_array(bytes(value))
