@@ -11,8 +11,10 @@ test's input, and :func:`vector_methods` the methods that have them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from sqlalchemy import LargeBinary, select, type_coerce
+from sqlalchemy import ColumnElement, LargeBinary, select, type_coerce
 from sqlalchemy.orm import Session
 
 from attention_atlas.db.analysis.accuracy_curves import CurveStack
@@ -23,7 +25,8 @@ from attention_atlas.models.schema import Faithfulness, TopVector
 CURVE_COLUMNS = ("deletion_same", "deletion_bottom", "deletion_bottom_same")
 
 
-def _raw(column):
+def _raw(column: ColumnElement[Any]) -> ColumnElement[bytes]:
+    """The column as raw bytes: decoded in bulk here, not row by row by ``NumpyArray``."""
     return type_coerce(column, LargeBinary)
 
 

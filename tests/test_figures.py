@@ -70,6 +70,12 @@ def test_topk_bars_pick_largest_absolute_scores() -> None:
     assert fig["layout"]["annotations"][1]["text"] == "attention"
 
 
+def test_topk_bars_without_methods_is_a_figure_dict_saying_so() -> None:
+    fig = example_figures.topk_bars({}, ["w", "x"])
+    assert isinstance(fig, dict) and fig["data"] == []
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["no attributions stored"]
+
+
 def test_deletion_curves_random_dashed_with_band() -> None:
     curves = {"ig": np.array([0.9, 0.5, 0.3]), "random": np.array([0.9, 0.8, 0.7])}
     fig = figures.deletion_curves(curves, {"ig": np.full(3, 0.1)})

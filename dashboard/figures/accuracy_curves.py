@@ -1,18 +1,21 @@
 """Pure figure builders for Karpekov & Miller's charts: accuracy curves (top-k solid, bottom-k
-dashed, ``random`` dotted grey) and the consistency test's 2-D projection. Plain figure dicts,
-as ``dashboard.figures.charts.deletion_curves`` builds them (no plotly validation per request)."""
+dashed, ``random`` dotted grey) and the consistency test's 2-D projection. Every builder returns
+a plain ``FigureDict`` (:func:`accuracy_lines` its ``TraceDict`` traces, so two runs' lines can
+be overlaid), on purpose, as ``charts.deletion_curves`` does: no plotly validation per request
+(see the package docstring)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from attention_atlas.dashboard.figures import FigureDict, TraceDict
 from attention_atlas.dashboard.figures.charts import layout_dict
 from attention_atlas.models import vocabulary
 
 CLASS_COLORS = ("#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#555555")
 
 
-def _line(curve: np.ndarray, name: str, color: str, dash: str, group: str) -> dict:
+def _line(curve: np.ndarray, name: str, color: str, dash: str, group: str) -> TraceDict:
     curve = np.asarray(curve, dtype=float)
     return {
         "type": "scatter",
@@ -28,7 +31,7 @@ def _line(curve: np.ndarray, name: str, color: str, dash: str, group: str) -> di
 
 def accuracy_lines(
     top: dict[str, np.ndarray], bottom: dict[str, np.ndarray], suffix: str = ""
-) -> list[dict]:
+) -> list[TraceDict]:
     """Traces of one run's curves (``suffix`` names the run when two are overlaid)."""
     traces = []
     for method, curve in top.items():
@@ -41,7 +44,7 @@ def accuracy_lines(
     return traces
 
 
-def accuracy_figure(traces: list[dict], title: str) -> dict:
+def accuracy_figure(traces: list[TraceDict], title: str) -> FigureDict:
     """Relative accuracy (k = 0 is 1) against tokens deleted."""
     layout = layout_dict(title, 440)
     layout["xaxis"] = {"title": {"text": "tokens deleted (k)"}, "dtick": 1, "gridcolor": "#e8e8e8"}
@@ -55,7 +58,7 @@ def accuracy_figure(traces: list[dict], title: str) -> dict:
 
 def consistency_scatter(
     xy: np.ndarray, labels: np.ndarray, ids: np.ndarray, label_names: list[str], title: str
-) -> dict:
+) -> FigureDict:
     """The top-5 vectors' first two principal components, one colour per class; hover shows
     the example id."""
     traces = []

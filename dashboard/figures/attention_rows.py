@@ -5,6 +5,8 @@ prediction position's rows [layers, heads, tokens] are always there. This figure
 layers x tokens, for one head or the mean over heads: where the prediction position reads from,
 layer by layer, along the whole text. Columns are token positions, so a click pins that token
 in the tracks (the click's ``customdata`` is the position) and the pinned token is outlined.
+:func:`prediction_rows` returns a plain ``FigureDict``, on purpose: no plotly validation per
+request (see the package docstring).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from attention_atlas.dashboard import inputs
+from attention_atlas.dashboard.figures import FigureDict
 from attention_atlas.dashboard.figures.charts import SEQUENTIAL, layout_dict
 
 NOTE = "the full token x token matrix is not stored for examples this long"
@@ -24,7 +27,7 @@ def prediction_rows(
     layer: int | None,
     head: int | None,
     token: int | None = None,
-) -> dict:
+) -> FigureDict:
     """Layers x kept tokens of ``rows`` ([L, H, T]): head ``head`` or the mean over heads
     (None); ``layer`` and the position ``token`` outlined. A plain figure dict."""
     positions = np.flatnonzero(keep)
@@ -54,7 +57,9 @@ def prediction_rows(
     return {"data": [trace], "layout": layout}
 
 
-def _outlines(positions: np.ndarray, n_layers: int, layer: int | None, token: int | None):
+def _outlines(
+    positions: np.ndarray, n_layers: int, layer: int | None, token: int | None
+) -> list[dict]:
     shapes = []
     if token is not None and token in positions:
         x = int(np.flatnonzero(positions == token)[0])

@@ -1,8 +1,14 @@
-"""Pure figure builders: arrays / DataFrames in, ``plotly.graph_objects.Figure`` out.
+"""The shared look (fonts, colour scales, :func:`layout_dict`), the corpus page's scatter, the
+heads page's layer trend, and the figures several pages draw (head grids, deletion curves, the
+empty placeholder): arrays / DataFrames in, figures out.
 
-No database and no Dash here, so each builder is tested on its own. Every figure is meant to be
-read on a projector: large fonts, axis titles, colour bars that say what the colour means, and
-hover text with the exact value.
+:func:`agreement_scatter`, :func:`layer_trend` and :func:`empty_figure` return a
+``plotly.graph_objects.Figure`` (they use plotly's helpers: select box, threshold lines);
+:func:`head_grid` and :func:`deletion_curves` return a plain ``FigureDict``, on purpose (no
+plotly validation per request: see the package docstring), and :func:`layout_dict` the
+``LayoutDict`` every dict figure starts from. Every figure is meant to be read on a projector:
+large fonts, axis titles, colour bars that say what the colour means, and hover text with the
+exact value.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from attention_atlas.dashboard.figures import FigureDict, LayoutDict, TraceDict
 from attention_atlas.models import vocabulary
 
 FONT = {"size": 15}
@@ -133,11 +140,11 @@ def head_grid(
     colorbar: str,
     selected: tuple[int, int] | None = None,
     signed: bool = True,
-) -> dict:
+) -> FigureDict:
     """[layers, heads] heatmap (plain figure dict); layer 0 at the bottom; selected cell
     outlined."""
     layers, heads = grid.shape
-    trace = {
+    trace: TraceDict = {
         "type": "heatmap",
         "z": np.asarray(grid, dtype=float).round(4).tolist(),
         "x": list(range(heads)),
@@ -168,7 +175,7 @@ def head_grid(
     return {"data": [trace], "layout": layout}
 
 
-def layout_dict(title: str, height: int) -> dict:
+def layout_dict(title: str, height: int) -> LayoutDict:
     """The :func:`_base` look as a plain dict, for figures built without plotly's validation
     (it costs tens of ms per figure, and the example page builds several per request)."""
     return {
@@ -186,10 +193,10 @@ def deletion_curves(
     curves: dict[str, np.ndarray],
     spread: dict[str, np.ndarray] | None = None,
     title: str = "Deletion curves",
-) -> dict:
+) -> FigureDict:
     """Probability of the predicted class after deleting the top-k tokens, k = 0..K, one line
     per method; 'random' dashed grey; optional ± spread band. A plain figure dict."""
-    data = []
+    data: list[TraceDict] = []
     for method, curve in curves.items():
         curve = np.asarray(curve, dtype=float)
         x = np.arange(len(curve))

@@ -1,11 +1,13 @@
-"""Figures of the compare page (pure: arrays in, plain plotly figure dicts out): the
-distribution of run-vs-run similarity per method, A / B / A−B heatmap trios (method-pair
-agreement, head grids) and both runs' deletion curves on one plot."""
+"""Figures of the compare page (pure: arrays in, figures out): the distribution of run-vs-run
+similarity per method, A / B / A−B heatmap trios (method-pair agreement, head grids) and both
+runs' deletion curves on one plot. Every builder returns a plain ``FigureDict``, on purpose: no
+plotly validation per request (see the package docstring)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from attention_atlas.dashboard.figures import FigureDict
 from attention_atlas.dashboard.figures.charts import DIVERGING, layout_dict
 from attention_atlas.models import vocabulary
 
@@ -18,7 +20,7 @@ def _z(matrix: np.ndarray) -> list:
 
 def similarity_distribution(
     values: np.ndarray, methods: list[str], source: np.ndarray, measure_label: str
-) -> dict:
+) -> FigureDict:
     """One box per method of ``values`` [S, M] (every example a point; hover: its source
     index); the y axis is the similarity between the two runs' maps."""
     data = []
@@ -50,7 +52,7 @@ def heatmap_trio(
     titles: tuple[str, str, str],
     axes: tuple[list, list, str, str],
     title: str,
-) -> dict:
+) -> FigureDict:
     """Three heatmaps side by side: A, B and A − B on one colour scale from −1 to 1 (A − B
     left out when None, e.g. for grids of different shapes). ``axes``: x tick labels, y tick
     labels, x title, y title."""
@@ -104,7 +106,9 @@ def heatmap_trio(
     return {"data": data, "layout": layout}
 
 
-def deletion_overlay(curves_a: dict[str, np.ndarray], curves_b: dict[str, np.ndarray]) -> dict:
+def deletion_overlay(
+    curves_a: dict[str, np.ndarray], curves_b: dict[str, np.ndarray]
+) -> FigureDict:
     """Mean deletion curves of both runs on one plot: A solid, B dotted, one colour per
     method (the random baseline grey in both)."""
     data = []

@@ -1,12 +1,15 @@
-"""Figures of the example page: one example's attention, top tokens, prediction and method
-agreement, built as plain figure dicts (no plotly validation: the page draws several per
-request). Shared colours and layout: :mod:`attention_atlas.dashboard.figures.charts`.
+"""Figures of the example page: one example's attention (token x token, or the prediction
+position's rows), its top tokens per method and its predicted probabilities. Every builder
+returns a plain ``FigureDict``, on purpose (no plotly validation: the page draws several per
+request; see the package docstring), the "nothing stored" placeholder included. Shared colours
+and layout: :mod:`attention_atlas.dashboard.figures.charts`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from attention_atlas.dashboard.figures import FigureDict
 from attention_atlas.dashboard.figures.charts import SEQUENTIAL, empty_figure, layout_dict
 
 
@@ -17,7 +20,7 @@ def attention_heatmap(
     title: str,
     highlight: int | None = None,
     key_positions: list[int] | None = None,
-) -> dict:
+) -> FigureDict:
     """Token x token attention ([queries, keys]) as a plain figure dict; ``highlight`` (a key
     column) outlined in its column, and in its row when queries are the same tokens. Each
     cell's customdata is [hover text, the key's token position] (``key_positions``, default
@@ -79,12 +82,12 @@ def attention_heatmap(
     return {"data": [trace], "layout": layout}
 
 
-def topk_bars(scores: dict[str, np.ndarray], tokens: list[str], k: int = 8) -> dict:
-    """Top-k tokens by |score| per method, one small horizontal bar chart per method.
-    Returned as a plain figure dict (``dcc.Graph`` accepts it)."""
+def topk_bars(scores: dict[str, np.ndarray], tokens: list[str], k: int = 8) -> FigureDict:
+    """Top-k tokens by |score| per method, one small horizontal bar chart per method; without
+    methods, the :func:`~.charts.empty_figure` placeholder as a dict."""
     methods = list(scores)
     if not methods:
-        return empty_figure("no attributions stored")
+        return empty_figure("no attributions stored").to_plotly_json()
     cols = min(4, len(methods))
     rows = -(-len(methods) // cols)
     width, gap_x, gap_y = 1 / cols, 0.11, 0.16 if rows > 1 else 0.0
@@ -136,7 +139,7 @@ def topk_bars(scores: dict[str, np.ndarray], tokens: list[str], k: int = 8) -> d
     return {"data": data, "layout": layout}
 
 
-def probability_bars(probabilities: np.ndarray, names: list[str], gold: int | None) -> dict:
+def probability_bars(probabilities: np.ndarray, names: list[str], gold: int | None) -> FigureDict:
     """Predicted probability per class (plain figure dict), the gold class marked."""
     labels = [n + (" (gold)" if i == gold else "") for i, n in enumerate(names)]
     trace = {
@@ -166,7 +169,7 @@ def attention_view(
     head: int | None,
     token: int | None = None,
     clickable: bool = True,
-) -> dict:
+) -> FigureDict:
     """The example's attention for ``layer`` / ``head`` (mean over the ones that are None),
     over the ``keep`` positions: the token x token heatmap from the full tensor ([L, H, T, T]),
     or, when only the prediction position's rows ([L, H, T]) were stored (long examples), those
