@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
+
+if TYPE_CHECKING:  # the engine module (and SQLAlchemy) loads when a command opens a store
+    from sqlalchemy import Engine
 
 USER_ERROR = 2
 INTERRUPTED = 130
@@ -36,7 +39,7 @@ DB_OPTION = click.option(
 )
 
 
-def open_engine(db_url: str | None, *, migrate: bool = False):
+def open_engine(db_url: str | None, *, migrate: bool = False) -> Engine:
     """An engine on ``db_url`` at the newest schema: migrated there when ``migrate``; otherwise
     opened read-only and checked (a database that is missing, unreadable, not an Atlas database
     or at another revision ends the command with one line)."""

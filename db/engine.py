@@ -7,13 +7,15 @@ opens SQLite with ``mode=ro`` and PostgreSQL with read-only transactions.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 DEFAULT_URL = "sqlite:///atlas.db"
 URL_ENV = "ATLAS_DATABASE_URL"
@@ -43,7 +45,7 @@ def shown_url(url: str | None) -> str:
         return url
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -73,7 +75,7 @@ def make_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
     return engine
 
 
-def _create(parsed, readonly: bool) -> Engine:
+def _create(parsed: URL, readonly: bool) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         args = {"options": "-c default_transaction_read_only=on"} if readonly else {}
         return create_engine(parsed, connect_args=args, pool_pre_ping=True)
@@ -103,13 +105,11 @@ def _create(parsed, readonly: bool) -> Engine:
     return engine
 
 
-def _sqlite_ro(uri: str):
-    import sqlite3
-
+def _sqlite_ro(uri: str) -> sqlite3.Connection:
     return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
 
-def _wal(dbapi_connection, _record) -> None:
+def _wal(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -77,11 +77,13 @@ def example_attributions(session: Session, example_id: int) -> dict[str, np.ndar
     rows = session.execute(
         select(Attribution.method, Attribution.scores).where(Attribution.example_id == example_id)
     ).all()
-    found = dict(rows)
+    found: dict[str, np.ndarray] = {method: scores for method, scores in rows}
     return {m: found[m] for m in vocabulary.in_order(found)}
 
 
-def example_attention(session: Session, example_id: int, full: bool = True):
+def example_attention(
+    session: Session, example_id: int, full: bool = True
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(rows [L, H, T], full [L, H, T, T] or None); (None, None) when nothing is stored."""
     columns = (Attention.rows, Attention.full) if full else (Attention.rows,)
     row = session.execute(select(*columns).where(Attention.example_id == example_id)).first()

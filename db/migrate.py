@@ -65,7 +65,14 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def head_revision(engine: Engine) -> str:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    return _head(ScriptDirectory.from_config(alembic_config(engine)))
+
+
+def _head(script: ScriptDirectory) -> str:
+    head = script.get_current_head()
+    if head is None:  # the migrations ship inside the package: only a broken install lacks them
+        raise SchemaError(f"no migrations in {script.dir}: reinstall attention-atlas")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -97,7 +104,7 @@ def _check(engine: Engine, where: str, *, allow_older: bool) -> tuple[tuple[str,
     """(the database's revisions, head), unless this version cannot use or migrate its schema."""
     revisions, tables = _state(engine, where)
     script = ScriptDirectory.from_config(alembic_config(engine))
-    head = script.get_current_head()
+    head = _head(script)
     if not revisions:
         if tables:
             shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import Engine, delete, event, insert, select
+from sqlalchemy import Connection, Engine, delete, event, insert, select
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.models.schema import Example, Note, NoteTag, Run, SavedView
@@ -132,11 +134,11 @@ def clean_url(value: object) -> str:
 
 
 # -- writing --------------------------------------------------------------------------------
-def _immediate(connection) -> None:
+def _immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _no_autobegin(dbapi_connection, _record) -> None:
+def _no_autobegin(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event emits the BEGIN
 
 
@@ -203,7 +205,7 @@ class NotesWriter:
             note = _own_note(session, note_id, author)
             session.delete(note)  # its tags go with it (cascade)
 
-    def save_view(self, name: object, description: object, url: object, author: object):
+    def save_view(self, name: object, description: object, url: object, author: object) -> ViewInfo:
         """Store a named view; a name in use is refused (:class:`NoteError`)."""
         name = _text(name, "the view name", MAX_VIEW_NAME)
         description = _text(description, "the description", MAX_DESCRIPTION, required=False)
@@ -339,7 +341,7 @@ def example_texts(session: Session, example_ids: Iterable[int]) -> dict[int, tup
     return {int(i): (name, text) for i, name, text in session.execute(stmt)}
 
 
-def _grouped(rows) -> dict[int, tuple[str, ...]]:
+def _grouped(rows: Iterable[tuple[int, str]]) -> dict[int, tuple[str, ...]]:
     found: dict[int, set[str]] = {}
     for example_id, tag in rows:
         found.setdefault(int(example_id), set()).add(tag)

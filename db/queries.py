@@ -10,13 +10,15 @@ Agreement pairs are stored with ``method_a`` before ``method_b`` in the vocabula
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from attention_atlas.models import vocabulary
 from attention_atlas.models.schema import Agreement, Example, Faithfulness, Note, NoteTag, Run
@@ -145,15 +147,21 @@ def get_run(session: Session, run_id: int | None) -> RunInfo | None:
     )
 
 
-def _pair_join(stmt: Select, alias, pair: tuple[str, str]) -> Select:
+# A SELECT column for _filtered: an expression, or a function of the x / y agreement columns
+# (the aliased joins _filtered makes) returning an expression or a tuple of them.
+XY = Callable[[ColumnElement[Any], ColumnElement[Any]], Any]
+ColumnSpec = ColumnElement[Any] | InstrumentedAttribute[Any] | XY
+
+
+def _pair_join(stmt: Select, alias: type[Agreement], pair: tuple[str, str]) -> Select:
     a, b = vocabulary.normalize_pair(*pair)
     on = and_(alias.example_id == Example.id, alias.method_a == a, alias.method_b == b)
     return stmt.outerjoin(alias, on)
 
 
 def _filtered(
-    f: CorpusFilter, *columns, need_y: bool = True, selection: bool = True
-) -> tuple[Select, object, object]:
+    f: CorpusFilter, *columns: ColumnSpec, need_y: bool = True, selection: bool = True
+) -> tuple[Select, ColumnElement[Any], ColumnElement[Any]]:
     """SELECT ``columns`` (may use the returned x / y agreement columns) over the filter.
     The y join is skipped when neither the columns nor the box need it (half the lookups);
     ``selection=False`` leaves band / box / ids out of the WHERE clause."""
@@ -172,8 +180,8 @@ def _filtered(
     return stmt, x, y
 
 
-def _base_conditions(f: CorpusFilter) -> list:
-    conditions = []
+def _base_conditions(f: CorpusFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if f.labels:
         conditions.append(Example.label.in_(f.labels))
     if f.predictions:
@@ -192,8 +200,10 @@ def _base_conditions(f: CorpusFilter) -> list:
     return conditions
 
 
-def _selection_conditions(f: CorpusFilter, x, y) -> list:
-    conditions = []
+def _selection_conditions(
+    f: CorpusFilter, x: ColumnElement[Any], y: ColumnElement[Any]
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if f.band == "agree":
         conditions.append(x >= f.agree)
     elif f.band == "disagree":
@@ -208,11 +218,11 @@ def _selection_conditions(f: CorpusFilter, x, y) -> list:
     return conditions
 
 
-def _x(x, _y):
+def _x(x: ColumnElement[Any], _y: ColumnElement[Any]) -> ColumnElement[Any]:
     return x
 
 
-def _y(_x, y):
+def _y(_x: ColumnElement[Any], y: ColumnElement[Any]) -> ColumnElement[Any]:
     return y
 
 
@@ -230,7 +240,7 @@ TABLE_COLUMNS = [
 ]
 
 
-def _table_columns() -> list:
+def _table_columns() -> list[ColumnSpec]:
     return [
         Example.id,
         Example.source_index,
@@ -245,7 +255,9 @@ def _table_columns() -> list:
     ]
 
 
-def _order(stmt: Select, sort: str, descending: bool, x, y) -> Select:
+def _order(
+    stmt: Select, sort: str, descending: bool, x: ColumnElement[Any], y: ColumnElement[Any]
+) -> Select:
     columns = {
         "id": Example.id,
         "label": Example.label,
@@ -279,7 +291,7 @@ def corpus_page(
     return corpus_rows(session, f, session.scalars(stmt).all())
 
 
-def corpus_rows(session: Session, f: CorpusFilter, ids) -> pd.DataFrame:
+def corpus_rows(session: Session, f: CorpusFilter, ids: Iterable[int]) -> pd.DataFrame:
     """The table rows ([:data:`TABLE_COLUMNS`]) of the example ``ids`` ([n] ints, a page of
     an ordered id list), in that order; ``x`` / ``y`` from ``f``'s pairs and measure."""
     ids = [int(i) for i in ids]
@@ -293,7 +305,9 @@ def corpus_rows(session: Session, f: CorpusFilter, ids) -> pd.DataFrame:
     return pd.DataFrame([found[i] for i in ids if i in found], columns=TABLE_COLUMNS)
 
 
-def corpus_all(session: Session, f: CorpusFilter, sort: str = "id", descending: bool = False):
+def corpus_all(
+    session: Session, f: CorpusFilter, sort: str = "id", descending: bool = False
+) -> pd.DataFrame:
     """Every filtered row (for the CSV download), full text instead of the snippet."""
     columns = _table_columns()
     columns[2] = Example.text.label("snippet")
@@ -304,7 +318,9 @@ def corpus_all(session: Session, f: CorpusFilter, sort: str = "id", descending: 
     return frame.rename(columns={"snippet": "text"})
 
 
-def filtered_ids(session: Session, f: CorpusFilter, sort: str = "id", descending: bool = False):
+def filtered_ids(
+    session: Session, f: CorpusFilter, sort: str = "id", descending: bool = False
+) -> np.ndarray:
     """Example ids ([N] int64) of the filter in table order (for previous / next)."""
     stmt, x, y = _filtered(f, Example.id, need_y=sort == "y")
     rows = session.scalars(_order(stmt, sort, descending, x, y)).all()
@@ -315,7 +331,7 @@ def corpus_counts(session: Session, f: CorpusFilter) -> Counts:
     """Total matching rows, and the agree / between / disagree split before band/selection,
     in one scan."""
 
-    def sums(x, y):
+    def sums(x: ColumnElement[Any], y: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
         chosen = _selection_conditions(f, x, y)
         return (
             func.sum(case((and_(*chosen), 1), else_=0)) if chosen else func.count(),

@@ -1,18 +1,21 @@
 """Per-run stacks for the dashboard's aggregate views: every column or blob of a run read once.
 
-The dashboard caches these per run (``dashboard.data.service``) and reduces them per filter with numpy,
-which is faster than asking SQL to scan and join 25,000 rows on every request (and SQL cannot
-look inside the array blobs at all). :func:`filter_mask` and :func:`table_order` are the numpy
-twins of the SQL filter and sort in ``db.queries``; a test checks that both give the same rows.
+The dashboard caches these per run (``dashboard.data.service``) and reduces them per filter
+with numpy, which is faster than asking SQL to scan and join 25,000 rows on every request (and
+SQL cannot look inside the array blobs at all). :func:`filter_mask` and :func:`table_order` are
+the numpy twins of the SQL filter and sort in ``db.queries``; a test checks that both give the
+same rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import LargeBinary, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Executable, LargeBinary, Row, select, type_coerce
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from attention_atlas.db.queries import CorpusFilter, Counts
 from attention_atlas.models import vocabulary
@@ -20,7 +23,7 @@ from attention_atlas.models.arrays import decode_array, decode_stacked
 from attention_atlas.models.schema import Agreement, Attention, Example, Faithfulness, HeadScore
 
 
-def _rows(session: Session, stmt) -> list:
+def _rows(session: Session, stmt: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
     """All rows of a column select, through the session's connection: Core rows skip the ORM
     result layer, which doubles the cost of 25k-row reads on PostgreSQL."""
     return session.connection().execute(stmt).all()
@@ -75,7 +78,9 @@ def stack_corpus(session: Session, run_id: int) -> CorpusColumns:
     )
 
 
-def stack_agreements(session: Session, run_id: int, pair: tuple[str, str], ids: np.ndarray):
+def stack_agreements(
+    session: Session, run_id: int, pair: tuple[str, str], ids: np.ndarray
+) -> np.ndarray:
     """[N, len(MEASURES)] float64: every measure of ``pair`` (columns in
     ``vocabulary.MEASURES`` order) aligned with the sorted example ``ids``; NaN where the pair
     is missing or undefined. One range scan of the covering (run, pair) index."""
@@ -140,7 +145,9 @@ def base_mask(c: CorpusColumns, f: CorpusFilter) -> np.ndarray:
     return mask
 
 
-def selection_mask(c: CorpusColumns, f: CorpusFilter, x: np.ndarray, y: np.ndarray | None):
+def selection_mask(
+    c: CorpusColumns, f: CorpusFilter, x: np.ndarray, y: np.ndarray | None
+) -> np.ndarray:
     """[N] bool: the rows in ``f``'s agreement band, box (needs ``y``) and id selection."""
     mask = np.ones(len(c), dtype=bool)
     with np.errstate(invalid="ignore"):
@@ -225,7 +232,7 @@ def table_order(
     return ids[np.lexsort((ids, value, missing))]
 
 
-def _raw(column):
+def _raw(column: QueryableAttribute[Any]) -> ColumnElement[bytes]:
     """The column's stored bytes, not decoded one by one (see :func:`_stacked`)."""
     return type_coerce(column, LargeBinary)
 
@@ -235,7 +242,9 @@ def _stacked(blobs: list) -> np.ndarray:
     return decode_stacked(blobs)
 
 
-def stack_head_grids(session: Session, run_id: int, reference: str):
+def stack_head_grids(
+    session: Session, run_id: int, reference: str
+) -> tuple[np.ndarray, np.ndarray | None]:
     """(ids [N] sorted, grids [N, L, H]) of every example of the run with ``reference`` scores."""
     stmt = (
         select(HeadScore.example_id, _raw(HeadScore.grid))
@@ -248,7 +257,9 @@ def stack_head_grids(session: Session, run_id: int, reference: str):
     return np.array([r[0] for r in rows], dtype=np.int64), _stacked([r[1] for r in rows])
 
 
-def stack_sink_shares(session: Session, run_id: int):
+def stack_sink_shares(
+    session: Session, run_id: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(ids [N], first [N, L, H], special [N, L, H]): share of the prediction position's
     attention on the first token and on all special tokens, per head (stored at ingest)."""
     stmt = (
@@ -322,7 +333,9 @@ def stack_faithfulness(session: Session, run_id: int) -> FaithfulnessStack:
     return FaithfulnessStack(ids, methods, comp, suff, curves)
 
 
-def stack_deletion(session: Session, run_id: int):
+def stack_deletion(
+    session: Session, run_id: int
+) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """(ids [N], methods [M], curves [N, M, K+1]) deletion curves, NaN where missing/shorter;
     None for the curves when the run has none."""
     stack = stack_faithfulness(session, run_id)

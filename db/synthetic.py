@@ -102,7 +102,16 @@ def _curves(order: np.ndarray, importance: np.ndarray, p0: float, base: float) -
     }
 
 
-def _example_rows(rng, example_id, run_id, n_tokens, layers, heads, full_max, methods) -> dict:
+def _example_rows(
+    rng: np.random.Generator,
+    example_id: int,
+    run_id: int,
+    n_tokens: int,
+    layers: int,
+    heads: int,
+    full_max: int,
+    methods: list[str],
+) -> dict:
     tokens, word_ids, text = _tokens(rng, n_tokens - 2)
     tokens = ["[CLS]", *tokens, "[SEP]"]
     special = np.zeros(n_tokens, dtype=bool)
@@ -171,7 +180,9 @@ def _example_rows(rng, example_id, run_id, n_tokens, layers, heads, full_max, me
     }
 
 
-def _derived(rng, item: dict, example_id: int, run_id: int, methods: list[str]) -> dict:
+def _derived(
+    rng: np.random.Generator, item: dict, example_id: int, run_id: int, methods: list[str]
+) -> dict:
     keep = ~item["special"]
     scores = {m: s[keep] for m, s in item["scores"].items()}
     table = metrics.agreement_table(np.stack([scores[m].astype(np.float64) for m in methods]))
@@ -218,7 +229,9 @@ def _derived(rng, item: dict, example_id: int, run_id: int, methods: list[str]) 
     }
 
 
-def _add_0003_curves(row: dict, scores: np.ndarray | None, importance, p0: float) -> None:
+def _add_0003_curves(
+    row: dict, scores: np.ndarray | None, importance: np.ndarray, p0: float
+) -> None:
     """The accuracy curve (two classes: still predicted while p > 0.5) and, for signed
     methods, the bottom-k curve: deleting the most negative tokens makes p rise."""
     row["deletion_same"] = row["deletion"] > 0.5
@@ -299,17 +312,17 @@ def fill_synthetic_store(
 
 
 def _fill(
-    session,
-    n_examples,
-    layers,
-    heads,
-    min_tokens,
-    max_tokens,
-    seed,
-    run_name,
-    methods,
-    full_max,
-    batch_size,
+    session: Session,
+    n_examples: int,
+    layers: int,
+    heads: int,
+    min_tokens: int,
+    max_tokens: int,
+    seed: int,
+    run_name: str | None,
+    methods: list[str] | None,
+    full_max: int,
+    batch_size: int,
 ) -> int:
     methods = vocabulary.in_order(methods or vocabulary.method_ids())
     rng = np.random.default_rng(seed)
@@ -333,7 +346,9 @@ def _fill(
     return run.id
 
 
-def _make_run(name, methods, layers, heads, n_examples, seed) -> Run:
+def _make_run(
+    name: str, methods: list[str], layers: int, heads: int, n_examples: int, seed: int
+) -> Run:
     settings: dict[str, Any] = {"synthetic": True, "seed": seed, "fractions": FRACTIONS.tolist()}
     return Run(
         name=name,

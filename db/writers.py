@@ -183,7 +183,7 @@ def _float(value: Any) -> float | None:
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in row.items():
         if isinstance(value, np.ndarray):
             out[key] = value

@@ -7,13 +7,16 @@ scores, fewer than two tokens) are None in agreement rows and NaN in head grids.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from itertools import combinations
 
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
 
-def _corr(fn, a: np.ndarray, b: np.ndarray) -> float | None:
+def _corr(
+    fn: Callable[[np.ndarray, np.ndarray], Sequence[float]], a: np.ndarray, b: np.ndarray
+) -> float | None:
     if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return None
     value = float(fn(a, b)[0])
@@ -53,7 +56,7 @@ def agreement_rows(scores: dict[str, np.ndarray], content: np.ndarray) -> list[d
     """One row per pair (method_a before method_b in the given dict order)."""
     rows = []
     for method_a, method_b in combinations(scores, 2):
-        row = {"method_a": method_a, "method_b": method_b}
+        row: dict[str, str | float | None] = {"method_a": method_a, "method_b": method_b}
         row.update(agreement(scores[method_a][content], scores[method_b][content]))
         rows.append(row)
     return rows
@@ -86,18 +89,18 @@ def _tau_b(signs: np.ndarray, i: int, j: int) -> float:
     return float((a * b).sum() / denom) if denom > 0 else float("nan")
 
 
-def agreement_table(scores: np.ndarray) -> dict[tuple[int, int], dict[str, float]]:
+def agreement_table(scores: np.ndarray) -> dict[tuple[int, int], dict[str, float | None]]:
     """All measures for every method pair of ``scores`` [M, n] at once: Spearman as the
     Pearson correlation of scipy ranks, Kendall tau-b from pairwise signs. Equal to
     :func:`agreement` (a test checks it) where that is defined, ~20x faster for 21 pairs."""
-    out: dict[tuple[int, int], dict[str, float]] = {}
+    out: dict[tuple[int, int], dict[str, float | None]] = {}
     k10 = max(1, math.ceil(0.1 * scores.shape[1]))
     variants = {"": np.abs(scores), "_signed": scores}
     rho = {v: np.corrcoef(rankdata(x, axis=1)) for v, x in variants.items()}
     signs = {v: np.sign(x[:, :, None] - x[:, None, :]).astype(np.int8) for v, x in variants.items()}
     for i in range(len(scores)):
         for j in range(i + 1, len(scores)):
-            values = {}
+            values: dict[str, float | None] = {}
             for v in variants:
                 values["spearman" + v] = float(rho[v][i, j])
                 values["kendall" + v] = _tau_b(signs[v], i, j)
