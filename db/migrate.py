@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import time
 from contextlib import ExitStack
 from importlib.resources import as_file, files
 from importlib.resources.abc import Traversable
@@ -22,7 +23,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 # alembic/ ships as package data of attention_atlas (a data folder, not a package: with the
 # checkout on sys.path a package named alembic would shadow the Alembic library).
@@ -148,6 +149,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return
     try:
         command.upgrade(alembic_config(engine), revision)
-    except OperationalError as exc:  # locked, read-only, disk full: the database's problem
-        reason = str(exc.orig).strip().splitlines()[0]
+    except (OperationalError, ProgrammingError) as exc:
+        if revision == "head" and _migrated_meanwhile(engine, where, head):
+            return  # another process (a shard, a second worker) migrated it first
+        reason = str(exc.orig).strip().splitlines()[0]  # locked, read-only, disk full
         raise SchemaError(f"cannot migrate database {where}: {reason}") from exc
+
+
+def _migrated_meanwhile(engine: Engine, where: str, head: str, wait_s: float = 30.0) -> bool:
+    """Whether a concurrent migration of a new database brings it to ``head`` (its ``CREATE
+    TABLE`` made ours fail with "already exists") within ``wait_s``."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            if _check(engine, where, allow_older=True)[0] == (head,):
+                return True
+        except SchemaError:
+            pass  # tables created, revision not yet stamped
+        time.sleep(0.2)
+    return False

@@ -21,7 +21,15 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from attention_atlas.models import vocabulary
-from attention_atlas.models.schema import Agreement, Example, Faithfulness, Note, NoteTag, Run
+from attention_atlas.models.schema import (
+    Agreement,
+    Example,
+    Faithfulness,
+    Note,
+    NoteTag,
+    Run,
+    RunShard,
+)
 
 BANDS = ("all", "agree", "between", "disagree")
 SORT_COLUMNS = ("id", "label", "prediction", "confidence", "correct", "length", "x", "y")
@@ -98,10 +106,12 @@ class RunSummary:
     seconds: float
     methods: tuple[str, ...]
     updated_at: datetime
+    shards: tuple[int, int] | None = None  # (done, total) for a run ingested with --shard I/N
 
 
 def list_runs(session: Session) -> list[RunSummary]:
     """Every run, oldest first."""
+    shards = run_shards(session)
     return [
         RunSummary(
             id=r.id,
@@ -117,9 +127,25 @@ def list_runs(session: Session) -> list[RunSummary]:
             seconds=r.seconds,
             methods=tuple(r.methods),
             updated_at=r.updated_at,
+            shards=shards.get(r.id),
         )
         for r in session.scalars(select(Run).order_by(Run.id))
     ]
+
+
+def run_shards(session: Session) -> dict[int, tuple[int, int]]:
+    """Run id -> (shards complete, shards in all) for runs ingested with ``--shard I/N`` (the
+    newest N when a run was sharded more than one way)."""
+    out: dict[int, tuple[int, int]] = {}
+    rows = session.execute(
+        select(RunShard.run_id, RunShard.shard_count, RunShard.status).order_by(RunShard.id)
+    )
+    for run_id, count, status in rows:
+        done, total = out.get(run_id, (0, count))
+        if total != count:
+            done, total = 0, count
+        out[run_id] = (done + (status == "complete"), total)
+    return out
 
 
 def get_run(session: Session, run_id: int | None) -> RunInfo | None:

@@ -23,6 +23,7 @@ from attention_atlas.models import (
     Faithfulness,
     HeadScore,
     Run,
+    RunShard,
     TopVector,
 )
 
@@ -67,6 +68,26 @@ def add_run_progress(session: Session, run_id: int, n_done: int, seconds: float)
         update(Run)
         .where(Run.id == run_id)
         .values(n_done=Run.n_done + n_done, seconds=Run.seconds + seconds)
+    )
+
+
+def start_shard(session: Session, run_id: int, index: int, count: int) -> None:
+    """Record shard ``index`` of ``count`` of the run as running (again, when resumed)."""
+    where = (RunShard.run_id == run_id, RunShard.shard_index == index)
+    found = session.scalars(select(RunShard.id).where(*where, RunShard.shard_count == count))
+    if found.first() is None:
+        row = {"run_id": run_id, "shard_index": index, "shard_count": count, "status": "running"}
+        session.execute(insert(RunShard), [row])
+    else:
+        session.execute(update(RunShard).where(*where).values(status="running"))
+
+
+def finish_shard(session: Session, run_id: int, index: int, count: int) -> None:
+    session.execute(
+        update(RunShard)
+        .where(RunShard.run_id == run_id, RunShard.shard_index == index)
+        .where(RunShard.shard_count == count)
+        .values(status="complete")
     )
 
 

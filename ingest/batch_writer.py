@@ -8,21 +8,32 @@ stores what was computed); an error in the writer is raised in the caller at the
 :meth:`~BatchWriter.put` or at :meth:`~BatchWriter.close`. A killed process loses the queued
 batches, which the next run of the same command computes again (resume keys on source index).
 A batch whose examples another process of the same run stored meanwhile keeps theirs and adds
-the rest (the unique source index per run is the arbiter).
+the rest (the unique source index per run is the arbiter). A database that goes away (a
+PostgreSQL restart, a dropped connection, a SQLite file locked too long) is retried with backoff
+for :data:`RETRY_SECONDS`; after that the ingest stops with :class:`StoreUnavailableError`, one
+line, and the same command continues the run with nothing lost or doubled.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from attention_atlas.db import writers
 from attention_atlas.db.records import ExampleExplanation, ExampleRecord
+
+RETRY_SECONDS = 120.0  # how long a batch waits for a database that went away
+
+
+class StoreUnavailableError(RuntimeError):
+    """The database stayed unreachable for :data:`RETRY_SECONDS` while a batch waited to be
+    stored (a user-facing error: the same command resumes the run)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class BatchWriter:
         on_stored: Callable[[int], None] | None = None,
     ) -> None:
         self.sessions, self.run_id, self.on_stored = sessions, run_id, on_stored
+        self.retry_seconds = RETRY_SECONDS
         self.stored = 0
         self._queue: queue.Queue[ComputedBatch | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
@@ -71,15 +83,19 @@ class BatchWriter:
                 self._error = exc
 
     def _write(self, batch: ComputedBatch) -> None:
-        try:
-            n = self._store(batch.records, batch.explanations, batch.seconds)
-        except IntegrityError:
-            # another process of the same run (same settings, so the same numbers) stored some
-            # of these source indexes after this one read what was done: keep theirs, add ours
-            n = self._store(*self._not_yet_stored(batch), batch.seconds)
+        n = _retrying(lambda: self._store_once(batch), self.retry_seconds)
         self.stored += n
         if self.on_stored is not None:
             self.on_stored(self.stored)
+
+    def _store_once(self, batch: ComputedBatch) -> int:
+        try:
+            return self._store(batch.records, batch.explanations, batch.seconds)
+        except IntegrityError:
+            # another process of the same run (same settings, so the same numbers) stored some
+            # of these source indexes after this one read what was done (or a commit whose
+            # answer a dropped connection lost went through): keep theirs, add ours
+            return self._store(*self._not_yet_stored(batch), batch.seconds)
 
     def _store(
         self,
@@ -106,3 +122,21 @@ class BatchWriter:
     def _raise_error(self) -> None:
         if self._error is not None:
             raise self._error
+
+
+def _retrying(store: Callable[[], int], limit: float) -> int:
+    """``store()``, tried again with backoff (0.5 s doubling to 10 s) while the database is
+    unreachable, for ``limit`` seconds in all; then :class:`StoreUnavailableError`."""
+    deadline, pause = time.monotonic() + limit, 0.5
+    while True:
+        try:
+            return store()
+        except OperationalError as exc:
+            if time.monotonic() + pause > deadline:
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                raise StoreUnavailableError(
+                    f"the database did not answer for {limit:.0f} s while storing a batch "
+                    f"({reason}); run the same command again to continue the run"
+                ) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)

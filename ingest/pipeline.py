@@ -13,28 +13,28 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
 from importlib import metadata
 from typing import Any
 
-import numpy as np
 import torch
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from attention_atlas.db import writers
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.db.migrate import upgrade
-from attention_atlas.db.records import ExampleRecord
-from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-from attention_atlas.ingest.batch import ExplainPlan, explain_batch, plan_for
-from attention_atlas.ingest.batch_writer import BatchWriter, ComputedBatch
+from attention_atlas.ingest.adapters import Adapter, EncodedText
+from attention_atlas.ingest.batch import ExplainPlan, plan_for
+from attention_atlas.ingest.batch_writer import BatchWriter
+from attention_atlas.ingest.compute import compute_batch, load_request, token_budget
 from attention_atlas.ingest.corpus import Corpus, CorpusError, CorpusItem, load_corpus
-from attention_atlas.ingest.loading import LoadRequest, load_adapter
-from attention_atlas.ingest.methods.base import DEFAULT_TOKEN_BUDGET, GPU_TOKEN_BUDGET
-from attention_atlas.ingest.precision import precision_context, resolve_precision
+from attention_atlas.ingest.loading import load_adapter
+from attention_atlas.ingest.precision import resolve_precision
 from attention_atlas.ingest.progress import IngestBar
-from attention_atlas.ingest.settings import IngestSettings, validate
+from attention_atlas.ingest.settings import IngestSettings, parse_shard, validate
 
 VERSIONED = (
     "attention-atlas",
@@ -80,12 +80,60 @@ def run_ingest(
         torch.set_num_threads(settings.threads)  # process-wide, as torch allows no other way
     engine = engine or make_engine(settings.db)
     upgrade(engine)
-    corpus, adapter = load_inputs(settings, corpus)
-    sessions = session_factory(engine)
+    driver_settings = replace(settings, device="cpu") if settings.uses_ray else settings
+    corpus, adapter = load_inputs(driver_settings, corpus)
+    with _compute_pool(settings, adapter) as pool:
+        precision = _precision(settings, adapter, pool)
+        sessions = session_factory(engine)
+        run_id, done = _open_run(sessions, settings, corpus, adapter, precision)
+        plan = plan_for(settings, token_budget=token_budget(adapter))
+        started = time.perf_counter()
+        work = Work(adapter, corpus, done, settings, plan, pool)
+        stored = _process(sessions, run_id, work, progress, on_batch)
+        elapsed = time.perf_counter() - started
+    n_done = _close_run(sessions, run_id, corpus, settings.shard)
+    return IngestResult(
+        run_id, settings.name, corpus.n_source, stored, n_done, corpus.n_skipped, elapsed
+    )
+
+
+def _precision(settings: IngestSettings, adapter: Adapter, pool: Any) -> str:
+    """The precision the batches are computed in: the workers' when they compute them."""
+    return pool.precision if pool else resolve_precision(settings.precision, adapter.device)
+
+
+def _compute_pool(settings: IngestSettings, adapter: Adapter) -> AbstractContextManager[Any]:
+    """Ray workers when the settings ask for them (checked before any work), else nothing."""
+    if not settings.uses_ray:
+        return nullcontext(None)
+    from attention_atlas.ingest.distributed import WorkerPool
+
+    return WorkerPool(settings, list(adapter.label_names))
+
+
+def _open_run(
+    sessions: sessionmaker[Session],
+    settings: IngestSettings,
+    corpus: Corpus,
+    adapter: Adapter,
+    precision: str,
+) -> tuple[int, set[int]]:
+    """Create or verify the run; its id and the source indexes already stored."""
+    fields = _run_fields(settings, corpus, adapter, precision)
+    try:
+        return _start_run(sessions, settings, corpus, fields)
+    except IntegrityError:  # a concurrent process (another shard) created it first: join it
+        return _start_run(sessions, settings, corpus, fields)
+
+
+def _start_run(
+    sessions: sessionmaker[Session],
+    settings: IngestSettings,
+    corpus: Corpus,
+    fields: dict[str, Any],
+) -> tuple[int, set[int]]:
     with sessions.begin() as session:
-        run_id = writers.get_or_create_run(
-            session, settings.name, _run_fields(settings, corpus, adapter)
-        )
+        run_id = writers.get_or_create_run(session, settings.name, fields)
         done = writers.stored_source_indexes(session, run_id)
         writers.update_run(
             session,
@@ -95,28 +143,36 @@ def run_ingest(
             n_skipped=corpus.n_skipped,
             n_done=len(done),
         )
-    plan = plan_for(settings, token_budget=token_budget(adapter))
-    started = time.perf_counter()
-    stored = _process(sessions, run_id, adapter, corpus, done, settings, plan, progress, on_batch)
-    elapsed = time.perf_counter() - started
+        if settings.shard:
+            writers.start_shard(session, run_id, *parse_shard(settings.shard))
+    return run_id, done
+
+
+def _close_run(
+    sessions: sessionmaker[Session], run_id: int, corpus: Corpus, shard: str | None
+) -> int:
+    """Mark the shard done and the run complete when every example is stored; the count."""
     with sessions.begin() as session:
+        if shard:
+            writers.finish_shard(session, run_id, *parse_shard(shard))
         n_done = writers.count_examples(session, run_id)
         status = "complete" if n_done + corpus.n_skipped >= corpus.n_source else "running"
         writers.update_run(session, run_id, status=status, n_done=n_done)
-    return IngestResult(
-        run_id, settings.name, corpus.n_source, stored, n_done, corpus.n_skipped, elapsed
-    )
-
-
-def token_budget(adapter: Adapter) -> int:
-    """Rows x width of one evaluation pass on the adapter's device."""
-    return GPU_TOKEN_BUDGET if adapter.device.type == "cuda" else DEFAULT_TOKEN_BUDGET
+    return n_done
 
 
 def load_inputs(settings: IngestSettings, corpus: Corpus | None = None) -> tuple[Corpus, Adapter]:
     """The corpus (cheap errors first; ``corpus`` when given) and the checkpoint's adapter,
     labels checked."""
-    corpus = corpus or load_corpus(
+    corpus = corpus or read_corpus(settings)
+    adapter = load_adapter(load_request(settings), corpus.label_names)
+    _check_labels(corpus, adapter.label_names)
+    return corpus, adapter
+
+
+def read_corpus(settings: IngestSettings) -> Corpus:
+    """The corpus ``settings`` name (dataset, split, fields, limit, sample), without the model."""
+    return load_corpus(
         settings.dataset,
         split=settings.split,
         text_field=settings.text_field,
@@ -126,9 +182,6 @@ def load_inputs(settings: IngestSettings, corpus: Corpus | None = None) -> tuple
         sample=settings.sample,
         seed=settings.seed,
     )
-    adapter = load_adapter(_load_request(settings), corpus.label_names)
-    _check_labels(corpus, adapter.label_names)
-    return corpus, adapter
 
 
 def _check_labels(corpus: Corpus, label_names: list[str]) -> None:
@@ -142,16 +195,14 @@ def _check_labels(corpus: Corpus, label_names: list[str]) -> None:
         )
 
 
-def _load_request(settings: IngestSettings) -> LoadRequest:
-    names = {f.name for f in fields(LoadRequest)}
-    return LoadRequest(**{n: getattr(settings, n) for n in names})
-
-
-def _run_fields(settings: IngestSettings, corpus: Corpus, adapter: Adapter) -> dict[str, Any]:
-    # what the user chose, plus how the methods read those choices (provenance)
+def _run_fields(
+    settings: IngestSettings, corpus: Corpus, adapter: Adapter, precision: str
+) -> dict[str, Any]:
+    # what the user chose, plus how the methods read those choices (provenance); the precision
+    # is the one the batches are computed in (a Ray worker's, when workers compute them)
     run_settings = plan_for(settings).provenance() | settings.run_settings()
     run_settings["effective_max_length"] = adapter.max_length
-    run_settings["effective_precision"] = resolve_precision(settings.precision, adapter.device)
+    run_settings["effective_precision"] = precision
     return {
         "checkpoint": settings.checkpoint,
         "revision": settings.revision,
@@ -183,96 +234,66 @@ def library_versions() -> dict[str, str]:
 
 
 # -- batches ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Work:
+    """What the batches of one call are cut from and computed with."""
+
+    adapter: Adapter
+    corpus: Corpus
+    done: set[int]
+    settings: IngestSettings
+    plan: ExplainPlan
+    pool: Any  # a distributed.WorkerPool, or None: this process computes
+
+    def batches(self) -> list[tuple[list[CorpusItem], list[EncodedText]]]:
+        shard = parse_shard(self.settings.shard) if self.settings.shard else None
+        cut = _batches(self.adapter, self.corpus.items, self.done, self.settings.batch_size)
+        return [batch for number, batch in cut if shard is None or number % shard[1] == shard[0]]
+
+
 def _process(
     sessions: sessionmaker[Session],
     run_id: int,
-    adapter: Adapter,
-    corpus: Corpus,
-    done: set[int],
-    settings: IngestSettings,
-    plan: ExplainPlan,
+    work: Work,
     progress: bool,
     on_batch: Callable[[int], None] | None,
 ) -> int:
-    """Compute batch after batch; a :class:`BatchWriter` stores each one while the next is
-    computed. Returns the number of examples stored."""
-    pending = len(corpus.items) - len(done)
-    bar = IngestBar(pending, settings.name, plan.stages, progress)
+    """Compute batch after batch (here or on the workers); a :class:`BatchWriter` stores each
+    one while the next is computed. Returns the number of examples stored."""
+    batches = work.batches()
+    bar = IngestBar(sum(len(chunk) for chunk, _ in batches), work.settings.name,
+                    work.plan.stages, progress)  # fmt: skip
     writer = BatchWriter(sessions, run_id, on_stored=on_batch)
     try:
-        for chunk, encoded in _batches(adapter, corpus.items, done, settings.batch_size):
-            bar.start_batch(len(encoded))
-            writer.put(compute_batch(adapter, chunk, encoded, settings, plan, bar.on_progress))
-            bar.end_batch()
+        if work.pool is None:
+            for chunk, encoded in batches:
+                bar.start_batch(len(encoded))
+                args = (work.adapter, chunk, encoded, work.settings, work.plan, bar.on_progress)
+                writer.put(compute_batch(*args))
+                bar.end_batch()
+        else:
+            for computed in work.pool.compute(batches):
+                bar.start_batch(len(computed.records))
+                writer.put(computed)
+                bar.end_batch()
     finally:
         stored = writer.close()  # a Ctrl-C still stores the batches already computed
         bar.close()
     return stored
 
 
-def compute_batch(
-    adapter: Adapter,
-    chunk: list[CorpusItem],
-    encoded: list[EncodedText],
-    settings: IngestSettings,
-    plan: ExplainPlan,
-    on_progress: Callable[[str, float], None],
-) -> ComputedBatch:
-    started = time.perf_counter()
-    with precision_context(adapter.device, resolve_precision(settings.precision, adapter.device)):
-        batch = adapter.collate(encoded)
-        forward = _forward(adapter, batch)
-        explanations = explain_batch(adapter, batch, encoded, forward, plan, on_progress)
-    records = _records(chunk, encoded, forward, settings.full_attention_max_tokens)
-    return ComputedBatch(records, explanations, time.perf_counter() - started)
-
-
 def _batches(
     adapter: Adapter, items: tuple[CorpusItem, ...], done: set[int], batch_size: int
-) -> Iterator[tuple[list[CorpusItem], list[EncodedText]]]:
-    """Batches of not-yet-stored items, sorted by token length (ties by source index).
+) -> Iterator[tuple[int, tuple[list[CorpusItem], list[EncodedText]]]]:
+    """Numbered batches of not-yet-stored items, sorted by token length (ties by source index).
 
     Batches are cut from the *whole* corpus in that order and then stripped of stored items.
     A batch is committed whole, so a resumed run meets exactly the batches an uninterrupted
-    run would have (same padding, bit-identical numbers) as long as the batch size is kept."""
+    run would have (same padding, bit-identical numbers) as long as the batch size is kept;
+    the numbers, counted over the whole corpus, are what ``--shard I/N`` deals out."""
     encoded = [adapter.encode(item.text) for item in items]
     order = sorted(range(len(items)), key=lambda i: (encoded[i].length, items[i].source_index))
-    for start in range(0, len(order), batch_size):
+    for number, start in enumerate(range(0, len(order), batch_size)):
         picked = [i for i in order[start : start + batch_size] if items[i].source_index not in done]
         if picked:
-            yield [items[i] for i in picked], [encoded[i] for i in picked]
-
-
-def _forward(adapter: Adapter, batch: Batch) -> ForwardOutput:
-    with torch.no_grad():
-        return adapter.forward(batch, output_attentions=True, output_hidden=True)
-
-
-def _records(
-    chunk: list[CorpusItem], encoded: list[EncodedText], forward: ForwardOutput, cap: int
-) -> list[ExampleRecord]:
-    probabilities = torch.softmax(forward.logits.detach().float(), dim=-1).cpu().numpy()
-    # layers x [B, heads, T, T] -> [B, layers, heads, T, T]
-    attention = torch.stack([a.detach().float() for a in forward.attentions], dim=1).cpu()
-    records = []
-    for row, (item, enc) in enumerate(zip(chunk, encoded, strict=True)):
-        n = enc.length
-        full = attention[row, :, :, :n, :n].numpy()
-        records.append(
-            ExampleRecord(
-                source_index=item.source_index,
-                text=item.text,
-                tokens=enc.tokens,
-                offsets=enc.offsets,
-                special_mask=enc.special_mask,
-                word_ids=enc.word_ids,
-                label=item.label,
-                prediction=int(np.argmax(probabilities[row])),
-                probabilities=probabilities[row].astype(np.float32),
-                prediction_position=enc.prediction_position,
-                truncated=enc.truncated,
-                attention_rows=np.ascontiguousarray(full[:, :, enc.prediction_position, :]),
-                attention_full=full.astype(np.float16) if n <= cap else None,
-            )
-        )
-    return records
+            yield number, ([items[i] for i in picked], [encoded[i] for i in picked])

@@ -20,7 +20,17 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # --precision (attention_atlas.in
 NO_METHODS = ("", "none")
 
 # settings that never change the stored numbers: excluded from the run's identity
-_NOT_RUN_DEFINING = {"db", "run_name", "batch_size", "device", "threads"}
+_NOT_RUN_DEFINING = {
+    "db",
+    "run_name",
+    "batch_size",
+    "device",
+    "threads",
+    "workers",
+    "ray_address",
+    "gpus_per_worker",
+    "shard",
+}
 
 
 class SettingsError(ValueError):
@@ -149,6 +159,40 @@ class IngestSettings:
             "CPU threads for torch. Default: torch's own choice (all cores). When other "
             "processes share the CPU, 1 thread can be several times faster.",
             "int",
+        ),
+    )
+    workers: int = field(
+        default=1,
+        metadata=_opt(
+            "--workers",
+            "Compute batches on this many Ray workers (each loads the checkpoint once); 1 "
+            "without --ray-address runs in this process. Needs the 'scale' extra (ray).",
+            "int",
+        ),
+    )
+    ray_address: str | None = field(
+        default=None,
+        metadata=_opt(
+            "--ray-address",
+            "Ray cluster to run the workers on: 'auto' or ray://host:port joins an existing "
+            "one. Default (with --workers > 1): a local Ray instance sized to this machine.",
+        ),
+    )
+    gpus_per_worker: float | None = field(
+        default=None,
+        metadata=_opt(
+            "--gpus-per-worker",
+            "GPUs each Ray worker reserves (fractions share a GPU). Default: 1 when the cluster "
+            "has GPUs, else 0; --threads then means threads per worker.",
+            "float",
+        ),
+    )
+    shard: str | None = field(
+        default=None,
+        metadata=_opt(
+            "--shard",
+            "I/N: compute only shard I (0-based) of N of the run's batches, for N processes "
+            "(a Slurm array, a job per GPU) filling one run; it is complete when every shard is.",
         ),
     )
     zero_shot: bool = field(
@@ -283,6 +327,23 @@ class IngestSettings:
     def name(self) -> str:
         return self.run_name or self.default_run_name()
 
+    @property
+    def uses_ray(self) -> bool:
+        """Whether batches are computed by Ray workers (``--workers N > 1`` or an address)."""
+        return self.workers > 1 or self.ray_address is not None
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    """``--shard I/N`` -> (I, N), 0 <= I < N; raises SettingsError."""
+    index, _, count = value.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        raise SettingsError(f"--shard takes I/N (e.g. 0/4), got {value!r}") from None
+    if n < 1 or not 0 <= i < n:
+        raise SettingsError(f"--shard {value}: need 0 <= I < N")
+    return i, n
+
 
 def option_envvar(setting: Field) -> str:
     """The environment variable an IngestSettings field's option is read from."""
@@ -312,7 +373,16 @@ def parse_methods(value: str | None) -> tuple[str, ...]:
 
 def validate(settings: IngestSettings) -> IngestSettings:
     """Check values the CLI types cannot; returns the settings or raises SettingsError."""
-    positive = ("batch_size", "max_length", "ig_steps", "limit", "sample", "shap_evals", "threads")
+    positive = (
+        "batch_size",
+        "max_length",
+        "ig_steps",
+        "limit",
+        "sample",
+        "shap_evals",
+        "threads",
+        "workers",
+    )
     for name in positive:
         value = getattr(settings, name)
         if value is not None and value < 1:
@@ -326,6 +396,14 @@ def validate(settings: IngestSettings) -> IngestSettings:
             raise SettingsError("--randomize-layers needs --randomize-weights")
         if settings.randomize_layers < 0:
             raise SettingsError("--randomize-layers must be 0 or more")
+    if settings.gpus_per_worker is not None and settings.gpus_per_worker < 0:
+        raise SettingsError("--gpus-per-worker must be 0 or more")
+    if settings.shard is not None:
+        parse_shard(settings.shard)
+        if settings.uses_ray:
+            raise SettingsError(
+                "--shard runs one process per shard: leave out --workers and --ray-address"
+            )
     if settings.labels is not None and len(settings.labels) < 2:
         raise SettingsError("--labels needs at least two comma-separated names")
     return settings

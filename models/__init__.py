@@ -12,6 +12,7 @@ from attention_atlas.models.schema import (
     Note,
     NoteTag,
     Run,
+    RunShard,
     SavedView,
     TopVector,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "NumpyArray",
     "Run",
     "SavedView",
+    "RunShard",
     "TopVector",
     "decode_array",
     "encode_array",

@@ -325,3 +325,18 @@ class SavedView(Base):
     url: Mapped[str] = mapped_column(String(2000))
     author: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class RunShard(Base):
+    """One shard of a run ingested as N processes (``ingest --shard I/N``): which shards have
+    finished, so the run is ``complete`` when the last one does and ``runs`` shows the count."""
+
+    __tablename__ = "run_shards"
+    __table_args__ = (UniqueConstraint("run_id", "shard_index", "shard_count"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    shard_index: Mapped[int] = mapped_column(Integer)
+    shard_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|complete
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)

@@ -10,8 +10,18 @@ from attention_atlas.db.cli_common import store_errors
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean "the user asked for something impossible"."""
     from attention_atlas.ingest.adapters import AdapterError
+    from attention_atlas.ingest.batch_writer import StoreUnavailableError
     from attention_atlas.ingest.corpus import CorpusError
+    from attention_atlas.ingest.distributed import WorkerError
     from attention_atlas.ingest.loading import CheckpointError
     from attention_atlas.ingest.settings import SettingsError
 
-    return (*store_errors(), AdapterError, CorpusError, CheckpointError, SettingsError)
+    return (
+        *store_errors(),
+        AdapterError,
+        CorpusError,
+        CheckpointError,
+        SettingsError,
+        WorkerError,
+        StoreUnavailableError,
+    )

@@ -41,6 +41,8 @@ def _option_kwargs(f: Any) -> dict[str, Any]:
         kwargs["is_flag"] = True
     elif kind == "int":
         kwargs["type"] = click.INT
+    elif kind == "float":
+        kwargs["type"] = click.FLOAT
     elif kind == "choice":
         kwargs["type"] = click.Choice(meta["choices"])
     if meta.get("required"):

@@ -1,0 +1,86 @@
+"""One batch computed: the forward pass with attentions, every selected method
+(:func:`~attention_atlas.ingest.batch.explain_batch`) and the example records, as
+:func:`compute_batch`; the same function runs in the ingest process and on a Ray worker
+(:mod:`attention_atlas.ingest.distributed`), so both store the same numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import fields
+
+import numpy as np
+import torch
+
+from attention_atlas.db.records import ExampleRecord
+from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
+from attention_atlas.ingest.batch import ExplainPlan, explain_batch
+from attention_atlas.ingest.batch_writer import ComputedBatch
+from attention_atlas.ingest.corpus import CorpusItem
+from attention_atlas.ingest.loading import LoadRequest
+from attention_atlas.ingest.methods.base import DEFAULT_TOKEN_BUDGET, GPU_TOKEN_BUDGET
+from attention_atlas.ingest.precision import precision_context, resolve_precision
+from attention_atlas.ingest.settings import IngestSettings
+
+
+def token_budget(adapter: Adapter) -> int:
+    """Rows x width of one evaluation pass on the adapter's device."""
+    return GPU_TOKEN_BUDGET if adapter.device.type == "cuda" else DEFAULT_TOKEN_BUDGET
+
+
+def load_request(settings: IngestSettings) -> LoadRequest:
+    names = {f.name for f in fields(LoadRequest)}
+    return LoadRequest(**{n: getattr(settings, n) for n in names})
+
+
+def compute_batch(
+    adapter: Adapter,
+    chunk: list[CorpusItem],
+    encoded: list[EncodedText],
+    settings: IngestSettings,
+    plan: ExplainPlan,
+    on_progress: Callable[[str, float], None],
+) -> ComputedBatch:
+    started = time.perf_counter()
+    with precision_context(adapter.device, resolve_precision(settings.precision, adapter.device)):
+        batch = adapter.collate(encoded)
+        forward = _forward(adapter, batch)
+        explanations = explain_batch(adapter, batch, encoded, forward, plan, on_progress)
+    records = _records(chunk, encoded, forward, settings.full_attention_max_tokens)
+    return ComputedBatch(records, explanations, time.perf_counter() - started)
+
+
+def _forward(adapter: Adapter, batch: Batch) -> ForwardOutput:
+    with torch.no_grad():
+        return adapter.forward(batch, output_attentions=True, output_hidden=True)
+
+
+def _records(
+    chunk: list[CorpusItem], encoded: list[EncodedText], forward: ForwardOutput, cap: int
+) -> list[ExampleRecord]:
+    probabilities = torch.softmax(forward.logits.detach().float(), dim=-1).cpu().numpy()
+    # layers x [B, heads, T, T] -> [B, layers, heads, T, T]
+    attention = torch.stack([a.detach().float() for a in forward.attentions], dim=1).cpu()
+    records = []
+    for row, (item, enc) in enumerate(zip(chunk, encoded, strict=True)):
+        n = enc.length
+        full = attention[row, :, :, :n, :n].numpy()
+        records.append(
+            ExampleRecord(
+                source_index=item.source_index,
+                text=item.text,
+                tokens=enc.tokens,
+                offsets=enc.offsets,
+                special_mask=enc.special_mask,
+                word_ids=enc.word_ids,
+                label=item.label,
+                prediction=int(np.argmax(probabilities[row])),
+                probabilities=probabilities[row].astype(np.float32),
+                prediction_position=enc.prediction_position,
+                truncated=enc.truncated,
+                attention_rows=np.ascontiguousarray(full[:, :, enc.prediction_position, :]),
+                attention_full=full.astype(np.float16) if n <= cap else None,
+            )
+        )
+    return records
