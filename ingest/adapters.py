@@ -26,7 +26,7 @@ import torch
 REMOVAL_RULE = "mask token, else pad"
 
 if TYPE_CHECKING:
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 
 class AdapterError(ValueError):
@@ -85,7 +85,9 @@ class Adapter:
         max_length: int = 512,
         device: str | torch.device = "cpu",
     ) -> None:
-        self.model = model.to(device).eval()
+        # transformers wraps PreTrainedModel.to with functools.wraps(nn.Module.to), whose typing
+        # takes the instance for the unbound method's self: the call is right, the stub is not
+        self.model = model.to(device).eval()  # type: ignore[arg-type]
         self.tokenizer = tokenizer
         self.label_names = list(label_names)
         self.max_length = max_length
@@ -133,7 +135,7 @@ class Adapter:
 
     def forward(
         self,
-        batch: Batch,
+        batch: Batch | None,
         *,
         input_ids: torch.Tensor | None = None,
         inputs_embeds: torch.Tensor | None = None,
@@ -145,37 +147,52 @@ class Adapter:
         """Class logits [B', classes] for ``batch`` or for replacement ids/embeddings of the
         same width (B' may be a multiple of B, e.g. IG steps or SHAP masks; pass the matching
         ``attention_mask`` and ``prediction_positions`` then). ``output_hidden`` keeps the
-        last layer's hidden states (the consistency test's top-5 vectors) from the same pass."""
-        if inputs_embeds is None and input_ids is None:
-            input_ids = batch.input_ids
-        mask = batch.attention_mask if attention_mask is None else attention_mask
-        positions = prediction_positions
-        if positions is None:
-            positions = batch.prediction_positions
+        last layer's hidden states (the consistency test's top-5 vectors) from the same pass.
+        ``batch`` is None when ids or embeddings, the mask and the positions are all passed."""
+        if batch is not None:
+            if inputs_embeds is None and input_ids is None:
+                input_ids = batch.input_ids
+            if attention_mask is None:
+                attention_mask = batch.attention_mask
+            if prediction_positions is None:
+                prediction_positions = batch.prediction_positions
+        if attention_mask is None or prediction_positions is None:
+            raise ValueError("without a batch, pass attention_mask and prediction_positions")
         return self._logits(
-            input_ids, inputs_embeds, mask, positions, output_attentions, output_hidden
+            input_ids,
+            inputs_embeds,
+            attention_mask,
+            prediction_positions,
+            output_attentions,
+            output_hidden,
         )
 
     def _logits(
         self,
-        input_ids,
-        inputs_embeds,
-        attention_mask,
-        positions,
-        output_attentions,
-        output_hidden=False,
-    ):
+        input_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor | None,
+        attention_mask: torch.Tensor,
+        positions: torch.Tensor,
+        output_attentions: bool,
+        output_hidden: bool = False,
+    ) -> ForwardOutput:
         raise NotImplementedError
 
 
-def _special_mask_from(encoding, length: int) -> np.ndarray:
+def _special_mask_from(encoding: BatchEncoding, length: int) -> np.ndarray:
     special = encoding.get("special_tokens_mask")
     if special is None:
         return np.zeros(length, dtype=bool)
     return np.asarray(special[:length], dtype=bool)
 
 
-def _word_ids(encoding, special: np.ndarray) -> np.ndarray:
+def _token_strings(tokenizer: PreTrainedTokenizerBase, ids: list[int]) -> list[str]:
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    assert isinstance(tokens, list)  # a list of ids gives a list (one str only for one int)
+    return tokens
+
+
+def _word_ids(encoding: BatchEncoding, special: np.ndarray) -> np.ndarray:
     raw = encoding.word_ids()
     words = np.array([-1 if w is None else w for w in raw], dtype=np.int32)
     words[special] = -1
@@ -204,7 +221,7 @@ class _TokenizedAdapter(Adapter):
         offsets = np.asarray(encoding["offset_mapping"], dtype=np.int32).reshape(-1, 2)
         offsets[special] = 0
         return EncodedText(
-            tokens=tokenizer.convert_ids_to_tokens(ids),
+            tokens=_token_strings(tokenizer, ids),
             input_ids=ids,
             offsets=offsets,
             special_mask=special,
@@ -226,13 +243,13 @@ class EncoderAdapter(_TokenizedAdapter):
 
     def _logits(
         self,
-        input_ids,
-        inputs_embeds,
-        attention_mask,
-        positions,
-        output_attentions,
-        output_hidden=False,
-    ):
+        input_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor | None,
+        attention_mask: torch.Tensor,
+        positions: torch.Tensor,
+        output_attentions: bool,
+        output_hidden: bool = False,
+    ) -> ForwardOutput:
         out = self.model(
             input_ids=input_ids,
             inputs_embeds=inputs_embeds,
@@ -247,7 +264,14 @@ class EncoderAdapter(_TokenizedAdapter):
         )
 
 
-def _pooled_hidden(model, input_ids, inputs_embeds, attention_mask, positions, output_attentions):
+def _pooled_hidden(
+    model: PreTrainedModel,
+    input_ids: torch.Tensor | None,
+    inputs_embeds: torch.Tensor | None,
+    attention_mask: torch.Tensor,
+    positions: torch.Tensor,
+    output_attentions: bool,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, torch.Tensor]:
     """(hidden state at ``positions`` [B, D], attentions or None, last hidden states [B, T, D])."""
     out = model.base_model(
         input_ids=input_ids,
@@ -268,13 +292,13 @@ class DecoderAdapter(_TokenizedAdapter):
 
     def _logits(
         self,
-        input_ids,
-        inputs_embeds,
-        attention_mask,
-        positions,
-        output_attentions,
-        output_hidden=False,
-    ):
+        input_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor | None,
+        attention_mask: torch.Tensor,
+        positions: torch.Tensor,
+        output_attentions: bool,
+        output_hidden: bool = False,
+    ) -> ForwardOutput:
         hidden, attentions, last = _pooled_hidden(
             self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions
         )
@@ -286,20 +310,30 @@ class ZeroShotAdapter(Adapter):
 
     kind = "zero_shot"
 
-    def __init__(self, model, tokenizer, label_names, *, prompt: str, verbalizers: list[str], **kw):
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        label_names: list[str],
+        *,
+        prompt: str,
+        verbalizers: list[str],
+        max_length: int = 512,
+        device: str | torch.device = "cpu",
+    ) -> None:
         if "{text}" not in prompt:
             raise AdapterError(f"--prompt must contain {{text}}: {prompt!r}")
         if len(verbalizers) != len(label_names):
             raise AdapterError(
                 f"{len(verbalizers)} verbalizers for {len(label_names)} labels ({label_names})"
             )
-        ids = []
+        ids: list[int] = []
         for word in verbalizers:
             pieces = tokenizer(word, add_special_tokens=False)["input_ids"]
             if len(pieces) != 1:
                 raise AdapterError(f"verbalizer {word!r} is {len(pieces)} tokens, not one")
             ids.append(pieces[0])
-        super().__init__(model, tokenizer, label_names, **kw)
+        super().__init__(model, tokenizer, label_names, max_length=max_length, device=device)
         self.prefix, self.suffix = prompt.split("{text}", 1)
         self.verbalizer_ids = torch.tensor(ids, device=self.device)
         # tokens the prompt itself takes (with specials): the text gets the rest of max_length
@@ -327,7 +361,7 @@ class ZeroShotAdapter(Adapter):
         spans = np.clip(offsets - start, 0, len(kept))
         offsets = np.where(special[:, None], 0, spans).astype(np.int32)
         return EncodedText(
-            tokens=tokenizer.convert_ids_to_tokens(ids),
+            tokens=_token_strings(tokenizer, ids),
             input_ids=ids,
             offsets=offsets,
             special_mask=special,
@@ -338,13 +372,13 @@ class ZeroShotAdapter(Adapter):
 
     def _logits(
         self,
-        input_ids,
-        inputs_embeds,
-        attention_mask,
-        positions,
-        output_attentions,
-        output_hidden=False,
-    ):
+        input_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor | None,
+        attention_mask: torch.Tensor,
+        positions: torch.Tensor,
+        output_attentions: bool,
+        output_hidden: bool = False,
+    ) -> ForwardOutput:
         hidden, attentions, last = _pooled_hidden(
             self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions
         )

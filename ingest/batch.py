@@ -95,6 +95,8 @@ def explain_batch(
         return out
     if forward.attentions is None or forward.hidden is None:
         forward = _with_attentions(adapter, batch)
+    attentions, hidden = forward.attentions, forward.hidden
+    assert attentions is not None and hidden is not None  # the pass above asks for both
     shared = Shared()
     for method_id in plan.methods:
         started = time.perf_counter()
@@ -106,8 +108,8 @@ def explain_batch(
         for explanation, result in zip(out, results, strict=True):
             if result is not None:
                 explanation.attributions[method_id] = (result.scores, result.check, seconds)
-    _compare(items, forward, out)
-    vectors = top_vectors(forward.hidden, items, [e.scores() for e in out])
+    _compare(items, attentions, out)
+    vectors = top_vectors(hidden, items, [e.scores() for e in out])
     for explanation, by_method in zip(out, vectors, strict=True):
         explanation.top_vectors = by_method
     if plan.faithfulness:
@@ -129,7 +131,9 @@ def _with_attentions(adapter: Adapter, batch: Batch) -> ForwardOutput:
 
 
 def _compare(
-    items: list[EncodedText], forward: ForwardOutput, out: list[ExampleExplanation]
+    items: list[EncodedText],
+    attentions: tuple[torch.Tensor, ...],
+    out: list[ExampleExplanation],
 ) -> None:
     """Agreement rows for every stored pair and head grids against the reference methods."""
     for b, (item, explanation) in enumerate(zip(items, out, strict=True)):
@@ -139,7 +143,7 @@ def _compare(
         references = [m for m in vocabulary.reference_method_ids() if m in scores]
         if not references:
             continue
-        rows = prediction_rows(forward.attentions, b, item.prediction_position, item.length)
+        rows = prediction_rows(attentions, b, item.prediction_position, item.length)
         for ref in references:
             explanation.head_grids[ref] = head_grid(rows, scores[ref], content)
 

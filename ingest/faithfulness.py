@@ -107,13 +107,17 @@ def faithfulness_batch(
     report: Report = ignore_report,
 ) -> list[list[dict]]:
     """Per example, one faithfulness row per method of ``scores[i]`` plus ``random``."""
-    plans, rows, index = [], [], {}
+    # per example: its full text's row and, per method and curve, the rows of its variants
+    plans: list[tuple[int, dict[str, dict[str, list[int]]]]] = []
+    rows: list[tuple[int, np.ndarray]] = []  # (example, ids) to evaluate, each once
+    index: dict[tuple[int, bytes], int] = {}
     signed = vocabulary.signed_method_ids()
     removal = adapter.removal_token_id
     for i, item in enumerate(items):
         orders = {m: ranking(item, s) for m, s in scores[i].items()}
         orders[RANDOM.id] = random_order(item, seed)
-        plan = {"full": _slot(np.asarray(item.input_ids, dtype=np.int64), i, rows, index)}
+        full = _slot(np.asarray(item.input_ids, dtype=np.int64), i, rows, index)
+        plan: dict[str, dict[str, list[int]]] = {}
         for method, order in orders.items():
             variants = _variants(item, order, removal)
             if method in signed:
@@ -121,7 +125,7 @@ def faithfulness_batch(
                     item, bottom_ranking(item, scores[i][method]), removal
                 )
             plan[method] = {k: [_slot(v, i, rows, index) for v in vs] for k, vs in variants.items()}
-        plans.append(plan)
+        plans.append((full, plan))
     logits = evaluate_ids(
         adapter,
         [r for _, r in rows],
@@ -133,10 +137,15 @@ def faithfulness_batch(
     target = torch.tensor([targets[i] for i, _ in rows], device=probs.device)
     p = probs[torch.arange(len(rows), device=probs.device), target].cpu().numpy()
     same = (logits.argmax(-1) == target).cpu().numpy()
-    return [_rows_for(plan, p, same) for plan in plans]
+    return [_rows_for(full, plan, p, same) for full, plan in plans]
 
 
-def _slot(ids: np.ndarray, example: int, rows: list, index: dict) -> int:
+def _slot(
+    ids: np.ndarray,
+    example: int,
+    rows: list[tuple[int, np.ndarray]],
+    index: dict[tuple[int, bytes], int],
+) -> int:
     key = (example, ids.tobytes())
     if key not in index:
         index[key] = len(rows)
@@ -144,14 +153,14 @@ def _slot(ids: np.ndarray, example: int, rows: list, index: dict) -> int:
     return index[key]
 
 
-def _rows_for(plan: dict, p: np.ndarray, same: np.ndarray) -> list[dict]:
+def _rows_for(
+    full_row: int, plan: dict[str, dict[str, list[int]]], p: np.ndarray, same: np.ndarray
+) -> list[dict]:
     """The faithfulness rows of one example from the evaluated probabilities ``p`` [rows] of
     the predicted class and whether it is still predicted, ``same`` [rows] bool."""
-    full = float(p[plan["full"]])
+    full = float(p[full_row])
     out = []
     for method, slots in plan.items():
-        if method == "full":
-            continue
         comp = np.array([full - p[s] for s in slots["comp"]], dtype=np.float32)
         suff = np.array([full - p[s] for s in slots["suff"]], dtype=np.float32)
         out.append(

@@ -65,6 +65,7 @@ def explain_text(text: str, settings: IngestSettings) -> ExplainedText:
         if result.n_new == 1:
             with sessions() as session:
                 example = writers.example_id(session, result.run_id, index)
+            assert example is not None  # the ingest above stored it
             return ExplainedText(result.run_id, result.run_name, example, index)
         # another explain of the same run stored this index meanwhile: take the next one
     raise SettingsError(

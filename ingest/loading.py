@@ -141,7 +141,9 @@ def _label_names(
         return names
     if request.fresh_head and not is_classifier(config):
         return ["negative", "positive"]
-    return [str(config.id2label[i]) for i in range(config.num_labels)]
+    # num_labels is len(id2label); a loaded config keys id2label by int (typed str | int keys)
+    id2label = {int(k): str(v) for k, v in (config.id2label or {}).items()}
+    return [id2label[i] for i in range(len(id2label))]
 
 
 def _load_model(

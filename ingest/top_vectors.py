@@ -24,7 +24,7 @@ def top_vectors(
     """Per example, method -> mean hidden vector [D] float16 of its top-5 content tokens
     (fewer when the example has fewer; no vector for an example without content tokens).
     ``hidden``: the batch's last-layer hidden states [B, T, D]."""
-    out = []
+    out: list[dict[str, np.ndarray]] = []
     for b, (item, by_method) in enumerate(zip(items, scores, strict=True)):
         tops = {m: ranking(item, s)[:TOP_TOKENS] for m, s in by_method.items()}
         if not tops or not len(next(iter(tops.values()))):

@@ -64,9 +64,10 @@ def prepare(db_url: str, cache_dir: Path) -> str:
     from attention_atlas.ingest.demo.run import prepare_demo
 
     url = resolve_url(db_url)
+    errors: tuple[type[BaseException], ...] = (DemoModelError, *user_errors())
     try:
         timings = prepare_demo(url, cache_dir)
-    except (DemoModelError, *user_errors()) as exc:
+    except errors as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         click.echo("Interrupted: rerun `attention-atlas demo` to continue.", err=True)

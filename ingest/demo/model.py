@@ -21,15 +21,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 LABEL_NAMES = ["negative", "positive"]
 MARKER = "demo-model.json"
+
+
+class Recipe(TypedDict):
+    """The fine-tuning settings; all of them (and the seed) key the cached model."""
+
+    version: int
+    base: str
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    head_learning_rate: float
+    weight_decay: float
+    warmup_share: float
+    max_length: int
+
+
 # Bump "version" when the training code changes in a way the other fields do not capture.
-RECIPE = {
+RECIPE: Recipe = {
     "version": 1,
     "base": "sentence-transformers/all-MiniLM-L6-v2",
     "epochs": 3,
@@ -182,8 +198,12 @@ def _fine_tune(
     is_head = {n: n.startswith(("classifier", "bert.pooler")) for n, _ in model.named_parameters()}
     head = [p for n, p in model.named_parameters() if is_head[n]]
     body = [p for n, p in model.named_parameters() if not is_head[n]]
+    groups: list[dict[str, Any]] = [
+        {"params": body},
+        {"params": head, "lr": RECIPE["head_learning_rate"]},
+    ]
     optimizer = torch.optim.AdamW(
-        [{"params": body}, {"params": head, "lr": RECIPE["head_learning_rate"]}],
+        groups,
         lr=RECIPE["learning_rate"],
         weight_decay=RECIPE["weight_decay"],
     )

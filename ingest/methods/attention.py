@@ -14,13 +14,14 @@ example's real length; nothing is recomputed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import torch
 
-from attention_atlas.ingest.methods.base import MethodResult, NoParams, Params
+from attention_atlas.ingest.methods.base import MethodResult, NoParams, Params, Shared
 
 if TYPE_CHECKING:
     from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
@@ -94,8 +95,12 @@ def flow_scores(attn: np.ndarray, pos: int) -> np.ndarray:
     )
 
 
-def _per_example(forward: ForwardOutput, items: list[EncodedText], score) -> list[MethodResult]:
-    results = []
+def _per_example(
+    forward: ForwardOutput,
+    items: list[EncodedText],
+    score: Callable[[np.ndarray, int], np.ndarray],
+) -> list[MethodResult]:
+    results: list[MethodResult] = []
     for b, item in enumerate(items):
         attn = example_attentions(forward, b, item.length)
         scores = score(attn, item.prediction_position)
@@ -109,7 +114,7 @@ def compute_attention(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: NoParams,
-    shared=None,
+    shared: Shared | None = None,
 ) -> list[MethodResult]:
     return _per_example(forward, items, attention_scores)
 
@@ -120,7 +125,7 @@ def compute_rollout(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: NoParams,
-    shared=None,
+    shared: Shared | None = None,
 ) -> list[MethodResult]:
     return _per_example(forward, items, rollout_scores)
 
@@ -131,7 +136,7 @@ def compute_flow(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: FlowParams,
-    shared=None,
+    shared: Shared | None = None,
 ) -> list[MethodResult | None]:
     """Flow per example, or None for examples longer than ``params.max_tokens``."""
     results: list[MethodResult | None] = []

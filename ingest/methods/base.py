@@ -10,9 +10,9 @@ returns one result per example, scores sliced to the example's real length.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import torch
@@ -35,7 +35,10 @@ class MethodResult:
     check: float | None = None
 
 
-Compute = Callable[..., list[MethodResult]]
+T = TypeVar("T")
+# compute(adapter, batch, items, forward, params, shared=None): one result per example, None
+# where the method skips one (flow past its length cap)
+Compute = Callable[..., Sequence[MethodResult | None]]
 Report = Callable[[float], None]  # share (0..1) of the current method's work on this batch done
 
 
@@ -92,10 +95,10 @@ class Shared:
     grad_input), filled lazily by the first method that needs it; and ``report``, which the
     running method calls from its loops with the share of its work done (progress bars)."""
 
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[Hashable, Any] = field(default_factory=dict)
     report: Report = ignore_report
 
-    def get(self, key: str, make: Callable[[], Any]) -> Any:
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
         if key not in self.values:
             self.values[key] = make()
         return self.values[key]
@@ -148,7 +151,7 @@ def evaluate_ids(
     gets the share of chunks done after each one."""
     order = np.argsort([len(r) for r in rows], kind="stable")
     widths = [len(rows[i]) for i in order]
-    logits: list[torch.Tensor | None] = [None] * len(rows)
+    logits: dict[int, torch.Tensor] = {}  # row -> [classes], filled chunk by chunk
     chunks = chunks_by_budget(widths, budget)
     for done, chunk in enumerate(chunks, start=1):
         picked = [int(order[c]) for c in chunk]
@@ -160,7 +163,7 @@ def evaluate_ids(
             mask[r, : len(rows[i])] = 1
         pos = torch.tensor([positions[i] for i in picked])
         out = adapter.forward(
-            None,  # type: ignore[arg-type] - everything is passed explicitly
+            None,  # everything is passed explicitly
             input_ids=ids.to(adapter.device),
             attention_mask=mask.to(adapter.device),
             prediction_positions=pos.to(adapter.device),
@@ -168,10 +171,12 @@ def evaluate_ids(
         for r, i in enumerate(picked):
             logits[i] = out[r]
         report(done / len(chunks))
-    return torch.stack(logits)  # type: ignore[arg-type]
+    return torch.stack([logits[i] for i in range(len(rows))])
 
 
-def prediction_rows(forward_attentions: tuple[torch.Tensor, ...], b: int, pos: int, n: int):
+def prediction_rows(
+    forward_attentions: tuple[torch.Tensor, ...], b: int, pos: int, n: int
+) -> np.ndarray:
     """Prediction-position rows of every layer and head of example ``b``: [L, H, n] numpy."""
     rows = [layer[b, :, pos, :n] for layer in forward_attentions]
     return torch.stack(rows).detach().float().cpu().numpy()

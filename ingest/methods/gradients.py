@@ -46,6 +46,7 @@ def input_gradients(
     with torch.enable_grad():
         embeds = adapter.embed(batch.input_ids).detach().requires_grad_(True)
         out = adapter.forward(batch, inputs_embeds=embeds, output_attentions=True)
+        assert out.attentions is not None  # asked for
         last = out.attentions[-1]
         logits = out.logits.float()
         output = explained(logits, targets, kind).sum()
@@ -60,7 +61,13 @@ def agrad_scores(attention: np.ndarray, loss_grad: np.ndarray) -> np.ndarray:
     return -(loss_grad * attention).mean(axis=0)
 
 
-def _shared_pass(adapter, batch, forward, params, shared) -> InputGradients:
+def _shared_pass(
+    adapter: Adapter,
+    batch: Batch,
+    forward: ForwardOutput,
+    params: OutputParams,
+    shared: Shared | None,
+) -> InputGradients:
     shared = shared if shared is not None else Shared()
     return shared.get(
         ("input_gradients", params.output),

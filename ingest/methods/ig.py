@@ -32,6 +32,7 @@ from attention_atlas.ingest.methods.base import (
     MethodResult,
     Params,
     Report,
+    Shared,
     chunks_by_budget,
     evaluate_ids,
     explained,
@@ -140,7 +141,7 @@ def integrated_gradients(
             embeds.requires_grad_(True)
             logits = adapter.forward(
                 None, inputs_embeds=embeds, attention_mask=mask, prediction_positions=positions
-            ).logits.float()  # type: ignore[arg-type]
+            ).logits.float()
             values = explained(logits, row_targets, params.output)
             (grads,) = torch.autograd.grad(values.sum(), embeds)
         for r, (i, s) in enumerate(picked):
@@ -154,7 +155,15 @@ def integrated_gradients(
 
 
 def _finish(
-    adapter, items, targets, params, inputs, bases, total, f_base, logits
+    adapter: Adapter,
+    items: list[EncodedText],
+    targets: torch.Tensor,
+    params: IGParams,
+    inputs: list[torch.Tensor],
+    bases: list[torch.Tensor],
+    total: list[torch.Tensor],
+    f_base: list[float],
+    logits: torch.Tensor | None,
 ) -> list[MethodResult]:
     if logits is None:
         logits = evaluate_ids(
@@ -177,7 +186,7 @@ def compute_ig(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: IGParams,
-    shared=None,
+    shared: Shared | None = None,
 ) -> list[MethodResult]:
     targets = targets_of(forward)
     logits = forward.logits.detach().float()

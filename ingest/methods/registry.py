@@ -44,7 +44,8 @@ def check_registry() -> None:
     known, computed = set(vocabulary.method_ids()), set(COMPUTE)
     if known != computed:
         raise RegistryError(
-            f"methods in attention_atlas.models.vocabulary without a compute function: {sorted(known - computed)}; "
+            "methods in attention_atlas.models.vocabulary without a compute function: "
+            f"{sorted(known - computed)}; "
             f"compute functions without a vocabulary entry: {sorted(computed - known)}"
         )
 

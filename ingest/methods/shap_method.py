@@ -26,6 +26,7 @@ from attention_atlas.ingest.methods.base import (
     MethodResult,
     Params,
     Report,
+    Shared,
     evaluate_ids,
     explained,
     ignore_report,
@@ -178,7 +179,7 @@ def compute_shap(
     items: list[EncodedText],
     forward: ForwardOutput,
     params: ShapParams,
-    shared=None,
+    shared: Shared | None = None,
 ) -> list[MethodResult]:
     targets = targets_of(forward).tolist()
     report = shared.report if shared is not None else ignore_report

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shap.explainers._partition as partition_module
@@ -31,23 +32,32 @@ if TYPE_CHECKING:
 ExplainOne = Callable[["EncodedText", int, Report, Callable[..., torch.Tensor]], MethodResult]
 
 
+@dataclass
+class _Slot:
+    """One explainer's pending model call: its id rows, and their logits once evaluated."""
+
+    rows: list[np.ndarray]
+    positions: list[int]
+    out: torch.Tensor | None = None
+
+
 class LockstepPasses:
     """Collects the model calls of ``workers`` threads and runs them together."""
 
     def __init__(self, adapter: Adapter, budget: int, workers: int) -> None:
         self.adapter, self.budget, self.live = adapter, budget, workers
         self.cond = threading.Condition()
-        self.pending: list[dict] = []
+        self.pending: list[_Slot] = []
 
     def evaluate(self, rows: list[np.ndarray], positions: list[int]) -> torch.Tensor:
         """Worker side: logits [len(rows), classes], once the shared pass has run."""
-        slot = {"rows": rows, "positions": positions, "out": None}
+        slot = _Slot(rows, positions)
         with self.cond:
             self.pending.append(slot)
             self.cond.notify_all()
-            while slot["out"] is None:
+            while slot.out is None:
                 self.cond.wait()
-        return slot["out"]
+        return slot.out
 
     def finished(self) -> None:
         """Worker side: this explainer will ask for nothing more."""
@@ -64,14 +74,14 @@ class LockstepPasses:
                 if not self.pending:
                     return
                 slots, self.pending = self.pending, []
-            rows = [r for s in slots for r in s["rows"]]
-            positions = [p for s in slots for p in s["positions"]]
+            rows = [r for s in slots for r in s.rows]
+            positions = [p for s in slots for p in s.positions]
             logits = evaluate_ids(self.adapter, rows, positions, budget=self.budget)
             with self.cond:
                 start = 0
                 for slot in slots:
-                    slot["out"] = logits[start : start + len(slot["rows"])]
-                    start += len(slot["rows"])
+                    slot.out = logits[start : start + len(slot.rows)]
+                    start += len(slot.rows)
                 self.cond.notify_all()
 
 
@@ -83,12 +93,12 @@ class _ThreadRandomNumpy(ModuleType):
         self._seed, self._local = seed, threading.local()
 
     @property
-    def random(self) -> np.random.RandomState:  # type: ignore[override]
+    def random(self) -> np.random.RandomState:
         if not hasattr(self._local, "rng"):
             self._local.rng = np.random.RandomState(self._seed)
         return self._local.rng
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(np, name)
 
 
