@@ -196,7 +196,7 @@ def naive_faithfulness(session, state: CorpusState) -> dict:
 
 def bench(url: str, repeats: int, long_repeats: int = 300, only_long: bool = False) -> None:
     app = create_app(url)
-    from attention_atlas.dashboard.data import accuracy as curves
+    from attention_atlas.dashboard.data import accuracy
     from attention_atlas.dashboard.pages import corpus, example, faithfulness, heads
 
     rng = np.random.default_rng(1)
@@ -215,7 +215,7 @@ def bench(url: str, repeats: int, long_repeats: int = 300, only_long: bool = Fal
             ("head grids", lambda r: data.head_stack(r, "ig")),
             ("sink shares", data.sink_stack),
             ("faithfulness", data.faithfulness),
-            ("curves + top-5 vectors", curves.warm),
+            ("curves + top-5 vectors", accuracy.warm),
         ):
             start = time.perf_counter()
             build(run)

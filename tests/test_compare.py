@@ -83,7 +83,6 @@ def _text(node) -> str:
 
 
 def test_median_spearman_per_method_equals_scipy_on_the_stored_scores(app, store) -> None:
-    from attention_atlas.dashboard.data.compare import similarity
     from attention_atlas.dashboard.data.service import service
     from attention_atlas.dashboard.pages import compare
 
@@ -92,7 +91,7 @@ def test_median_spearman_per_method_equals_scipy_on_the_stored_scores(app, store
     assert set(direct) == {"attention", "rollout", "grad_input", "ig", "shap"}
     with app.server.test_request_context():
         data = service()
-        medians = similarity(data, data.run(a), data.run(b)).medians()
+        medians = data.similarity(data.run(a), data.run(b)).medians()
         page = compare.layout(a=str(a), b=str(b))
     for method, expected in direct.items():
         assert medians[method]["spearman"] == pytest.approx(expected, abs=1e-9), method
@@ -226,13 +225,12 @@ def test_side_by_side_view_stacks_both_runs_rows(app, store) -> None:
 
 
 def test_similarities_cover_every_measure(app, store) -> None:
-    from attention_atlas.dashboard.data.compare import similarity
     from attention_atlas.dashboard.data.service import service
 
     _, a, b = store
     with app.server.test_request_context():
         data = service()
-        sim = similarity(data, data.run(a), data.run(b))
+        sim = data.similarity(data.run(a), data.run(b))
     assert sim.values.shape == (24, len(sim.methods), len(SIMILARITIES))
     assert not sim.by_words.any()  # same checkpoint, same tokens
     assert np.isfinite(sim.measure("jaccard_5")).all()

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from support.dash_fixtures import build_store
 
 from attention_atlas.dashboard.data import accuracy as curves
-from attention_atlas.dashboard.data.service import service
+from attention_atlas.dashboard.data.service import AtlasData, service
 from attention_atlas.dashboard.server.app import create_app
 from attention_atlas.dashboard.urlstate import FaithfulnessState
 from attention_atlas.db.analysis import consistency
@@ -135,14 +135,16 @@ def test_every_column_of_the_consistency_table_has_values(ctx) -> None:
 def test_large_filters_are_subsampled_with_a_fixed_seed(ctx, monkeypatch) -> None:
     from attention_atlas.dashboard.pages import faithfulness
 
-    _, run_id = ctx
+    url, run_id = ctx
     monkeypatch.setattr(consistency, "MAX_POINTS", 12)
     monkeypatch.setattr(consistency.subsample, "__defaults__", (12, consistency.SUBSAMPLE_SEED))
     run = service().run(run_id)
     f = FaithfulnessState.parse({"run": str(run_id), "minlen": "9"}).corpus.to_filter(run_id)
     first = curves.method_consistency(run, f, "shap")
-    service().filters = type(service().filters)(128)  # drop the cache: recomputed, same draw
+    cold = AtlasData(url)  # a service with an empty cache: recomputed, the same draw
+    monkeypatch.setattr(curves, "service", lambda: cold)
     again = curves.method_consistency(run, f, "shap")
+    cold.close()
     assert first.subsampled and len(first.ids) == 12 < first.n
     assert (first.ids == again.ids).all()
     state = FaithfulnessState.parse({"run": str(run_id), "minlen": "9", "method": "shap"})

@@ -1,1 +1,2 @@
-"""The dashboard's data service: one read-only engine and the per-run / per-filter caches every page reads through."""
+"""The dashboard's data access: the data service (one read-only engine, one cache holder grouped
+by run) and what pages derive from it (run comparison, accuracy curves, write access)."""

@@ -1,10 +1,11 @@
 """Karpekov & Miller's charts for the dashboard: accuracy curves (top-k and bottom-k) and the
-consistency test over a run and a corpus filter, cached like ``dashboard.data.service``.
+consistency test over a run and a corpus filter, read through the data service.
 
 :func:`accuracy_curves` is the one entry point for a run's curves (the faithfulness page uses
-it, and a page comparing two runs can overlay two calls). Per run the stored curve blobs and
-top-5 vectors are decoded once (``db.accuracy_reads``); per set of filtered
-example ids the reductions are cached, so a filter's second view costs a dictionary look-up.
+it, and a page comparing two runs can overlay two calls). The service decodes the stored curve
+blobs and top-5 vectors once per run (``db.accuracy_reads``); per set of filtered example ids
+the reductions are cached with the run's per-filter results, so a filter's second view costs a
+dictionary look-up.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from functools import cached_property
 import numpy as np
 
 from attention_atlas.dashboard.data.service import service
-from attention_atlas.db import accuracy_reads, queries, stacks
+from attention_atlas.db import queries, stacks
 from attention_atlas.db.analysis import accuracy_curves as curve_analysis
 from attention_atlas.db.analysis import consistency
-from attention_atlas.models import vocabulary
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,24 +44,9 @@ class MethodConsistency:
         return consistency.project_2d(self.x)
 
 
-def _version(run: queries.RunInfo) -> tuple:
-    return (run.id, run.updated_at, run.n_examples)
-
-
 def _digest(ids: np.ndarray) -> str:
     """A cache key for a set of example ids (whatever filter chose them)."""
     return hashlib.blake2b(np.asarray(ids, dtype=np.int64).tobytes(), digest_size=16).hexdigest()
-
-
-def curve_stack(run: queries.RunInfo) -> curve_analysis.CurveStack:
-    """The run's accuracy / bottom curves, decoded once per run version."""
-    data = service()
-
-    def build() -> curve_analysis.CurveStack:
-        with data.session() as session:
-            return accuracy_reads.stack_curves(session, run.id)
-
-    return data.stacks.get(("accuracy-stack", _version(run)), build)
 
 
 def correct_ids(run: queries.RunInfo, f: queries.CorpusFilter) -> np.ndarray:
@@ -76,39 +61,19 @@ def accuracy_curves(run: queries.RunInfo, f: queries.CorpusFilter) -> curve_anal
     """Relative accuracy after deleting k = 0..K tokens over the originally correct examples
     of ``f``: ``.top[method]`` (``random`` included) and ``.bottom[method]`` (signed methods),
     each [K+1]; ``.n`` examples. Empty when the run stores no accuracy curves (before 0003)."""
-    wanted = correct_ids(run, f)
-    key = ("accuracy", _version(run), _digest(wanted))
-    stack = curve_stack(run)
-    return service().filters.get(key, lambda: curve_analysis.accuracy_curves(stack, wanted))
-
-
-def _vectors(run: queries.RunInfo, method: str):
-    data = service()
-
-    def build():
-        with data.session() as session:
-            return accuracy_reads.stack_top_vectors(session, run.id, method)
-
-    return data.stacks.get(("top-vectors", _version(run), method), build)
-
-
-def vector_methods(run: queries.RunInfo) -> list[str]:
-    """Methods with stored top-5 vectors, in registry order (empty before revision 0003)."""
-    data = service()
-
-    def build() -> list[str]:
-        with data.session() as session:
-            return vocabulary.in_order(accuracy_reads.vector_methods(session, run.id))
-
-    return data.filters.get(("vector-methods", _version(run)), build)
+    data, wanted = service(), correct_ids(run, f)
+    stack = data.curve_stack(run)
+    key = ("accuracy", _digest(wanted))
+    return data.per_filter(run, key, lambda: curve_analysis.accuracy_curves(stack, wanted))
 
 
 def warm(run: queries.RunInfo) -> None:
     """Decode the run's per-run stacks of this module (curves, every method's top-5 vectors)
     now, so the first faithfulness page after a start does not pay for them."""
-    curve_stack(run)
-    for method in vector_methods(run):
-        _vectors(run, method)
+    data = service()
+    data.curve_stack(run)
+    for method in data.vector_methods(run):
+        data.top_vectors(run, method)
 
 
 def method_consistency(
@@ -117,18 +82,20 @@ def method_consistency(
     """The consistency test of ``method`` over the correct examples of ``f`` (None when the
     run stores no vectors for it). Above ``consistency.MAX_POINTS`` examples, a seeded
     subsample."""
-    if method not in vector_methods(run):
+    data = service()
+    if method not in data.vector_methods(run):
         return None
     wanted = correct_ids(run, f)
-    key = ("consistency", _version(run), method, _digest(wanted))
-    return service().filters.get(key, lambda: _consistency(run, method, wanted))
+    key = ("consistency", method, _digest(wanted))
+    return data.per_filter(run, key, lambda: _consistency(run, method, wanted))
 
 
 def _consistency(run: queries.RunInfo, method: str, wanted: np.ndarray) -> MethodConsistency:
-    ids, vectors = _vectors(run, method)
+    data = service()
+    ids, vectors = data.top_vectors(run, method)
     rows = np.flatnonzero(stacks.rows_of(ids, wanted)) if vectors is not None else []
     chosen = np.asarray(rows, dtype=np.int64)[consistency.subsample(len(rows))]
-    corpus = service().corpus(run)
+    corpus = data.corpus(run)
     chosen_ids = ids[chosen] if len(chosen) else np.zeros(0, dtype=np.int64)
     labels = corpus.label[np.searchsorted(corpus.ids, chosen_ids)]
     x = vectors[chosen] if len(chosen) else np.zeros((0, 2))

@@ -1,47 +1,24 @@
 """What the compare page reads for two runs, reduced over their shared examples.
 
 The run-vs-run similarity (:func:`db.compare.run_similarity`, the costly part: every score
-array of both runs) is cached per pair of run versions on the Flask app, next to the data
-service's own caches; agreement, head grids, deletion curves, accuracy and confidence come from
-the data service's per-run stacks and the accuracy curves from ``dashboard.data.accuracy``, taken at
-the shared examples that pass the corpus filter (applied to run A).
+array of both runs) comes from the data service, which caches it per pair of run versions;
+agreement, head grids, deletion curves, accuracy and confidence come from the service's per-run
+stacks, and the accuracy curves from the stored curves it decodes, taken at the shared examples
+that pass the corpus filter (applied to run A).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import flask
 import numpy as np
 
-from attention_atlas.dashboard.data import accuracy as curves
-from attention_atlas.dashboard.data.service import LRU, AtlasData
+from attention_atlas.dashboard.data.service import AtlasData
 from attention_atlas.dashboard.urlstate import CompareState
 from attention_atlas.db import stacks
-from attention_atlas.db.analysis import accuracy_curves as curve_analysis
-from attention_atlas.db.analysis.accuracy_curves import AccuracyCurves
-from attention_atlas.db.compare import RunSimilarity, SharedExamples, run_similarity
+from attention_atlas.db.analysis import accuracy_curves
+from attention_atlas.db.compare import RunSimilarity, SharedExamples
 from attention_atlas.db.queries import RunInfo
-
-EXTENSION = "attention_atlas_compare"
-
-
-def _cache() -> LRU:
-    return flask.current_app.extensions.setdefault(EXTENSION, LRU(8))
-
-
-def _version(run: RunInfo) -> tuple:
-    return (run.id, run.updated_at, run.n_examples)
-
-
-def similarity(data: AtlasData, run_a: RunInfo, run_b: RunInfo) -> RunSimilarity:
-    """:func:`db.compare.run_similarity` of the two runs, cached per pair of run versions."""
-
-    def compute() -> RunSimilarity:
-        with data.session() as session:
-            return run_similarity(session, run_a.id, run_b.id)
-
-    return _cache().get(("similarity", _version(run_a), _version(run_b)), compute)
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,7 +44,7 @@ class Comparison:
 
 
 def comparison(data: AtlasData, state: CompareState, a: RunInfo, b: RunInfo) -> Comparison:
-    sim = similarity(data, a, b)
+    sim = data.similarity(a, b)
     wanted = data.ids(a, state.corpus.to_filter(a.id), "id", False)
     keep = np.isin(sim.shared.ids_a, wanted)
     return Comparison(a, b, sim, keep)
@@ -134,9 +111,11 @@ def accuracy_confidence(data: AtlasData, run: RunInfo, ids: np.ndarray) -> tuple
     return accuracy, confidence
 
 
-def accuracy_curves(data: AtlasData, run: RunInfo, ids: np.ndarray) -> AccuracyCurves:
+def accuracy_curves_over(
+    data: AtlasData, run: RunInfo, ids: np.ndarray
+) -> accuracy_curves.AccuracyCurves:
     """Karpekov & Miller's relative accuracy curves (top-k, bottom-k, random) over the
-    originally correct examples among ``ids`` (``dashboard.data.accuracy`` reads the stored curves)."""
+    originally correct examples among ``ids``, from the run's stored curves."""
     corpus = data.corpus(run)
     correct = corpus.ids[stacks.rows_of(corpus.ids, ids) & (corpus.correct == 1)]
-    return curve_analysis.accuracy_curves(curves.curve_stack(run), correct)
+    return accuracy_curves.accuracy_curves(data.curve_stack(run), correct)

@@ -1,54 +1,39 @@
-"""The dashboard's read-only data service: a read-only engine plus per-run / per-filter caches.
+"""The dashboard's data service: one read-only engine, one cache holder, every read a page makes.
 
-Callbacks get it with :func:`service` (it lives on the Flask app, not in a global). Heavy work
-is cached: per run the filterable columns of every example, one array per agreement pair and
-measure, the stacked head grids, sink shares and faithfulness rows (every blob decoded once);
-per (run, filter) the ordered id list, the counts and the reduced grids. A filter is then numpy
-over [N] arrays (``db.stacks``: the same rows and order as the SQL in ``db.queries``, a test
-checks it) and SQL only fetches the rows one page shows. Cache keys include the run's
-``updated_at`` and example count, so a run that ingest is still writing is re-read when it grows.
+Callbacks get it with :func:`service` (it lives on the Flask app, not in a global) and read
+through its named methods; no page opens a session. Heavy work is cached in one
+:class:`~attention_atlas.dashboard.data.cache.AtlasCache`, grouped by run: per run the
+filterable columns of every example, one array per agreement pair and measure, the stacked head
+grids, sink shares, faithfulness rows, accuracy curves and top-5 vectors (every blob decoded
+once); per (run, filter) the ordered id list, the counts and the reduced grids; per pair of runs
+their similarity. A filter is then numpy over [N] arrays (``db.stacks``: the same rows and order
+as the SQL in ``db.queries``, a test checks it) and SQL only fetches the rows one page shows.
+Cache entries are tagged with the run's ``updated_at`` and example count, so a run that ingest
+is still writing is re-read when it grows. Notes, tags and single examples are read uncached:
+a note added a moment ago shows.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Concatenate, ParamSpec, TypeVar
 
 import flask
 import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from attention_atlas.db import example_queries, notes, queries, stacks
+from attention_atlas.dashboard.data.cache import AtlasCache, CacheStats
+from attention_atlas.db import accuracy_reads, compare, example_queries, notes, queries, stacks
+from attention_atlas.db.analysis.accuracy_curves import CurveStack
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.models import vocabulary
 
 EXTENSION = "attention_atlas"
-
-
-class LRU:
-    """A small thread-safe LRU cache of computed values."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = compute()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,50 +51,117 @@ class AtlasData:
     Whole-run work (filter, count, sort, average) runs in numpy over per-run cached columns
     and stacks (``db.stacks``); SQL fetches what one page shows (``db.queries``)."""
 
-    def __init__(self, db_url: str) -> None:
-        self.engine = make_engine(db_url, readonly=True)
-        self.sessions = session_factory(self.engine)
-        self.stacks = LRU(12)
-        self.corpora = LRU(4)  # filterable columns and lower-cased texts: the largest stacks
-        self.agreements = LRU(24)  # one [N, measures] array per (run, pair): 1.2 MB at 25k
-        self.filters = LRU(128)
-        self.examples = LRU(16)
+    def __init__(self, db_url: str | None, cache: AtlasCache | None = None) -> None:
+        self._engine = make_engine(db_url, readonly=True)
+        self._sessions = session_factory(self._engine)
+        self._cache = cache or AtlasCache()
 
+    # -- connections and the cache ---------------------------------------------------------
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self.sessions() as session:
+        """A read-only session, for a caller that makes several reads of its own in one (an
+        export, a benchmark); pages use the named reads below."""
+        with self._sessions() as session:
             yield session
 
-    def run(self, run_id: int | None) -> queries.RunInfo | None:
+    def _read(self, query: Callable[Concatenate[Session, P], T], *args: P.args) -> T:
         with self.session() as session:
-            return queries.get_run(session, run_id)
+            return query(session, *args)
 
-    def _version(self, run: queries.RunInfo) -> tuple:
-        return (run.id, run.updated_at, run.n_examples)
+    def after_fork(self) -> None:
+        """Drop the pooled connections a forked worker inherited (without closing them: they
+        are the parent's); the worker opens its own."""
+        self._engine.dispose(close=False)
 
-    def _stacked(self, cache: LRU, key: tuple, build: Callable[[Session], Any]) -> Any:
-        def compute() -> Any:
-            with self.session() as session:
-                return build(session)
+    def close(self) -> None:
+        """Close every pooled connection (the service stays usable: it reconnects)."""
+        self._engine.dispose()
 
-        return cache.get(key, compute)
+    def cache_stats(self) -> CacheStats:
+        """Hits, misses and the run versions the cache holds now."""
+        return self._cache.stats()
 
+    def _stack(self, run: queries.RunInfo, key: Hashable, build: Callable[[Session], T]) -> T:
+        return self._cache.run_stack(run, key, lambda: self._read(build))
+
+    def per_filter(self, run: queries.RunInfo, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, a value derived from ``run``'s stacks for one filter, cached with the
+        run's per-filter results; ``key`` names everything it depends on besides the run."""
+        return self._cache.run_filter(run, key, compute)
+
+    # -- runs ---------------------------------------------------------------------------------
+    def run(self, run_id: int | None) -> queries.RunInfo | None:
+        """The run ``run_id`` (the newest when None), read now."""
+        return self._read(queries.get_run, run_id)
+
+    def runs(self) -> list[queries.RunSummary]:
+        """Every run, oldest first."""
+        return self._read(queries.list_runs)
+
+    # -- per-run stacks (cached) ------------------------------------------------------------
     def corpus(self, run: queries.RunInfo) -> stacks.CorpusColumns:
-        """The run's filterable columns (cached per run)."""
-        key = ("corpus", self._version(run))
-        return self._stacked(self.corpora, key, lambda s: stacks.stack_corpus(s, run.id))
+        """The run's filterable columns."""
+        return self._stack(run, "corpus", lambda s: stacks.stack_corpus(s, run.id))
 
     def agreement(self, run: queries.RunInfo, pair: tuple[str, str], measure: str) -> np.ndarray:
         """[N] ``measure`` of ``pair`` aligned with :meth:`corpus` ids (every measure of a pair
         is read and cached at once: switching measure costs nothing)."""
         ids = self.corpus(run).ids
         pair = vocabulary.normalize_pair(*pair)
-        key = ("agreements", self._version(run), pair)
-        table = self._stacked(
-            self.agreements, key, lambda s: stacks.stack_agreements(s, run.id, pair, ids)
+        table = self._stack(
+            run, ("agreements", pair), lambda s: stacks.stack_agreements(s, run.id, pair, ids)
         )
         return table[:, stacks.measure_column(measure)]
 
+    def faithfulness(self, run: queries.RunInfo) -> stacks.FaithfulnessStack:
+        """The run's faithfulness rows: scores [N, M] and deletion curves [N, M, K+1]."""
+        return self._stack(run, "faithfulness", lambda s: stacks.stack_faithfulness(s, run.id))
+
+    def deletion_stack(self, run: queries.RunInfo):
+        """(ids [N], methods [M], curves [N, M, K+1] or None), as ``stacks.stack_deletion``."""
+        stack = self.faithfulness(run)
+        if not len(stack.ids):
+            return stack.ids, [], None
+        return stack.ids, stack.methods, stack.deletion
+
+    def head_stack(self, run: queries.RunInfo, reference: str):
+        """(ids [N], head grids [N, L, H] or None) with ``reference``."""
+        return self._stack(
+            run, ("heads", reference), lambda s: stacks.stack_head_grids(s, run.id, reference)
+        )
+
+    def sink_stack(self, run: queries.RunInfo):
+        """(ids [N], share on the first token [N, L, H], on special tokens [N, L, H])."""
+        return self._stack(run, "sink", lambda s: stacks.stack_sink_shares(s, run.id))
+
+    def curve_stack(self, run: queries.RunInfo) -> CurveStack:
+        """The run's stored accuracy / bottom-k curves (``.stored`` False before 0003)."""
+        return self._stack(run, "accuracy", lambda s: accuracy_reads.stack_curves(s, run.id))
+
+    def vector_methods(self, run: queries.RunInfo) -> list[str]:
+        """Methods with stored top-5 vectors, in registry order (empty before revision 0003)."""
+        return self._stack(
+            run,
+            "vector-methods",
+            lambda s: vocabulary.in_order(accuracy_reads.vector_methods(s, run.id)),
+        )
+
+    def top_vectors(self, run: queries.RunInfo, method: str):
+        """(ids [n], vectors [n, d] or None): ``method``'s top-5 vectors of the run."""
+        return self._stack(
+            run,
+            ("top-vectors", method),
+            lambda s: accuracy_reads.stack_top_vectors(s, run.id, method),
+        )
+
+    def similarity(self, a: queries.RunInfo, b: queries.RunInfo) -> compare.RunSimilarity:
+        """:func:`db.compare.run_similarity` of two runs (every score array of both: the
+        costly read of the compare page), cached per pair of run versions."""
+        return self._cache.run_pair(
+            a, b, "similarity", lambda: self._read(compare.run_similarity, a.id, b.id)
+        )
+
+    # -- per-filter results (cached) ---------------------------------------------------------
     def _xy(self, run: queries.RunInfo, f: queries.CorpusFilter, need_y: bool):
         x = self.agreement(run, f.pair, f.measure)
         y = self.agreement(run, f.y_pair, f.measure) if need_y or f.box else None
@@ -121,18 +173,17 @@ class AtlasData:
         so a cached list of a tag filter is never served after the tag's examples change."""
         if not f.tag or f.tagged is not None:
             return f
-        with self.session() as session:
-            tagged = notes.example_ids_with_tag(session, run.id, f.tag)
+        tagged = self._read(notes.example_ids_with_tag, run.id, f.tag)
         return replace(f, tagged=tuple(tagged.tolist()))
 
     def _base(self, run: queries.RunInfo, f: queries.CorpusFilter) -> np.ndarray:
         """:func:`db.stacks.base_mask` of ``f``, cached: the table's counts and ids, the
         scatter, heads and faithfulness of one filter share it (the text search is its cost)."""
-        key = ("base", self._version(run), stacks.base_key(f))
-        return self.filters.get(key, lambda: stacks.base_mask(self.corpus(run), f))
+        key = ("base", stacks.base_key(f))
+        return self.per_filter(run, key, lambda: stacks.base_mask(self.corpus(run), f))
 
     def ids(self, run: queries.RunInfo, f: queries.CorpusFilter, sort: str, desc: bool):
-        """Filtered example ids in table order, [N] int64 (cached per run + filter)."""
+        """Filtered example ids in table order, [N] int64."""
         f = self.with_tag(run, f)
 
         def compute() -> np.ndarray:
@@ -141,17 +192,17 @@ class AtlasData:
             mask = stacks.filter_mask(corpus, f, x, y, base=self._base(run, f))
             return stacks.table_order(corpus, mask, sort, desc, x, y)
 
-        return self.filters.get(("ids", self._version(run), f, sort, desc), compute)
+        return self.per_filter(run, ("ids", f, sort, desc), compute)
 
     def counts(self, run: queries.RunInfo, f: queries.CorpusFilter) -> queries.Counts:
-        """Agree / between / disagree counts of a filter (cached per run + filter)."""
+        """Agree / between / disagree counts of a filter."""
         f = self.with_tag(run, f)
 
         def compute() -> queries.Counts:
             x, y = self._xy(run, f, False)
             return stacks.counts(self.corpus(run), f, x, y, self._base(run, f))
 
-        return self.filters.get(("counts", self._version(run), f), compute)
+        return self.per_filter(run, ("counts", f), compute)
 
     def page(
         self,
@@ -165,8 +216,7 @@ class AtlasData:
         """One page of the table (as :func:`db.queries.corpus_page`): the ids come from the
         cached ordered list, so a deep page costs what the first one does (no OFFSET scan)."""
         chosen = self.ids(run, f, sort, desc)[max(offset, 0) : max(offset, 0) + max(limit, 0)]
-        with self.session() as session:
-            return queries.corpus_rows(session, f, chosen)
+        return self._read(queries.corpus_rows, f, chosen)
 
     def scatter_points(self, run: queries.RunInfo, f: queries.CorpusFilter) -> pd.DataFrame:
         """id, x, y, correct of every example in the filter, selection and band ignored
@@ -179,17 +229,6 @@ class AtlasData:
         return pd.DataFrame(
             {"id": corpus.ids[mask], "x": x[mask], "y": y[mask], "correct": correct}
         )
-
-    def faithfulness(self, run: queries.RunInfo) -> stacks.FaithfulnessStack:
-        key = ("faithfulness", self._version(run))
-        return self._stacked(self.stacks, key, lambda s: stacks.stack_faithfulness(s, run.id))
-
-    def deletion_stack(self, run: queries.RunInfo):
-        """(ids [N], methods [M], curves [N, M, K+1] or None), as ``stacks.stack_deletion``."""
-        stack = self.faithfulness(run)
-        if not len(stack.ids):
-            return stack.ids, [], None
-        return stack.ids, stack.methods, stack.deletion
 
     def faithfulness_table(self, run: queries.RunInfo, f: queries.CorpusFilter) -> pd.DataFrame:
         """As :func:`db.queries.faithfulness_table` (n, mean comprehensiveness and sufficiency
@@ -212,16 +251,6 @@ class AtlasData:
             }
         )
 
-    def head_stack(self, run: queries.RunInfo, reference: str):
-        key = ("heads", self._version(run), reference)
-        return self._stacked(
-            self.stacks, key, lambda s: stacks.stack_head_grids(s, run.id, reference)
-        )
-
-    def sink_stack(self, run: queries.RunInfo):
-        key = ("sink", self._version(run))
-        return self._stacked(self.stacks, key, lambda s: stacks.stack_sink_shares(s, run.id))
-
     def heads_summary(
         self, run: queries.RunInfo, f: queries.CorpusFilter, reference: str, stat: str
     ) -> HeadsSummary:
@@ -242,8 +271,7 @@ class AtlasData:
                 return HeadsSummary(None, None, 0)
             return HeadsSummary(subset.mean(axis=0), subset.std(axis=0), len(subset))
 
-        key = ("summary", self._version(run), f, reference, stat)
-        return self.filters.get(key, compute)
+        return self.per_filter(run, ("summary", f, reference, stat), compute)
 
     def head_extremes(self, run, f, reference: str, layer: int, head: int, k: int = 8):
         """(ids of the k examples where head (layer, head) agrees most, ... least), rho values."""
@@ -261,14 +289,75 @@ class AtlasData:
             [(int(chosen[i]), float(values[i])) for i in bottom],
         )
 
+    def all_rows(
+        self, f: queries.CorpusFilter, sort: str = "id", desc: bool = False
+    ) -> pd.DataFrame:
+        """Every row of the filter with its full text (the CSV download), read now."""
+        return self._read(queries.corpus_all, f, sort, desc)
+
+    # -- one example (read now; its decoded attention cached) --------------------------------
+    def example(self, example_id: int) -> example_queries.ExampleDetail | None:
+        """Text, tokens, prediction and run shape of one example (None when there is none)."""
+        return self._read(example_queries.example_detail, example_id)
+
+    def example_at(self, run: queries.RunInfo, source_index: int) -> int | None:
+        """The id of ``run``'s example of dataset row ``source_index`` (None when it has none)."""
+        return self._read(compare.example_at, run.id, source_index)
+
+    def attributions(self, example_id: int) -> dict[str, np.ndarray]:
+        """method -> scores [T] of one example, in registry order."""
+        return self._read(example_queries.example_attributions, example_id)
+
+    def head_scores(self, example_id: int) -> dict[str, np.ndarray]:
+        """reference method -> [L, H] Spearman grid of one example."""
+        return self._read(example_queries.example_head_scores, example_id)
+
+    def example_faithfulness(self, example_id: int) -> pd.DataFrame:
+        """method, comprehensiveness, sufficiency, deletion (array) of one example."""
+        return self._read(example_queries.example_faithfulness, example_id)
+
     def attention(self, example_id: int):
-        """(rows, full) of one example, cached: decompressing ``full`` is the slow part."""
+        """(rows [L, H, T], full [L, H, T, T] or None) of one example, cached: decompressing
+        ``full`` is the slow part."""
+        return self._cache.example(
+            example_id,
+            "attention",
+            lambda: self._read(example_queries.example_attention, example_id),
+        )
 
-        def compute():
-            with self.session() as session:
-                return example_queries.example_attention(session, example_id)
+    # -- the reading group's notes, tags and views (read now) --------------------------------
+    def notes_of_example(self, example_id: int) -> list[notes.NoteInfo]:
+        """The notes of one example, oldest first."""
+        return self._read(notes.notes_of_example, example_id)
 
-        return self.examples.get(("attention", example_id), compute)
+    def note(self, note_id: int) -> notes.NoteInfo | None:
+        return self._read(notes.get_note, note_id)
+
+    def latest_notes(self, limit: int) -> list[notes.NoteInfo]:
+        """The ``limit`` newest notes, newest first."""
+        return self._read(notes.all_notes, limit)
+
+    def saved_views(self) -> list[notes.ViewInfo]:
+        """Every saved view, newest first."""
+        return self._read(notes.list_views)
+
+    def tags_of_examples(self, example_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+        """{example id: its tags, sorted} for the tagged ones among ``example_ids``."""
+        return self._read(notes.tags_of_examples, list(example_ids))
+
+    def tags_of_run(self, run: queries.RunInfo) -> dict[int, tuple[str, ...]]:
+        """{example id: its tags, sorted} for every tagged example of ``run``."""
+        return self._read(notes.tags_of_run, run.id)
+
+
+def install(server: flask.Flask, data: AtlasData) -> None:
+    """Make ``data`` the data service of the Flask app ``server``."""
+    server.extensions[EXTENSION] = data
+
+
+def service_of(server: flask.Flask) -> AtlasData | None:
+    """The data service installed on ``server`` (None before :func:`install`)."""
+    return server.extensions.get(EXTENSION)
 
 
 def service() -> AtlasData:

@@ -6,7 +6,7 @@ examples that differ most one click away (either run's example page, or both run
 stacked at ``/compare/example``). When B is A's checkpoint with randomized weights the page reads
 as the model-randomization sanity check (Adebayo et al. 2018). Below: method-pair agreement of
 A, B and A − B, head grids A, B and A − B, both runs' deletion curves and relative accuracy
-curves (Karpekov & Miller's chart 4, from ``dashboard.data.accuracy``), accuracy and confidence.
+curves (Karpekov & Miller's chart 4, from the stored curves), accuracy and confidence.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from attention_atlas.dashboard import ids, inputs, urls
 from attention_atlas.dashboard.data.compare import (
     Comparison,
     accuracy_confidence,
-    accuracy_curves,
+    accuracy_curves_over,
     agreement_means,
     comparison,
     deletion_means,
@@ -29,15 +29,7 @@ from attention_atlas.dashboard.data.compare import (
     sanity_kind,
 )
 from attention_atlas.dashboard.data.service import service
-from attention_atlas.dashboard.figures import (
-    accuracy_curves as curve_figures,
-)
-from attention_atlas.dashboard.figures import (
-    charts as figures,
-)
-from attention_atlas.dashboard.figures import (
-    compare as compare_figures,
-)
+from attention_atlas.dashboard.figures import accuracy_curves, charts, compare
 from attention_atlas.dashboard.provenance import summary_parts
 from attention_atlas.dashboard.urlstate import CompareExampleState, CompareState
 from attention_atlas.db.compare import SIMILARITIES
@@ -163,7 +155,7 @@ def _agreement_figure(state: CompareState, found: Comparison) -> dict:
     a = agreement_means(data, found.a, found.ids_a, methods, measure)
     b = agreement_means(data, found.b, found.ids_b, methods, measure)
     labels = [vocabulary.label_of(m) for m in methods]
-    return compare_figures.heatmap_trio(
+    return compare.heatmap_trio(
         (a, b, a - b),
         ("run A", "run B", "A − B"),
         (labels, labels, "", ""),
@@ -176,11 +168,11 @@ def heads_figure(state: CompareState, found: Comparison) -> dict:
     a = head_grid_mean(data, found.a, found.ids_a, state.ref)
     b = head_grid_mean(data, found.b, found.ids_b, state.ref)
     if a is None or b is None:
-        return figures.empty_figure(f"no head grids with {state.ref} in both runs")
+        return charts.empty_figure(f"no head grids with {state.ref} in both runs")
     diff = a - b if a.shape == b.shape else None
     layers = max(a.shape[0], b.shape[0])
     heads = max(a.shape[1], b.shape[1])
-    return compare_figures.heatmap_trio(
+    return compare.heatmap_trio(
         (a, b, diff),
         ("run A", "run B", "A − B"),
         (list(range(heads)), list(range(layers)), "head", "layer"),
@@ -193,20 +185,20 @@ def accuracy_figure(found: Comparison) -> dict:
     full colour, run B faded with crosses."""
     data, traces, counts = service(), [], []
     for key, run, chosen in (("A", found.a, found.ids_a), ("B", found.b, found.ids_b)):
-        result = accuracy_curves(data, run, chosen)
-        lines = curve_figures.accuracy_lines(result.top, result.bottom, f" ({key})")
+        result = accuracy_curves_over(data, run, chosen)
+        lines = accuracy_curves.accuracy_lines(result.top, result.bottom, f" ({key})")
         if key == "B":
             for line in lines:
                 line.update(opacity=0.55, marker={"symbol": "x", "size": 8})
         traces += lines
         counts.append(f"{key}: {result.n}")
     if not traces:
-        return figures.empty_figure("no accuracy curves stored for these runs")
+        return charts.empty_figure("no accuracy curves stored for these runs")
     title = (
         f"Relative accuracy after deleting k tokens (originally correct examples, "
         f"{', '.join(counts)}); run B faded"
     )
-    return curve_figures.accuracy_figure(traces, title)
+    return accuracy_curves.accuracy_figure(traces, title)
 
 
 def _outcomes(found: Comparison) -> html.Table:
@@ -258,12 +250,12 @@ def view(state: CompareState, found: Comparison | str | None = None) -> tuple[An
     its comparison when already loaded)."""
     found = load(state) if found is None else found
     if isinstance(found, str):
-        empty = figures.empty_figure(found)
+        empty = charts.empty_figure(found)
         return empty, html.P(found), empty
     values = found.sim.measure(state.sim)[found.keep]
     source = found.shared.source[found.keep]
     methods = found.sim.methods
-    dist = compare_figures.similarity_distribution(values, methods, source, SIMILARITIES[state.sim])
+    dist = compare.similarity_distribution(values, methods, source, SIMILARITIES[state.sim])
     method = chosen_method(state, found)
     return dist, worst_examples(state, found, method), heads_figure(state, found)
 
@@ -275,7 +267,7 @@ def layout(**query: Any) -> html.Div:
     if isinstance(found, str):
         return html.Div([title, html.P(found, id=ids.CP_MESSAGE, className="not-found")])
     dist, worst, heads = view(state, found)
-    deletion = compare_figures.deletion_overlay(
+    deletion = compare.deletion_overlay(
         deletion_means(service(), found.a, found.ids_a),
         deletion_means(service(), found.b, found.ids_b),
     )

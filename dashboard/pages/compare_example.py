@@ -13,11 +13,9 @@ import numpy as np
 from dash import dcc, html
 
 from attention_atlas.dashboard import components, ids, urls
-from attention_atlas.dashboard.data.compare import similarity
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.urlstate import CompareExampleState, CompareState
-from attention_atlas.db import example_queries
-from attention_atlas.db.compare import SIMILARITIES, example_at
+from attention_atlas.db.compare import SIMILARITIES
 from attention_atlas.models import vocabulary
 
 
@@ -33,9 +31,8 @@ def _message(text: str, state: CompareExampleState) -> html.Div:
 
 
 def _block(key: str, state: CompareExampleState, run: Any, example_id: int) -> html.Div:
-    with service().session() as session:
-        detail = example_queries.example_detail(session, example_id)
-        scores = example_queries.example_attributions(session, example_id)
+    data = service()
+    detail, scores = data.example(example_id), data.attributions(example_id)
     predicted = detail.label_names[detail.prediction] if detail.label_names else detail.prediction
     rows = components.token_rows(
         detail.tokens,
@@ -62,7 +59,7 @@ def _block(key: str, state: CompareExampleState, run: Any, example_id: int) -> h
 
 
 def _similarities(state: CompareExampleState, run_a: Any, run_b: Any) -> html.Table:
-    sim = similarity(service(), run_a, run_b)
+    sim = service().similarity(run_a, run_b)
     row = np.flatnonzero(sim.shared.source == state.source)
     body = []
     for j, method in enumerate(sim.methods):
@@ -111,13 +108,10 @@ def layout(**query: Any) -> html.Div:
     run_a, run_b = data.run(state.a), data.run(state.b)
     if run_a is None or run_b is None:
         return _message("No such run in this database.", state)
-    with data.session() as session:
-        id_a = example_at(session, run_a.id, state.source)
-        id_b = example_at(session, run_b.id, state.source)
+    id_a, id_b = data.example_at(run_a, state.source), data.example_at(run_b, state.source)
     if id_a is None or id_b is None:
         return _message(f"Source example {state.source} is not in both runs.", state)
-    with data.session() as session:
-        text = example_queries.example_detail(session, id_a).text
+    text = data.example(id_a).text
     return html.Div(
         [
             html.H2(f"Source example {state.source}, side by side", className="page-title"),

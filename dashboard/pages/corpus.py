@@ -1,7 +1,8 @@
 """Corpus page ``/``: filter a run's examples, see where two methods agree, open an example.
 
-Filters, counting, sorting and paging run in SQL (``db.queries``); this module only turns
-control values into a :class:`CorpusState` and results into components.
+Filters, counting, sorting and paging run in the data service (numpy over the run's cached
+columns, SQL for one page's rows); this module only turns control values into a
+:class:`CorpusState` and results into components.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from attention_atlas.dashboard import corpus_layout, ids, inputs, urls
 from attention_atlas.dashboard.data.service import service
-from attention_atlas.dashboard.figures import charts as figures
+from attention_atlas.dashboard.figures import charts
 from attention_atlas.dashboard.provenance import run_provenance
 from attention_atlas.dashboard.urlstate import CorpusState
-from attention_atlas.db import notes, queries
+from attention_atlas.db import queries
 
 PAGE_SIZE = 50
 FILTER_INPUTS = [
@@ -84,8 +85,7 @@ def corpus_view(state: CorpusState) -> dict[str, Any]:
     frame["label"] = frame["label"].map(lambda v: _name(names, v))
     frame["prediction"] = frame["prediction"].map(lambda v: _name(names, v))
     frame = frame.round({"confidence": 3, "x": 3, "y": 3})
-    with data.session() as session:  # read now, not cached: a note added a moment ago shows
-        tags = notes.tags_of_examples(session, frame["id"].tolist())
+    tags = data.tags_of_examples(frame["id"].tolist())  # read now: a new note's tags show
     frame["tags"] = [", ".join(tags.get(int(i), ())) for i in frame["id"]]
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return {"run": run, "rows": rows, "counts": counts, "page": page, "pages": pages}
@@ -112,8 +112,7 @@ def layout(**query: Any) -> html.Div:
     """The page for ``?query`` (unknown keys ignored, bad values -> defaults)."""
     state = CorpusState.parse(query)
     data = service()
-    with data.session() as session:
-        runs = queries.list_runs(session)[::-1]  # newest first
+    runs = data.runs()[::-1]  # newest first
     if not runs:
         return html.Div(
             [
@@ -124,8 +123,7 @@ def layout(**query: Any) -> html.Div:
     run = data.run(state.run)
     if run is None:
         run, state = data.run(None), state.with_(run=None)
-    with data.session() as session:
-        tagged = notes.tags_of_run(session, run.id)
+    tagged = data.tags_of_run(run)
     options = [{"label": f"{r.name} ({r.n_done})", "value": r.id} for r in runs]
     selection = (
         {"box": list(state.box)} if state.box else ({"ids": list(state.ids)} if state.ids else None)
@@ -195,16 +193,15 @@ def update_scatter(*args: Any):
     data = service()
     run = data.run(state.run)
     if run is None:
-        return figures.empty_figure("no run")
+        return charts.empty_figure("no run")
     points = data.scatter_points(run, state.to_filter(run.id))  # numpy over cached columns
     if state.color == "tag":
-        with data.session() as session:
-            tagged = notes.tags_of_run(session, run.id)
+        tagged = data.tags_of_run(run)
         points["tag"] = [", ".join(tagged.get(int(i), ())) for i in points["id"]]
-    return figures.agreement_scatter(
+    return charts.agreement_scatter(
         points,
-        figures.pair_label(state.pair, state.measure),
-        figures.pair_label(state.ypair, state.measure),
+        charts.pair_label(state.pair, state.measure),
+        charts.pair_label(state.ypair, state.measure),
         state.agree,
         state.disagree,
         state.box,
@@ -235,8 +232,7 @@ def download_csv(_n: Any, search: Any):
     run = data.run(state.run)
     if run is None:
         return no_update
-    with data.session() as session:
-        frame = queries.corpus_all(session, state.to_filter(run.id), state.sort, state.desc)
+    frame = data.all_rows(state.to_filter(run.id), state.sort, state.desc)
     return dcc.send_data_frame(frame.to_csv, f"atlas-run{run.id}-examples.csv", index=False)
 
 

@@ -15,16 +15,8 @@ from dash.exceptions import PreventUpdate
 
 from attention_atlas.dashboard import example_tokens, ids, inputs, urls
 from attention_atlas.dashboard.data.service import service
-from attention_atlas.dashboard.export import button as example_export
-from attention_atlas.dashboard.figures import (
-    attention_rows,
-)
-from attention_atlas.dashboard.figures import (
-    charts as figures,
-)
-from attention_atlas.dashboard.figures import (
-    example as example_figures,
-)
+from attention_atlas.dashboard.export import button
+from attention_atlas.dashboard.figures import attention_rows, charts, example
 from attention_atlas.dashboard.provenance import run_provenance
 from attention_atlas.dashboard.reading_group import notes_panel
 from attention_atlas.dashboard.urlstate import DENSITIES, VIEWS, ExampleState
@@ -141,7 +133,7 @@ def _summary(detail: example_queries.ExampleDetail) -> html.Div:
     names = detail.label_names
     gold = names[detail.label] if detail.label is not None else "–"
     verdict = {True: "correct", False: "wrong", None: "no gold label"}[detail.correct]
-    bars = example_figures.probability_bars(detail.probabilities, names, detail.label)
+    bars = example.probability_bars(detail.probabilities, names, detail.label)
     return html.Div(
         [
             html.P(
@@ -163,17 +155,16 @@ def _summary(detail: example_queries.ExampleDetail) -> html.Div:
 
 
 def _deletion(example_id: int) -> Any:
-    with service().session() as session:
-        frame = example_queries.example_faithfulness(session, example_id)
+    frame = service().example_faithfulness(example_id)
     if frame.empty:
-        return figures.empty_figure("no faithfulness curves stored")
+        return charts.empty_figure("no faithfulness curves stored")
     order = vocabulary.with_random_last(frame["method"])
     curves = {
         m: np.asarray(frame.set_index("method").loc[m, "deletion"])
         for m in order
         if m in set(frame["method"])
     }
-    return figures.deletion_curves(curves, title="Deletion curve of this example")
+    return charts.deletion_curves(curves, title="Deletion curve of this example")
 
 
 def layout(example_id: Any = None, **query: Any) -> html.Div:
@@ -182,11 +173,10 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
     if number is None:
         return not_found(example_id)
     data = service()
-    with data.session() as session:
-        detail = example_queries.example_detail(session, number)
-        attributions = example_queries.example_attributions(session, number) if detail else {}
+    detail = data.example(number)
     if detail is None:
         return not_found(example_id)
+    attributions = data.attributions(number)
     state = within(state, detail)
     run = data.run(detail.run_id)
     return html.Div(
@@ -194,7 +184,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
             *_stores(state, number),
             _walk(state, run, number),
             html.H2(f"Example {number}", className="page-title"),
-            example_export.export_button(),
+            button.export_button(),
             run_provenance(run),
             html.Div(
                 [example_tokens.text_panel(detail), _summary(detail)], className="example-top"
@@ -228,7 +218,7 @@ def _attention() -> html.Div:
 def _topk(detail: example_queries.ExampleDetail, attributions: dict) -> dcc.Graph:
     keep = ~np.asarray(detail.special_mask, dtype=bool)
     topk = {m: np.where(keep, s, 0.0) for m, s in attributions.items()}
-    return dcc.Graph(figure=example_figures.topk_bars(topk, detail.tokens), id=ids.EX_TOPK)
+    return dcc.Graph(figure=example.topk_bars(topk, detail.tokens), id=ids.EX_TOPK)
 
 
 def _state(search, specials, layer, head, ref, token, density) -> ExampleState:
@@ -250,12 +240,12 @@ def heatmap_for(detail: example_queries.ExampleDetail, state: ExampleState, keep
     position's rows when the full tensor was not stored (long examples)."""
     rows, full = service().attention(detail.id)
     if rows is None:
-        return figures.empty_figure("no attention stored")
+        return charts.empty_figure("no attention stored")
     if full is None:  # long example: the prediction position's row of every layer
         return attention_rows.prediction_rows(
             rows, detail.tokens, keep, state.layer, state.head, state.token
         )
-    return example_figures.attention_view(
+    return example.attention_view(
         rows, full, detail.tokens, keep, state.layer, state.head, state.token
     )
 
@@ -277,12 +267,10 @@ def update_example(
     if number is None:
         raise PreventUpdate
     data = service()
-    with data.session() as session:
-        detail = example_queries.example_detail(session, number)
-        if detail is None:
-            raise PreventUpdate  # the page already shows "not found"
-        attributions = example_queries.example_attributions(session, detail.id)
-        grids = example_queries.example_head_scores(session, detail.id)
+    detail = data.example(number)
+    if detail is None:
+        raise PreventUpdate  # the page already shows "not found"
+    attributions, grids = data.attributions(detail.id), data.head_scores(detail.id)
     state = within(_state(search, specials, layer, head, ref, token, density), detail)
     state = state.with_(
         view=example_tokens.canonical_view(view, len(detail.tokens)),
@@ -295,14 +283,14 @@ def update_example(
     grid = grids.get(state.ref)
     selected = (state.layer, state.head) if None not in (state.layer, state.head) else None
     grid_fig = (
-        figures.head_grid(
+        charts.head_grid(
             grid,
             f"Head ρ with {state.ref} (click a head)",
             f"Spearman ρ with {state.ref}",
             selected,
         )
         if grid is not None
-        else figures.empty_figure("no head scores")
+        else charts.empty_figure("no head scores")
     )
     return rows, heatmap, grid_fig, state.to_search()
 
@@ -339,7 +327,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.EX_HEADGRID, "clickData"),
         prevent_initial_call=True,
     )(pick_head)
-    example_export.register_callbacks(app)
+    button.register_callbacks(app)
     example_tokens.register_callbacks(app)
 
 

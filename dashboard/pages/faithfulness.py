@@ -21,10 +21,9 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from attention_atlas.dashboard import ids, inputs
-from attention_atlas.dashboard.data import accuracy as curves
+from attention_atlas.dashboard.data import accuracy
 from attention_atlas.dashboard.data.service import service
-from attention_atlas.dashboard.figures import accuracy_curves as curve_figures
-from attention_atlas.dashboard.figures import charts as figures
+from attention_atlas.dashboard.figures import accuracy_curves, charts
 from attention_atlas.dashboard.provenance import run_provenance
 from attention_atlas.dashboard.urlstate import FAITHFULNESS_VIEWS, FaithfulnessState
 from attention_atlas.db import queries, stacks
@@ -41,16 +40,16 @@ def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):
     """(probability figure, table DataFrame) over the current filter of ``run``."""
     data = service()
     if run is None:
-        return figures.empty_figure("no run"), pd.DataFrame()
+        return charts.empty_figure("no run"), pd.DataFrame()
     f = state.corpus.to_filter(run.id)
     ids_all, methods, curves_ = data.deletion_stack(run)
     wanted = data.ids(run, f, "id", False)
     if curves_ is None or len(wanted) == 0:
-        return figures.empty_figure("no faithfulness rows match the filter"), pd.DataFrame()
+        return charts.empty_figure("no faithfulness rows match the filter"), pd.DataFrame()
     subset = stacks.take(ids_all, curves_, wanted)  # [N, M, K+1]
     mean = np.nanmean(subset, axis=0)
     spread = np.nanstd(subset, axis=0) / np.sqrt(max(len(subset), 1))  # standard error
-    fig = figures.deletion_curves(
+    fig = charts.deletion_curves(
         {m: mean[i] for i, m in enumerate(methods)},
         {m: spread[i] for i, m in enumerate(methods)},
         f"Mean deletion curves over {len(subset)} examples (band: ± 1 standard error)",
@@ -66,15 +65,15 @@ def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):
 def accuracy_view(state: FaithfulnessState, run: queries.RunInfo | None):
     """(accuracy figure, note) over the originally correct examples of the filter."""
     if run is None:
-        return figures.empty_figure("no run"), ""
-    result = curves.accuracy_curves(run, state.corpus.to_filter(run.id))
-    if not curves.curve_stack(run).stored:
-        return figures.empty_figure("accuracy curves not stored for this run"), NOT_STORED
+        return charts.empty_figure("no run"), ""
+    result = accuracy.accuracy_curves(run, state.corpus.to_filter(run.id))
+    if not service().curve_stack(run).stored:
+        return charts.empty_figure("accuracy curves not stored for this run"), NOT_STORED
     if result.n == 0:
-        return figures.empty_figure("no correctly classified examples match the filter"), ""
+        return charts.empty_figure("no correctly classified examples match the filter"), ""
     title = f"Relative accuracy over {result.n} originally correct examples"
-    fig = curve_figures.accuracy_figure(
-        curve_figures.accuracy_lines(result.top, result.bottom), title
+    fig = accuracy_curves.accuracy_figure(
+        accuracy_curves.accuracy_lines(result.top, result.bottom), title
     )
     return fig, (
         "Solid: the method's top-k tokens deleted; dashed: its bottom-k (the tokens pushing "
@@ -98,8 +97,8 @@ def consistency_rows(state: FaithfulnessState, run: queries.RunInfo | None) -> l
         return []
     f = state.corpus.to_filter(run.id)
     rows = []
-    for method in curves.vector_methods(run):
-        result = curves.method_consistency(run, f, method)
+    for method in service().vector_methods(run):
+        result = accuracy.method_consistency(run, f, method)
         if result is not None:
             scored = len(result.ids)
             rows.append((method, result.n, result.silhouette, scored, result.subsampled))
@@ -108,17 +107,17 @@ def consistency_rows(state: FaithfulnessState, run: queries.RunInfo | None) -> l
 
 def scatter_view(state: FaithfulnessState, run: queries.RunInfo | None):
     """(figure, note) of the consistency projection of ``state.method``."""
-    methods = curves.vector_methods(run) if run is not None else []
+    methods = service().vector_methods(run) if run is not None else []
     if not methods:
         message = "top-5 vectors not stored for this run" if run is not None else "no run"
-        return figures.empty_figure(message), NOT_STORED if run is not None else ""
+        return charts.empty_figure(message), NOT_STORED if run is not None else ""
     method = state.method if state.method in methods else methods[0]
-    result = curves.method_consistency(run, state.corpus.to_filter(run.id), method)
+    result = accuracy.method_consistency(run, state.corpus.to_filter(run.id), method)
     if result is None or not len(result.ids):
-        return figures.empty_figure("no correctly classified examples match the filter"), ""
+        return charts.empty_figure("no correctly classified examples match the filter"), ""
     score = "undefined" if result.silhouette is None else f"{result.silhouette:.3f}"
     title = f"{vocabulary.label_of(method)}: top-5 vectors, silhouette {score}"
-    fig = curve_figures.consistency_scatter(
+    fig = accuracy_curves.consistency_scatter(
         result.xy, result.labels, result.ids, run.label_names, title
     )
     note = f"{len(result.ids)} of {result.n} correctly classified examples"
@@ -150,7 +149,7 @@ def _consistency_table(rows: list) -> html.Table:
 
 
 def _controls(state: FaithfulnessState, run: queries.RunInfo | None) -> html.Div:
-    methods = curves.vector_methods(run) if run is not None else []
+    methods = service().vector_methods(run) if run is not None else []
     return html.Div(
         [
             html.Label("deletion curves"),

@@ -2,7 +2,7 @@
 
 Statistics: mean Spearman rho of each head's prediction-position attention with IG or SHAP
 (``HeadScore``), or the share of that attention on the first token / on special tokens
-(from ``Attention.rows``). Reduced with numpy over per-run cached stacks (``dashboard.data.service``).
+(from ``Attention.rows``). Reduced with numpy over the data service's per-run cached stacks.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dash import Input, Output, State, dcc, html
 
 from attention_atlas.dashboard import ids, inputs, urls
 from attention_atlas.dashboard.data.service import service
-from attention_atlas.dashboard.figures import charts as figures
+from attention_atlas.dashboard.figures import charts
 from attention_atlas.dashboard.provenance import run_provenance
 from attention_atlas.dashboard.urlstate import HeadsState
 from attention_atlas.models import vocabulary
@@ -61,23 +61,23 @@ def heads_view(state: HeadsState):
     data = service()
     run = data.run(state.corpus.run)
     if run is None:
-        empty = figures.empty_figure("no run")
+        empty = charts.empty_figure("no run")
         return empty, empty, ""
     f = state.corpus.to_filter(run.id)
     summary = data.heads_summary(run, f, state.ref, state.stat)
     if summary.mean is None:
-        empty = figures.empty_figure("no examples match the filter")
+        empty = charts.empty_figure("no examples match the filter")
         return empty, empty, ""
     label = STATS[state.stat] + (f" with {state.ref}" if state.stat == "rho" else "")
     selected = _selected(state, run)
-    grid = figures.head_grid(
+    grid = charts.head_grid(
         summary.mean,
         f"{label} (n = {summary.n}); click a head",
         label,
         selected,
         signed=state.stat == "rho",
     )
-    trend = figures.layer_trend(summary.mean, summary.std, f"{label} by layer", label)
+    trend = charts.layer_trend(summary.mean, summary.std, f"{label} by layer", label)
     return grid, trend, _extremes(state, run, f, selected)
 
 

@@ -15,7 +15,6 @@ from dash import dcc, html
 from attention_atlas.dashboard import ids, urls
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.reading_group.notes_panel import when
-from attention_atlas.db import notes
 from attention_atlas.db.notes import NoteInfo, ViewInfo
 
 LATEST_NOTES = 50
@@ -50,9 +49,8 @@ def note_row(note: NoteInfo) -> html.Li:
 
 
 def layout(**_query: Any) -> html.Div:
-    with service().session() as session:
-        views = notes.list_views(session)
-        latest = notes.all_notes(session, LATEST_NOTES)
+    data = service()
+    views, latest = data.saved_views(), data.latest_notes(LATEST_NOTES)
     return html.Div(
         [
             html.H2("Saved views", className="page-title"),

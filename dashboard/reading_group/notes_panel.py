@@ -1,7 +1,7 @@
 """The example page's notes panel: readers' Markdown notes with tags, added, edited and deleted.
 
 :func:`panel` is the layout (the page places it); :func:`register_callbacks` wires it (the app
-does). Notes are read through the page's read-only session and written through
+does). Notes are read through the data service (read-only) and written through
 ``dashboard.data.write_access`` (``db.notes``). The author's name lives in the browser (the shell's
 ``dcc.Store(storage_type="local")``); editing and deleting need the note's author name, as
 ``db.notes`` checks. Markdown is rendered by ``dcc.Markdown`` without raw HTML: a ``<script>``
@@ -17,7 +17,7 @@ import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from attention_atlas.dashboard import ids, inputs, urls
-from attention_atlas.dashboard.data import write_access as writing
+from attention_atlas.dashboard.data import write_access
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.reading_group.author import register_field
 from attention_atlas.dashboard.urlstate import ExampleState
@@ -54,8 +54,7 @@ def note_card(note: NoteInfo, own: bool) -> html.Div:
 def note_list(example_id: int | None, author: str, writable: bool) -> list:
     if example_id is None:
         return []
-    with service().session() as session:
-        found = notes.notes_of_example(session, example_id)
+    found = service().notes_of_example(example_id)
     if not found:
         return [html.P("No notes on this example yet.", className="hint")]
     return [note_card(n, writable and bool(author) and n.author == author) for n in found]
@@ -92,7 +91,7 @@ def _form() -> html.Div:
 
 def panel(example_id: int) -> html.Div:
     """The panel of one example (its notes, and the form unless the dashboard is read-only)."""
-    writable = not writing.read_only()
+    writable = not write_access.read_only()
     return html.Div(
         [
             html.H3("Notes"),
@@ -110,7 +109,7 @@ def panel(example_id: int) -> html.Div:
 # -- callbacks ----------------------------------------------------------------------------
 def show_notes(_changed: Any, author: Any, example_id: Any) -> list:
     """Re-read the notes after a write, or when the author changes (whose notes are own)."""
-    return note_list(inputs.as_int(example_id, 1), _author(author), not writing.read_only())
+    return note_list(inputs.as_int(example_id, 1), _author(author), not write_access.read_only())
 
 
 def _author(value: Any) -> str:
@@ -129,15 +128,15 @@ def submit(
     view = urls.example(number, ExampleState.parse(inputs.as_search(search)).to_search())
     text, labels, name = inputs.as_str(body), inputs.as_str(tags), inputs.as_str(author)
     try:
-        store = writing.writer()
+        store = write_access.writer()
         if inputs.as_int(editing, 1) is not None:
             store.edit_note(inputs.as_int(editing, 1), name, text, labels)
             done = "Note saved."
         else:
             store.add_note(number, name, text, labels, view)
             done = "Note added."
-    except writing.WRITE_ERRORS as exc:
-        return writing.failure(exc), no_update, no_update, no_update, no_update
+    except write_access.WRITE_ERRORS as exc:
+        return write_access.failure(exc), no_update, no_update, no_update, no_update
     return done, "", "", None, (inputs.as_int(n) or 0) + 1
 
 
@@ -156,10 +155,9 @@ def _clicked(kind: str) -> int | None:
 def start_edit(_clicks: Any, author: Any) -> tuple:
     """Edit: the note's body and tags into the form (own notes only)."""
     note_id = _clicked(ids.NOTE_EDIT)
-    if note_id is None or writing.read_only():
+    if note_id is None or write_access.read_only():
         return (no_update,) * 4
-    with service().session() as session:
-        note = notes.get_note(session, note_id)
+    note = service().note(note_id)
     if note is None or note.author != _author(author):
         return no_update, no_update, no_update, "You can edit your own notes only."
     return (
@@ -176,9 +174,9 @@ def delete_note(_clicks: Any, author: Any, n: Any) -> tuple:
     if note_id is None:
         return no_update, no_update
     try:
-        writing.writer().delete_note(note_id, inputs.as_str(author))
-    except writing.WRITE_ERRORS as exc:
-        return writing.failure(exc), no_update
+        write_access.writer().delete_note(note_id, inputs.as_str(author))
+    except write_access.WRITE_ERRORS as exc:
+        return write_access.failure(exc), no_update
     return "Note deleted.", (inputs.as_int(n) or 0) + 1
 
 

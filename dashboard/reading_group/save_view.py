@@ -2,8 +2,9 @@
 
 The address is read in the browser when the button is pressed (``window.location``: path and
 query, which the pages keep canonical), so any page's view can be saved; the server stores it
-through ``dashboard.data.write_access`` (``db.notes``), which refuses a name in use and any address that
-is not a dashboard path. A read-only dashboard leaves the control out (and the callback refuses).
+through ``dashboard.data.write_access`` (``db.notes``), which refuses a name in use and any
+address that is not a dashboard path. A read-only dashboard leaves the control out (and the
+callback refuses).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from attention_atlas.dashboard import ids, inputs, urls
-from attention_atlas.dashboard.data import write_access as writing
+from attention_atlas.dashboard.data import write_access
 from attention_atlas.dashboard.reading_group.author import register_field
 from attention_atlas.db import notes
 
@@ -67,14 +68,14 @@ def save(event: Any, name: Any, description: Any, author: Any) -> tuple:
         return no_update, no_update, no_update
     url = inputs.as_dict(event).get("url")
     try:
-        saved = writing.writer().save_view(
+        saved = write_access.writer().save_view(
             inputs.as_str(name),
             inputs.as_str(description),
             inputs.as_str(url),
             inputs.as_str(author),
         )
-    except writing.WRITE_ERRORS as exc:
-        return writing.failure(exc), no_update, no_update
+    except write_access.WRITE_ERRORS as exc:
+        return write_access.failure(exc), no_update, no_update
     link = dcc.Link(f"Saved as “{saved.name}”: see all views", href=urls.page("views"))
     return link, "", ""
 

@@ -27,8 +27,7 @@ from dash import ALL, Input, Output, dcc, html
 
 import attention_atlas.dashboard.pages as pages_package
 from attention_atlas.dashboard import ids, urls
-from attention_atlas.dashboard.data import write_access as writing
-from attention_atlas.dashboard.data.service import EXTENSION, AtlasData
+from attention_atlas.dashboard.data import service, write_access
 from attention_atlas.dashboard.reading_group import notes_panel, save_view
 from attention_atlas.dashboard.server import errors
 from attention_atlas.dashboard.server.auth import (
@@ -99,7 +98,7 @@ def _shell(read_only: bool = False) -> html.Div:
 def create_app(db_url: str | None = None, read_only: bool = False) -> dash.Dash:
     """The dashboard over the store at ``db_url`` (see ``db.engine.resolve_url``); with
     ``read_only`` it shows no write control (notes, saved views) and refuses every write."""
-    data = AtlasData(db_url)
+    data = service.AtlasData(db_url)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -110,8 +109,8 @@ def create_app(db_url: str | None = None, read_only: bool = False) -> dash.Dash:
         on_error=errors.callback_error,  # logged with the request; the page shows a message
     )
     enable_compression(app.server)  # not Dash's compress=True: that one skips gzip for assets
-    app.server.extensions[EXTENSION] = data
-    writing.install(app.server, db_url, read_only)
+    service.install(app.server, data)
+    write_access.install(app.server, db_url, read_only)
     # register_page needs an app first; then the shell is built from the page registry
     pages = [importlib.import_module(name) for name in _page_modules()]
     app.layout = _shell(read_only)

@@ -1,14 +1,14 @@
 """The production server behind ``attention-atlas serve``: gunicorn, configured in code.
 
-:class:`AtlasServer` is a gunicorn application that serves :func:`dashboard.server.app.make_server`'s
-Flask app (compressed responses, basic auth when an auth file is given) with ``workers``
-processes of ``threads`` threads each (gthread workers), an access log on stderr next to
-gunicorn's own log, and gunicorn's signal handling: SIGTERM finishes the requests in flight
-and exits 0, Ctrl-C (SIGINT) stops at once and exits 0.
+:class:`AtlasServer` is a gunicorn application that serves
+:func:`dashboard.server.app.make_server`'s Flask app (compressed responses, basic auth when an
+auth file is given) with ``workers`` processes of ``threads`` threads each (gthread workers),
+an access log on stderr next to gunicorn's own log, and gunicorn's signal handling: SIGTERM
+finishes the requests in flight and exits 0, Ctrl-C (SIGINT) stops at once and exits 0.
 
 The app is built once in the master before it forks (a broken store fails before the port is
-bound, and workers share the loaded code); each worker then drops the database connections it
-inherited and opens its own.
+bound, and workers share the loaded code); each worker then asks the data service to drop the
+database connections it inherited, and opens its own.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
-from attention_atlas.dashboard.data.service import EXTENSION
+from attention_atlas.dashboard.data.service import service_of
 
 GRACEFUL_TIMEOUT_S = 10  # SIGTERM: how long requests in flight may take to finish
 
@@ -55,9 +55,9 @@ class _StderrAccessLogger(Logger):
 
 def _post_fork(server: Any, worker: Any) -> None:
     """A forked worker must not share the master's pooled database connections."""
-    data = server.app.wsgi().extensions.get(EXTENSION)
+    data = service_of(server.app.wsgi())
     if data is not None:
-        data.engine.dispose(close=False)
+        data.after_fork()
 
 
 class AtlasServer(BaseApplication):
