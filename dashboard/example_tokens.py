@@ -13,7 +13,7 @@ from typing import Any
 
 import dash
 import numpy as np
-from dash import ClientsideFunction, Input, Output, dcc, html, no_update
+from dash import ClientsideFunction, Input, NoUpdate, Output, dcc, html, no_update
 
 from attention_atlas.dashboard import components, display_text, ids, inputs
 from attention_atlas.dashboard.figures import attention_rows
@@ -128,7 +128,7 @@ def tracks(detail: example_queries.ExampleDetail, attributions: dict, state: Exa
     )
 
 
-def pin_from_heatmap(click: Any):
+def pin_from_heatmap(click: Any) -> int | NoUpdate:
     """A click on the attention-by-layer figure -> the pinned token position."""
     position = attention_rows.clicked_position(click, MAX_POSITION)
     return no_update if position is None else position

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 MAX_ID = 2**63 - 1  # the largest id a 64-bit INTEGER column holds
 MAX_TEXT = 20_000  # longer strings are cut: a search string is a few hundred characters
@@ -23,7 +23,15 @@ _DECIMAL = re.compile(r"[+-]?[0-9]{1,19}")  # ASCII digits only: no "٣", "1_000
 T = TypeVar("T")
 
 
-def as_int(value: Any, low: int = 0, high: int = MAX_ID, default: T = None) -> int | T:
+@overload
+def as_int(value: Any, low: int = ..., high: int = ...) -> int | None: ...
+@overload
+def as_int(value: Any, low: int, high: int, default: T) -> int | T: ...
+@overload
+def as_int(value: Any, low: int = ..., high: int = ..., *, default: T) -> int | T: ...
+def as_int(
+    value: Any, low: int = 0, high: int = MAX_ID, default: T | None = None
+) -> int | T | None:
     """An int in ``[low, high]`` from an int, an integral float or a decimal string."""
     if isinstance(value, bool):
         return default
@@ -41,7 +49,11 @@ def as_int(value: Any, low: int = 0, high: int = MAX_ID, default: T = None) -> i
     return value if low <= value <= high else default
 
 
-def as_float(value: Any, default: T = None) -> float | T:
+@overload
+def as_float(value: Any) -> float | None: ...
+@overload
+def as_float(value: Any, default: T) -> float | T: ...
+def as_float(value: Any, default: T | None = None) -> float | T | None:
     """A finite float from a number or a numeric string (no NaN, no infinities)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return default
@@ -68,7 +80,11 @@ def as_str(value: Any, default: str = "", limit: int = MAX_TEXT) -> str:
     return clean_text(value, limit) if isinstance(value, str) else default
 
 
-def as_choice(value: Any, options: Sequence[str], default: T = None) -> str | T:
+@overload
+def as_choice(value: Any, options: Sequence[str]) -> str | None: ...
+@overload
+def as_choice(value: Any, options: Sequence[str], default: T) -> str | T: ...
+def as_choice(value: Any, options: Sequence[str], default: T | None = None) -> str | T | None:
     """``value`` when it is one of ``options``."""
     return value if isinstance(value, str) and value in options else default
 

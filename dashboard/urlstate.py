@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlencode
 
 from attention_atlas.dashboard import inputs
@@ -130,7 +130,9 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _spec(parser: Callable[[str], Any], default: Any = None, fmt=_fmt):
+def _spec(
+    parser: Callable[[str], Any], default: Any = None, fmt: Callable[[Any], str] = _fmt
+) -> Any:
     return field(default=default, metadata={"parse": parser, "fmt": fmt})
 
 
@@ -149,8 +151,10 @@ def _mapping(query: Any) -> Mapping[str, Any]:
 class _Codec:
     """parse / to_search / with_ shared by every page's state dataclass."""
 
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # every subclass is a dataclass
+
     @classmethod
-    def parse(cls, query: Mapping[str, Any] | str | None = None):
+    def parse(cls, query: Mapping[str, Any] | str | None = None) -> Self:
         """State from a query mapping (Dash passes ``layout(**query)``) or a search string.
         Never raises: anything but a mapping or a string is the default state."""
         query = _mapping(query)
@@ -185,7 +189,7 @@ class _Codec:
         query = self.to_query()
         return "?" + urlencode(query, safe=",") if query else ""
 
-    def with_(self, **changes: Any):
+    def with_(self, **changes: Any) -> Self:
         return replace(self, **changes)
 
 
@@ -245,7 +249,7 @@ class _WithFilter(_Codec):
     corpus: CorpusState = field(default_factory=CorpusState, metadata={})
 
     @classmethod
-    def parse(cls, query: Mapping[str, Any] | str | None = None):
+    def parse(cls, query: Mapping[str, Any] | str | None = None) -> Self:
         query = _mapping(query)
         own = {k: v for k, v in query.items() if k not in FILTER_KEYS}
         shared = {k: v for k, v in query.items() if k in FILTER_KEYS}

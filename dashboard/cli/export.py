@@ -1,20 +1,28 @@
 """``attention-atlas export EXAMPLE_ID --format html|png|svg --out PATH``: one example for a
-slide, built by :mod:`dashboard.export.standalone` (standalone HTML) and :mod:`dashboard.export.static`
-(PNG / SVG). Reads the store read-only; writes ``--out`` only once the export is built, so a
-failed export leaves no half-written file."""
+slide, built by :mod:`dashboard.export.standalone` (standalone HTML) and
+:mod:`dashboard.export.static` (PNG / SVG). Reads the store read-only; writes ``--out`` only once
+the export is built, so a failed export leaves no half-written file."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 import click
 
 from attention_atlas.db.cli_common import DB_OPTION, fail, open_engine
 
+if TYPE_CHECKING:  # the export modules (plotly, the store) load when the command runs
+    from attention_atlas.dashboard.export.standalone import ExampleExport, ExportOptions
+
 FORMATS = ("html", "png", "svg")
 
 
+@overload
+def _int(text: str, what: str) -> int: ...
+@overload
+def _int(text: str | None, what: str) -> int | None: ...
 def _int(text: str | None, what: str) -> int | None:
     if text is None:
         return None
@@ -86,7 +94,7 @@ def export(
     click.echo(f"example {number} -> {path} ({len(content) / 1e6:.1f} MB {fmt})")
 
 
-def _build(data, options, fmt: str) -> bytes:
+def _build(data: ExampleExport, options: ExportOptions, fmt: str) -> bytes:
     if fmt == "html":
         from attention_atlas.dashboard.export.standalone import standalone_html
 

@@ -12,11 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from attention_atlas.db.cli_common import DB_OPTION, fail, open_engine
+
+if TYPE_CHECKING:  # the store's modules load when the command runs
+    from attention_atlas.db.notes import NoteInfo
 
 EXCERPT_CHARS = 200
 CSV_COLUMNS = [
@@ -42,7 +47,7 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _stamp(moment) -> str:
+def _stamp(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
 
 
@@ -56,7 +61,7 @@ def _link(base: str, path: str) -> str:
     return base.rstrip("/") + path if base else path
 
 
-def _note_link(base: str, note) -> str:
+def _note_link(base: str, note: NoteInfo) -> str:
     return _link(base, note.view or f"/example/{note.example_id}")
 
 

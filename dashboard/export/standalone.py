@@ -76,12 +76,15 @@ def load_export(session: Session, example_id: int) -> ExampleExport | None:
     detail = example_queries.example_detail(session, example_id)
     if detail is None:
         return None
+    run = queries.get_run(session, detail.run_id)
+    if run is None:  # not while the example exists: its run_id is a foreign key
+        return None
     rows, full = example_queries.example_attention(session, example_id)
     frame = example_queries.example_faithfulness(session, example_id)
     curves = dict(zip(frame["method"], frame["deletion"], strict=True))
     return ExampleExport(
         detail=detail,
-        run=queries.get_run(session, detail.run_id),
+        run=run,
         attributions=example_queries.example_attributions(session, example_id),
         rows=rows,
         full=full,
@@ -141,7 +144,8 @@ def panel_figures(export: ExampleExport, options: ExportOptions) -> dict[str, di
             clickable=False,  # no server answers a click in a file
         )
     grid = export.grids.get(options.ref)
-    selected = None if None in (options.layer, options.head) else (options.layer, options.head)
+    layer, head = options.layer, options.head
+    selected = (layer, head) if layer is not None and head is not None else None
     head_grid = (
         figures.head_grid(
             grid, f"Head ρ with {options.ref}", f"Spearman ρ with {options.ref}", selected

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, no_update
+from dash import Input, NoUpdate, Output, State, no_update
 
 from attention_atlas.dashboard import ids, inputs
 from attention_atlas.db import notes
@@ -20,13 +20,13 @@ def _name(value: Any) -> str:
     return inputs.as_str(value, limit=notes.MAX_AUTHOR).strip()
 
 
-def restore(_stamp: Any, stored: Any, shown: Any):
+def restore(_stamp: Any, stored: Any, shown: Any) -> str | NoUpdate:
     """The remembered name into an author field (unless it is there already)."""
     name = _name(stored)
     return name if name and name != shown else no_update
 
 
-def remember(typed: Any, stored: Any):
+def remember(typed: Any, stored: Any) -> str | NoUpdate:
     """A typed name into the browser's store (the next page and the next visit know it)."""
     name = _name(typed)
     return name if name and name != stored else no_update

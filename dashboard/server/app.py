@@ -1,17 +1,17 @@
 """The Dash application: ``create_app(db_url)`` builds it, ``make_server()`` serves it.
 
-``attention-atlas serve`` runs it under gunicorn (:mod:`dashboard.server.production`); ``serve --dev`` (or
-:func:`serve`) under Flask's development server. Responses are compressed for clients that ask.
-For people who bring their own WSGI server, :func:`make_server` is the factory (the database URL
-from ``ATLAS_DATABASE_URL``, basic auth from ``ATLAS_AUTH_FILE`` when set)::
+``attention-atlas serve`` runs it under gunicorn (:mod:`dashboard.server.production`);
+``serve --dev`` (or :func:`serve`) under Flask's development server. Responses are compressed for
+clients that ask. For people who bring their own WSGI server, :func:`make_server` is the factory
+(the database URL from ``ATLAS_DATABASE_URL``, basic auth from ``ATLAS_AUTH_FILE`` when set)::
 
     ATLAS_DATABASE_URL=sqlite:////data/atlas.db ATLAS_AUTH_FILE=/data/users \
         gunicorn -w 2 -b 0.0.0.0:8050 "attention_atlas.dashboard.server.app:make_server()"
 
 The database is opened read-only (SQLite ``mode=ro``, PostgreSQL read-only transactions); the
-reading group's notes, tags and saved views alone are written, through ``dashboard.data.write_access``
-(none with ``read_only``). This module imports no ML library: the dashboard never touches the
-model. Nothing happens at import.
+reading group's notes, tags and saved views alone are written, through
+``dashboard.data.write_access`` (none with ``read_only``). This module imports no ML library: the
+dashboard never touches the model. Nothing happens at import.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from contextlib import ExitStack
 from importlib.resources import as_file, files
 
 import dash
+import flask
 from dash import ALL, Input, Output, dcc, html
 
 import attention_atlas.dashboard.pages as pages_package
@@ -135,8 +136,9 @@ def _page_modules() -> list[str]:
 
 def make_server(
     db_url: str | None = None, auth_file: str | None = None, read_only: bool = False
-):
-    """WSGI entry point for your own server: ``gunicorn "attention_atlas.dashboard.server.app:make_server()"``.
+) -> flask.Flask:
+    """WSGI entry point for your own server:
+    ``gunicorn "attention_atlas.dashboard.server.app:make_server()"``.
 
     With ``auth_file`` (default: ``ATLAS_AUTH_FILE``) every route asks for HTTP basic auth; a
     missing or malformed auth file raises :class:`dashboard.server.auth.AuthFileError`."""
@@ -170,7 +172,7 @@ def _protected_app(db_url: str | None, auth_file: str | None, read_only: bool = 
     return app
 
 
-def _finish_setup(server) -> None:
+def _finish_setup(server: flask.Flask) -> None:
     """Dash finishes its setup (registering the bundles it may serve) on its first request, and
     a request that another thread serves meanwhile is refused ("not a registered library", 500):
     a threaded server's first page load hits that. One request here, before any thread serves

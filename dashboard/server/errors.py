@@ -41,7 +41,9 @@ LOCATION_PROPS = ("pathname", "search", "hash", "href")  # dcc.Location sends st
 MULTI_WILDCARDS = (["ALL"], ["ALLSMALLER"])  # a pattern input of these arrives as a list
 
 
-def callback_request_problem(body: Any, callback_map: Mapping[str, dict], prefix: str = "/"):
+def callback_request_problem(
+    body: Any, callback_map: Mapping[str, dict], prefix: str = "/"
+) -> str | None:
     """Why ``body`` is not a request the renderer could have sent (None when it could be).
     ``prefix``: the app's ``requests_pathname_prefix``, which every pathname starts with."""
     if not isinstance(body, dict):
