@@ -3,9 +3,9 @@
 Two runs share an example when they read the same dataset and source index. For each shared
 example and each method both runs computed, the similarity of run A's scores with run B's is a
 Spearman rank correlation on |scores|, one on signed scores, and the top-5 Jaccard overlap (the
-same measures as the method-vs-method agreements, :mod:`db.analysis.metrics`). Scores are compared over
-the non-special tokens when both runs tokenized the text the same way; otherwise per
-whitespace-separated word (each token's score added to the word its offsets start in), so
+same measures as the method-vs-method agreements, :mod:`db.analysis.metrics`). Scores are
+compared over the non-special tokens when both runs tokenized the text the same way; otherwise
+per whitespace-separated word (each token's score added to the word its offsets start in), so
 checkpoints with different tokenizers can be compared too. The correlations are computed for
 all examples of one unit count at once (ranks and row-wise Pearson in numpy).
 """

@@ -3,9 +3,9 @@
 :func:`fill_synthetic_store` writes one run with examples, attention, attributions, agreements,
 head scores and faithfulness through the ORM in bulk (``insert(T)``). The numbers are made up
 but internally consistent: every method's scores are a noisy view of one hidden per-token
-importance, agreements and head scores are computed from the stored arrays with ``db.analysis.metrics``
-(the functions ingest uses), and the
-deletion curves follow from each method's ranking of that hidden importance. Accuracy and
+importance, agreements and head scores are computed from the stored arrays with
+``db.analysis.metrics`` (the functions ingest uses), and the deletion curves follow from each
+method's ranking of that hidden importance. Accuracy and
 bottom-k curves and the consistency test's top-5 vectors (revision 0003) come from their own
 per-example generators, so adding them left every older number as it was.
 """

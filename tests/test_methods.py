@@ -4,10 +4,10 @@ every registered method on a tiny BERT, a tiny GPT-2 classifier and the zero-sho
 
 from __future__ import annotations
 
-from support import methods as helpers
 import numpy as np
 import pytest
 import torch
+from support import methods as helpers
 from support.methods import (
     TEXTS,
     build_adapter,

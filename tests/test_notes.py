@@ -1,5 +1,5 @@
-"""The reading group's layer (issue 14): attention_atlas.db.notes' validation and writes, the tag filter (numpy
-and SQL alike, never stale), the notes panel's and "Save this view"'s callbacks called
+"""The reading group's layer (issue 14): attention_atlas.db.notes' validation and writes, the tag
+filter (numpy and SQL alike, never stale), the notes panel's and "Save this view"'s callbacks called
 directly, ``serve --read-only``, and ``attention-atlas notes export``."""
 
 from __future__ import annotations

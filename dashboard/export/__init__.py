@@ -1,1 +1,2 @@
-"""One example exported for slides: standalone HTML, PNG/SVG, and the example page's export button."""
+"""One example exported for slides: standalone HTML, PNG/SVG, and the example page's export
+button."""

@@ -1,6 +1,6 @@
 """The example page's "Export" button: downloads the example as the standalone HTML file of
-``attention-atlas export --format html`` (:mod:`dashboard.export.standalone`), with the page's current
-layer, head and head-grid reference."""
+``attention-atlas export --format html`` (:mod:`dashboard.export.standalone`), with the page's
+current layer, head and head-grid reference."""
 
 from __future__ import annotations
 

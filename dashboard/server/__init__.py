@@ -1,1 +1,2 @@
-"""The web server: the Dash app factory, production serving (gunicorn), auth, compression, error pages and write access."""
+"""The web server: the Dash app factory, production serving (gunicorn), auth, compression,
+error pages and write access."""

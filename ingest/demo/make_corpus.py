@@ -1,7 +1,7 @@
 """Writes ``corpus.jsonl``, the demo's labelled movie reviews, from hand-written parts.
 
-Run ``python -m attention_atlas.ingest.demo.make_corpus`` (add ``--check`` to only verify that the file is up to
-date). Two sources, both written by the project: fully hand-written reviews
+Run ``python -m attention_atlas.ingest.demo.make_corpus`` (add ``--check`` to only verify that
+the file is up to date). Two sources, both written by the project: fully hand-written reviews
 (``handwritten.py``) and composed reviews (``snippets.py``: openings, neutral subject lines with
 invented names and numbers, plot summaries, opinion sentences of many shapes, closers) put
 together by a seeded RNG. The result is byte-for-byte reproducible.

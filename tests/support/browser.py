@@ -36,7 +36,10 @@ def _free_port() -> int:
 def served(db_url: str) -> Iterator[str]:
     """Base URL of the dashboard over ``db_url``, served by a subprocess for the block."""
     port = _free_port()
-    code = f"from attention_atlas.dashboard.server.app import serve; serve({db_url!r}, '127.0.0.1', {port})"
+    code = (
+        "from attention_atlas.dashboard.server.app import serve; "
+        f"serve({db_url!r}, '127.0.0.1', {port})"
+    )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
