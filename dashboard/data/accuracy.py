@@ -93,12 +93,12 @@ def method_consistency(
 def _consistency(run: queries.RunInfo, method: str, wanted: np.ndarray) -> MethodConsistency:
     data = service()
     ids, vectors = data.top_vectors(run, method)
-    rows = np.flatnonzero(stacks.rows_of(ids, wanted)) if vectors is not None else []
-    chosen = np.asarray(rows, dtype=np.int64)[consistency.subsample(len(rows))]
+    rows = np.flatnonzero(stacks.rows_of(ids, wanted)) if vectors is not None else np.zeros(0)
+    chosen = rows.astype(np.int64)[consistency.subsample(len(rows))]
     corpus = data.corpus(run)
     chosen_ids = ids[chosen] if len(chosen) else np.zeros(0, dtype=np.int64)
     labels = corpus.label[np.searchsorted(corpus.ids, chosen_ids)]
-    x = vectors[chosen] if len(chosen) else np.zeros((0, 2))
+    x = vectors[chosen] if vectors is not None and len(chosen) else np.zeros((0, 2))
     return MethodConsistency(
         method=method,
         n=len(rows),

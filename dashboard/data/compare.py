@@ -78,7 +78,9 @@ def agreement_means(
     return out
 
 
-def head_grid_mean(data: AtlasData, run: RunInfo, ids: np.ndarray, reference: str):
+def head_grid_mean(
+    data: AtlasData, run: RunInfo, ids: np.ndarray, reference: str
+) -> np.ndarray | None:
     """[L, H] mean head grid over ``ids`` with ``reference`` (None when there is none)."""
     stack_ids, grids = data.head_stack(run, reference)
     if grids is None:

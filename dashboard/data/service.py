@@ -64,9 +64,11 @@ class AtlasData:
         with self._sessions() as session:
             yield session
 
-    def _read(self, query: Callable[Concatenate[Session, P], T], *args: P.args) -> T:
+    def _read(
+        self, query: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         with self.session() as session:
-            return query(session, *args)
+            return query(session, *args, **kwargs)
 
     def after_fork(self) -> None:
         """Drop the pooled connections a forked worker inherited (without closing them: they
@@ -117,20 +119,26 @@ class AtlasData:
         """The run's faithfulness rows: scores [N, M] and deletion curves [N, M, K+1]."""
         return self._stack(run, "faithfulness", lambda s: stacks.stack_faithfulness(s, run.id))
 
-    def deletion_stack(self, run: queries.RunInfo):
+    def deletion_stack(
+        self, run: queries.RunInfo
+    ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
         """(ids [N], methods [M], curves [N, M, K+1] or None), as ``stacks.stack_deletion``."""
         stack = self.faithfulness(run)
         if not len(stack.ids):
             return stack.ids, [], None
         return stack.ids, stack.methods, stack.deletion
 
-    def head_stack(self, run: queries.RunInfo, reference: str):
+    def head_stack(
+        self, run: queries.RunInfo, reference: str
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """(ids [N], head grids [N, L, H] or None) with ``reference``."""
         return self._stack(
             run, ("heads", reference), lambda s: stacks.stack_head_grids(s, run.id, reference)
         )
 
-    def sink_stack(self, run: queries.RunInfo):
+    def sink_stack(
+        self, run: queries.RunInfo
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """(ids [N], share on the first token [N, L, H], on special tokens [N, L, H])."""
         return self._stack(run, "sink", lambda s: stacks.stack_sink_shares(s, run.id))
 
@@ -146,7 +154,9 @@ class AtlasData:
             lambda s: vocabulary.in_order(accuracy_reads.vector_methods(s, run.id)),
         )
 
-    def top_vectors(self, run: queries.RunInfo, method: str):
+    def top_vectors(
+        self, run: queries.RunInfo, method: str
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """(ids [n], vectors [n, d] or None): ``method``'s top-5 vectors of the run."""
         return self._stack(
             run,
@@ -162,7 +172,9 @@ class AtlasData:
         )
 
     # -- per-filter results (cached) ---------------------------------------------------------
-    def _xy(self, run: queries.RunInfo, f: queries.CorpusFilter, need_y: bool):
+    def _xy(
+        self, run: queries.RunInfo, f: queries.CorpusFilter, need_y: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         x = self.agreement(run, f.pair, f.measure)
         y = self.agreement(run, f.y_pair, f.measure) if need_y or f.box else None
         return x, y
@@ -182,7 +194,9 @@ class AtlasData:
         key = ("base", stacks.base_key(f))
         return self.per_filter(run, key, lambda: stacks.base_mask(self.corpus(run), f))
 
-    def ids(self, run: queries.RunInfo, f: queries.CorpusFilter, sort: str, desc: bool):
+    def ids(
+        self, run: queries.RunInfo, f: queries.CorpusFilter, sort: str, desc: bool
+    ) -> np.ndarray:
         """Filtered example ids in table order, [N] int64."""
         f = self.with_tag(run, f)
 
@@ -223,7 +237,7 @@ class AtlasData:
         (as :func:`attention_atlas.db.queries.scatter_points`)."""
         f = self.with_tag(run, f.without_selection())
         corpus = self.corpus(run)
-        x, y = self._xy(run, f, True)
+        x, y = self.agreement(run, f.pair, f.measure), self.agreement(run, f.y_pair, f.measure)
         mask = self._base(run, f) & ~np.isnan(x) & ~np.isnan(y)
         correct = np.array([None, False, True], dtype=object)[corpus.correct[mask] + 1]
         return pd.DataFrame(
@@ -273,7 +287,15 @@ class AtlasData:
 
         return self.per_filter(run, ("summary", f, reference, stat), compute)
 
-    def head_extremes(self, run, f, reference: str, layer: int, head: int, k: int = 8):
+    def head_extremes(
+        self,
+        run: queries.RunInfo,
+        f: queries.CorpusFilter,
+        reference: str,
+        layer: int,
+        head: int,
+        k: int = 8,
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
         """(ids of the k examples where head (layer, head) agrees most, ... least), rho values."""
         wanted = self.ids(run, f, "id", False)
         ids, grids = self.head_stack(run, reference)
@@ -316,7 +338,7 @@ class AtlasData:
         """method, comprehensiveness, sufficiency, deletion (array) of one example."""
         return self._read(example_queries.example_faithfulness, example_id)
 
-    def attention(self, example_id: int):
+    def attention(self, example_id: int) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(rows [L, H, T], full [L, H, T, T] or None) of one example, cached: decompressing
         ``full`` is the slow part."""
         return self._cache.example(

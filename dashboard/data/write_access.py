@@ -14,7 +14,7 @@ import threading
 import flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from attention_atlas.db.engine import DatabaseUrlError
+from attention_atlas.db.engine import DatabaseUrlError, resolve_url
 from attention_atlas.db.notes import NoteError, NotesWriter
 
 EXTENSION = "attention_atlas_writer"
@@ -33,7 +33,7 @@ class _LazyWriter:
         with self._lock:
             if self._writer is None:
                 try:
-                    self._writer = NotesWriter(self.db_url)
+                    self._writer = NotesWriter(resolve_url(self.db_url))
                 except DatabaseUrlError as exc:
                     raise NoteError(f"the store cannot be written: {exc}") from exc
             return self._writer
