@@ -60,6 +60,7 @@ def _records(
     chunk: list[CorpusItem], encoded: list[EncodedText], forward: ForwardOutput, cap: int
 ) -> list[ExampleRecord]:
     probabilities = torch.softmax(forward.logits.detach().float(), dim=-1).cpu().numpy()
+    assert forward.attentions is not None  # _forward asks for them
     # layers x [B, heads, T, T] -> [B, layers, heads, T, T]
     attention = torch.stack([a.detach().float() for a in forward.attentions], dim=1).cpu()
     records = []

@@ -14,6 +14,7 @@ database.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -88,9 +89,13 @@ def estimate_run(
     return Estimate(len(encoded), len(sample), seconds, _levers(settings, seconds, predict))
 
 
-def _levers(settings, seconds, predict) -> dict[str, float]:
+def _levers(
+    settings: IngestSettings,
+    seconds: dict[str, float],
+    predict: Callable[[IngestSettings], dict[str, float]],
+) -> dict[str, float]:
     total = sum(seconds.values())
-    levers = {}
+    levers: dict[str, float] = {}
     for method in ("shap", "ig"):
         if method in seconds:
             levers[f"--methods without {method}"] = seconds[method]
@@ -123,22 +128,23 @@ def _time_batches(
 ) -> dict[str, float]:
     """Seconds per stage over ``batches``, each run as the pipeline runs a batch."""
     spent = dict.fromkeys((FORWARD, *plan.stages), 0.0)
-    clock = {"stage": FORWARD, "at": 0.0}
+    running, since = FORWARD, 0.0  # the stage running and when it started
 
     def on_progress(stage: str, _share: float) -> None:
         """Time since the last call belongs to the stage that was running."""
+        nonlocal running, since
         now = time.perf_counter()
-        spent[clock["stage"]] += now - clock["at"]
-        clock["stage"], clock["at"] = stage, now
+        spent[running] += now - since
+        running, since = stage, now
 
     for items in batches:
-        clock["stage"], clock["at"] = FORWARD, time.perf_counter()
+        running, since = FORWARD, time.perf_counter()
         with precision_context(adapter.device, precision):
             batch = adapter.collate(items)
             with torch.no_grad():
                 forward = adapter.forward(batch, output_attentions=True, output_hidden=True)
             explain_batch(adapter, batch, items, forward, plan, on_progress)
-        on_progress(clock["stage"], 1.0)  # the last stage's time
+        on_progress(running, 1.0)  # the last stage's time
     return spent
 
 
