@@ -1,6 +1,6 @@
 """Compare the stored numbers of two SQLite stores of the same run, cell by cell.
 
-    python tests/tools/compare_stores.py OLD.db NEW.db
+    python tests/tools/compare_stores.py OLD.db NEW.db   (SQLite files or database URLs)
 
 For a refactor that must not change results: ingest the same fixed run with the old code (a
 ``git worktree`` of the old commit, ``PYTHONPATH`` set to it) and with the new, then compare.
@@ -12,11 +12,13 @@ are the new values exactly. Prints one line per table; exit code 0 when everythi
 
 from __future__ import annotations
 
-import sqlite3
+import json
 import sys
 
 import numpy as np
+from sqlalchemy import create_engine, text
 
+from attention_atlas.db.engine import resolve_url
 from attention_atlas.models.arrays import decode_array
 
 SKIP = {"id", "run_id", "example_id", "seconds", "created_at", "updated_at"}
@@ -31,15 +33,33 @@ KEYS = {
 
 
 def _rows(db: str, table: str) -> tuple[dict, list[str]]:
-    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    columns = [c[1] for c in connection.execute(f"PRAGMA table_info({table})")]
+    """Rows of ``table`` keyed by source index (and the table's key columns); ``db`` is a
+    SQLite file path or any database URL."""
+    engine = create_engine(resolve_url(db))
     join = "id" if table == "examples" else "example_id"
     query = f"SELECT e.source_index, t.* FROM {table} t JOIN examples e ON e.id = t.{join}"
     rows = {}
-    for source_index, *values in connection.execute(query):
-        row = dict(zip(columns, values, strict=True))
-        rows[(source_index, *(row[k] for k in KEYS[table]))] = row
+    with engine.connect() as connection:
+        result = connection.execute(text(query))
+        columns = list(result.keys())[1:]
+        for source_index, *values in result:
+            row = dict(zip(columns, (_plain(v) for v in values), strict=True))
+            rows[(source_index, *(row[k] for k in KEYS[table]))] = row
+    engine.dispose()
     return rows, columns
+
+
+def _plain(value: object) -> object:
+    """One form for both backends: PostgreSQL hands BYTEA back as memoryview (SQLite: bytes)
+    and JSON parsed (SQLite, through a raw query: its text)."""
+    if isinstance(value, memoryview):
+        return bytes(value)
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _verdict(old: object, new: object) -> str | None:
