@@ -8,11 +8,13 @@ the faithfulness tests. A few real batches (``--batch-size`` examples of neighbo
 the run cuts them) at the 10%, 50% and 90% points of the corpus's length order are run as the
 run would run them (after a warm-up), each stage's seconds divided by its units give its rate,
 and the rates times the units of every example give the estimate. Nothing is written to the
-database.
+database. A corpus of three batches or fewer (:func:`timing_is_the_run`) has no sample smaller
+than itself: timing it is running it, so the CLI ingests and stores it instead.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -42,6 +44,11 @@ class Estimate:
     @property
     def total(self) -> float:
         return sum(self.seconds.values())
+
+
+def timing_is_the_run(n_examples: int, batch_size: int) -> bool:
+    """Whether the timed batches (one per QUANTILES point) would be every batch of the run."""
+    return math.ceil(n_examples / batch_size) <= len(QUANTILES)
 
 
 def units(stage: str, n: int, settings: IngestSettings, n_methods: int) -> float:

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
 import click
 
 from attention_atlas.dashboard import cli as dashboard_cli
 from attention_atlas.db.cli_common import DB_OPTION, INTERRUPTED, fail, open_engine
+from attention_atlas.db.engine import shown_url
 from attention_atlas.ingest.cli.common import user_errors
 from attention_atlas.ingest.cli.demo import demo_command
 from attention_atlas.ingest.cli.explain import explain
 from attention_atlas.ingest.cli.options import setting_options, settings_from_options
 from attention_atlas.ingest.cli.sanity import sanity
+from attention_atlas.ingest.progress import pace
 from attention_atlas.ingest.settings import IngestSettings
 
 
@@ -41,7 +44,8 @@ def main() -> None:
     is_flag=True,
     help="Time a few examples of the corpus on the chosen device, print the expected wall time "
     "of the whole run per method and what --shap-evals, --methods and --max-length would save, "
-    "and exit without storing anything.",
+    "and exit without storing anything. A corpus of three batches or fewer is the timing sample "
+    "itself: it is ingested and stored instead, and the time it took is printed.",
 )
 def ingest(quiet: bool, estimate: bool, **options: Any) -> None:
     """Run a classifier over a corpus and store predictions, attention and explanations."""
@@ -49,7 +53,7 @@ def ingest(quiet: bool, estimate: bool, **options: Any) -> None:
     try:
         settings = settings_from_options(options)
         if estimate:
-            _estimate(settings)
+            _estimate(settings, quiet)
             return
         from attention_atlas.ingest.pipeline import run_ingest
 
@@ -64,19 +68,31 @@ def ingest(quiet: bool, estimate: bool, **options: Any) -> None:
         sys.exit(INTERRUPTED)
     click.echo(
         f"run {result.run_name!r} (id {result.run_id}): {result.n_new} new examples, "
-        f"{result.n_done}/{result.n_source} stored, {result.n_skipped} empty skipped, "
-        f"{result.examples_per_second:.1f} examples/s"
+        f"{result.n_done}/{result.n_source} stored, {result.n_skipped} empty skipped"
+        + (f", {pace(result.examples_per_second)}" if result.n_new else "")
     )
 
 
-def _estimate(settings: IngestSettings) -> None:
-    """``ingest --estimate``: nothing is read from or written to the database."""
-    from attention_atlas.ingest.estimate import estimate_run, report
-    from attention_atlas.ingest.pipeline import load_inputs, token_budget
+def _estimate(settings: IngestSettings, quiet: bool) -> None:
+    """``ingest --estimate``: nothing is read from or written to the database, unless timing
+    the corpus would be running it (three batches or fewer): then it is ingested and stored."""
+    from attention_atlas.ingest.estimate import estimate_run, report, timing_is_the_run
+    from attention_atlas.ingest.pipeline import load_inputs, read_corpus, run_ingest, token_budget
 
-    corpus, adapter = load_inputs(settings)
-    result = estimate_run(settings, list(corpus.items), adapter, token_budget(adapter))
-    click.echo(report(result, str(adapter.device)))
+    corpus = read_corpus(settings)
+    if timing_is_the_run(len(corpus.items), settings.batch_size):
+        started = time.perf_counter()
+        result = run_ingest(settings, progress=not quiet, corpus=corpus)
+        click.echo(
+            f"the corpus is {len(corpus.items)} examples, 3 batches or fewer: the estimate would "
+            f"be the whole run, so it was stored as run {result.run_name!r} (id {result.run_id}, "
+            f"{result.n_new} new examples) in {shown_url(settings.db)}: took "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        return
+    corpus, adapter = load_inputs(settings, corpus)
+    estimate = estimate_run(settings, list(corpus.items), adapter, token_budget(adapter))
+    click.echo(report(estimate, str(adapter.device)))
 
 
 # -- runs and db --------------------------------------------------------------------------
