@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -80,12 +80,14 @@ class BatchWorker:
         precision = resolve_precision(self.settings.precision, device)
         return WorkerInfo(os.getpid(), socket.gethostname(), str(device), precision)
 
-    def compute(self, work: Work) -> ComputedBatch:
+    def compute(self, work: Work) -> tuple[int, ComputedBatch]:
+        """The batch computed, with this worker's process id (for ``-v``'s per-worker lines)."""
         from attention_atlas.ingest.compute import compute_batch
 
         self._load()
         chunk, encoded = work
-        return compute_batch(self.adapter, chunk, encoded, self.settings, self.plan, _quiet)
+        computed = compute_batch(self.adapter, chunk, encoded, self.settings, self.plan, _quiet)
+        return os.getpid(), computed
 
     def _load(self) -> None:
         if self.adapter is not None:
@@ -111,9 +113,15 @@ class WorkerPool:
     default). Use as a context manager: leaving it kills the actors (Ctrl-C included) and stops
     a Ray instance it started."""
 
-    def __init__(self, settings: IngestSettings, label_names: list[str]) -> None:
+    def __init__(
+        self,
+        settings: IngestSettings,
+        label_names: list[str],
+        say: Callable[[str], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.label_names = label_names
+        self.say = say  # -v: one line per finished batch, naming its worker
         self.actors: list[Any] = []
         self.infos: list[WorkerInfo] = []
         self._started_ray = False
@@ -151,8 +159,23 @@ class WorkerPool:
         pool = ActorPool(self.actors)
         for item in work:
             pool.submit(lambda actor, value: actor.compute.remote(value), item)
+        done: dict[int, int] = {}
         while pool.has_next():
-            yield pool.get_next_unordered()
+            pid, computed = pool.get_next_unordered()
+            done[pid] = done.get(pid, 0) + 1
+            if self.say is not None:
+                self.say(self._line(pid, computed, done[pid]))
+            yield computed
+
+    def _line(self, pid: int, computed: ComputedBatch, n_batches: int) -> str:
+        known = {info.pid: info for info in self.infos}
+        where = (
+            f"{known[pid].node} {known[pid].device}" if pid in known else "restarted after a fault"
+        )
+        return (
+            f"worker {pid} ({where}): {len(computed.records)} examples in "
+            f"{computed.seconds:.1f} s, its batch {n_batches}"
+        )
 
     def _start(self, ray: Any) -> None:
         gpus = self.settings.gpus_per_worker

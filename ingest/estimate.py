@@ -155,8 +155,9 @@ def _time_batches(
     return spent
 
 
-def report(estimate: Estimate, device: str) -> str:
-    """The estimate as the lines ``--estimate`` prints."""
+def report(estimate: Estimate, device: str, workers: int = 1) -> str:
+    """The estimate as the lines ``--estimate`` prints; with ``workers`` > 1 the total is also
+    projected onto that many Ray workers, each assumed as fast as the device timed here."""
     lines = [
         f"estimate for {estimate.n_examples} examples on {device} "
         f"(timed {estimate.sample} examples in batches across the corpus's lengths):",
@@ -165,6 +166,12 @@ def report(estimate: Estimate, device: str) -> str:
         share = seconds / estimate.total if estimate.total else 0.0
         lines.append(f"  {stage:<14} {_duration(seconds):>10}  {share:6.1%}")
     lines.append(f"  {'total':<14} {_duration(estimate.total):>10}")
+    if workers > 1:
+        lines.append(
+            f"  {f'on {workers} workers':<14} {_duration(estimate.total / workers):>10}  "
+            "(assumes linear scaling, each worker as fast as this device; "
+            "benchmarks/bench_scaleout.py measures it)"
+        )
     if estimate.levers:
         lines.append("what the main levers would save:")
         for lever, saved in sorted(estimate.levers.items(), key=lambda kv: -kv[1]):

@@ -70,11 +70,13 @@ def run_ingest(
     progress: bool = True,
     on_batch: Callable[[int], None] | None = None,
     corpus: Corpus | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Ingest per ``settings``; ``engine`` overrides ``settings.db``, ``corpus`` the one the
     settings name (``explain --text`` passes its one text). Raises the user-error exceptions
     of its parts (CorpusError, CheckpointError, RunConflictError, SettingsError,
-    DatabaseUrlError); ``on_batch`` is called with the stored count after each batch."""
+    DatabaseUrlError); ``on_batch`` is called with the stored count after each batch, ``say``
+    with a line per batch a Ray worker finished (``ingest -v``)."""
     validate(settings)
     if settings.threads:
         torch.set_num_threads(settings.threads)  # process-wide, as torch allows no other way
@@ -82,7 +84,7 @@ def run_ingest(
     upgrade(engine)
     driver_settings = replace(settings, device="cpu") if settings.uses_ray else settings
     corpus, adapter = load_inputs(driver_settings, corpus)
-    with _compute_pool(settings, adapter) as pool:
+    with _compute_pool(settings, adapter, say) as pool:
         precision = _precision(settings, adapter, pool)
         sessions = session_factory(engine)
         run_id, done = _open_run(sessions, settings, corpus, adapter, precision)
@@ -102,13 +104,15 @@ def _precision(settings: IngestSettings, adapter: Adapter, pool: Any) -> str:
     return pool.precision if pool else resolve_precision(settings.precision, adapter.device)
 
 
-def _compute_pool(settings: IngestSettings, adapter: Adapter) -> AbstractContextManager[Any]:
+def _compute_pool(
+    settings: IngestSettings, adapter: Adapter, say: Callable[[str], None] | None
+) -> AbstractContextManager[Any]:
     """Ray workers when the settings ask for them (checked before any work), else nothing."""
     if not settings.uses_ray:
         return nullcontext(None)
     from attention_atlas.ingest.distributed import WorkerPool
 
-    return WorkerPool(settings, list(adapter.label_names))
+    return WorkerPool(settings, list(adapter.label_names), say)
 
 
 def _open_run(

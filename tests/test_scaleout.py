@@ -94,8 +94,12 @@ def test_two_ray_workers_store_what_one_process_stores(
     local_ray: object, single_store: str, tiny_bert_dir: Path, corpus: Path, tmp_path: Path
 ) -> None:
     db = str(tmp_path / "ray.db")
-    result = run_ingest(settings_for(tiny_bert_dir, corpus, db, workers=2), progress=False)
+    said: list[str] = []
+    settings = settings_for(tiny_bert_dir, corpus, db, workers=2)
+    result = run_ingest(settings, progress=False, say=said.append)
     assert result.n_new == 12
+    assert len(said) == 6 and all(line.startswith("worker ") for line in said)  # -v: per batch
+    assert len({line.split()[1] for line in said}) == 2, "both workers computed batches"
     assert _status(db) == ("complete", 12)
     assert compare(single_store, db)
 
@@ -175,6 +179,14 @@ def test_two_shard_processes_fill_one_run(
     assert compare(single_store, db)
     listing = _cli("runs", "--db", db, cwd=tmp_path).communicate(timeout=120)[0].decode()
     assert "shards 2/2 done" in listing
+
+
+def test_estimate_projects_the_total_onto_the_workers() -> None:
+    from attention_atlas.ingest.estimate import Estimate, report
+
+    estimate = Estimate(n_examples=1000, sample=8, seconds={"ig": 3000.0}, levers={})
+    text = report(estimate, "cpu", workers=4)
+    assert "on 4 workers" in text and "12.5 min" in text and "linear scaling" in text
 
 
 def test_an_unreachable_ray_address_is_one_line_and_exit_2(

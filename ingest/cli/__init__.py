@@ -40,6 +40,9 @@ def main() -> None:
 @setting_options()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option(
+    "--verbose", "-v", is_flag=True, help="With Ray workers: a line per batch a worker finishes."
+)
+@click.option(
     "--estimate",
     is_flag=True,
     help="Time a few examples of the corpus on the chosen device, print the expected wall time "
@@ -47,7 +50,7 @@ def main() -> None:
     "and exit without storing anything. A corpus of three batches or fewer is the timing sample "
     "itself: it is ingested and stored instead, and the time it took is printed.",
 )
-def ingest(quiet: bool, estimate: bool, **options: Any) -> None:
+def ingest(quiet: bool, verbose: bool, estimate: bool, **options: Any) -> None:
     """Run a classifier over a corpus and store predictions, attention and explanations."""
     errors = user_errors()
     try:
@@ -57,7 +60,8 @@ def ingest(quiet: bool, estimate: bool, **options: Any) -> None:
             return
         from attention_atlas.ingest.pipeline import run_ingest
 
-        result = run_ingest(settings, progress=not quiet)
+        say = _say if verbose else None
+        result = run_ingest(settings, progress=not quiet, say=say)
     except errors as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -71,6 +75,13 @@ def ingest(quiet: bool, estimate: bool, **options: Any) -> None:
         f"{result.n_done}/{result.n_source} stored, {result.n_skipped} empty skipped"
         + (f", {pace(result.examples_per_second)}" if result.n_new else "")
     )
+
+
+def _say(line: str) -> None:
+    """A line above the progress bar (tqdm keeps the bar at the bottom)."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)
 
 
 def _estimate(settings: IngestSettings, quiet: bool) -> None:
@@ -92,7 +103,7 @@ def _estimate(settings: IngestSettings, quiet: bool) -> None:
         return
     corpus, adapter = load_inputs(settings, corpus)
     estimate = estimate_run(settings, list(corpus.items), adapter, token_budget(adapter))
-    click.echo(report(estimate, str(adapter.device)))
+    click.echo(report(estimate, str(adapter.device), workers=settings.workers))
 
 
 # -- runs and db --------------------------------------------------------------------------
@@ -118,6 +129,7 @@ def runs(db_url: str | None) -> None:
             f"{r.id:>4}  {r.status:<9} {done:>12} {r.n_skipped:>7} {r.seconds:>8.1f}  "
             f"{r.name}  [{r.adapter}; {r.checkpoint} on {r.dataset}"
             f"{':' + r.split if r.split else ''}]"
+            + (f"  shards {r.shards[0]}/{r.shards[1]} done" if r.shards else "")
         )
 
 
