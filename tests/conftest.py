@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -121,8 +122,8 @@ def sqlite_url_factory(tmp_path: Path, _migrated_sqlite_template: Path) -> Calla
     return make
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def _fresh_postgres_database() -> Iterator[str]:
     """URL of a fresh, empty PostgreSQL database on the test server, dropped afterwards.
     Skips when ATLAS_TEST_POSTGRES_URL is unset (``make test`` sets it)."""
     base = os.environ.get(POSTGRES_ENV)
@@ -141,6 +142,20 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (skips without the test server)."""
+    with _fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database shared by one module's tests (a store built once)."""
+    with _fresh_postgres_database() as url:
+        yield url
 
 
 # -- shared data --------------------------------------------------------------------------

@@ -1,22 +1,17 @@
-"""The dashboard's cached numpy path (``dashboard.data.service`` over ``db.stacks``) gives exactly what
-the SQL queries in ``db.queries`` give: same rows, same order, same counts and means, on a
-store with missing labels, correctness and agreement values. (One difference on purpose: the
-cached text search folds Unicode case, as PostgreSQL's ``lower`` does; SQLite's folds ASCII
-only, so the filters below search non-ASCII text without a case change.)"""
+"""The dashboard's cached numpy path (``dashboard.data.service`` over ``db.stacks``) gives
+exactly what the SQL queries in ``db.queries`` give: same rows, same order, same counts and
+means, on a store with missing labels, correctness and agreement values. (One difference on
+purpose: the cached text search folds Unicode case, as PostgreSQL's ``lower`` does; SQLite's
+folds ASCII only, so the filters below search non-ASCII text without a case change.)"""
 
 from __future__ import annotations
 
 import itertools
-import os
-import uuid
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import POSTGRES_ENV
-from sqlalchemy import LargeBinary, create_engine, literal, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import LargeBinary, literal, select, update
 
 from attention_atlas.dashboard.data.service import AtlasData
 from attention_atlas.db import queries
@@ -31,24 +26,11 @@ _POSTGRES = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=_POSTGRES)])
-def store_url(request, tmp_path_factory) -> Iterator[str]:
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated empty store: SQLite, and PostgreSQL when ATLAS_TEST_POSTGRES_URL is set."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('filter-cache') / 'atlas.db'}"
-        return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    name = f"atlas_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        return f"sqlite:///{tmp_path_factory.mktemp('filter-cache') / 'atlas.db'}"
+    return request.getfixturevalue("module_postgres_url")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +67,7 @@ def atlas(store_url: str):
     engine.dispose()
     data = AtlasData(store_url)
     yield data, data.run(run_id)
-    data.close()
+    data.engine.dispose()
 
 
 def _filters(run_id: int) -> list[CorpusFilter]:
