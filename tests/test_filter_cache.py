@@ -67,7 +67,7 @@ def atlas(store_url: str):
     engine.dispose()
     data = AtlasData(store_url)
     yield data, data.run(run_id)
-    data.engine.dispose()
+    data.close()
 
 
 def _filters(run_id: int) -> list[CorpusFilter]:
