@@ -1,5 +1,7 @@
 """The wheel works without the checkout: built from the source tree, installed into a fresh
-virtualenv, it migrates a database, ingests a tiny BERT and serves the dashboard's assets.
+virtualenv, it adds one import name, ``attention_atlas`` (never a generic ``models`` or ``db`` that
+would shadow a research project's own), migrates a database, ingests a tiny BERT and serves the
+dashboard's assets.
 
 The new venv reuses this venv's heavy dependencies (torch, transformers, dash, ...) through a
 ``.pth`` line naming its site-packages; a path listed in a ``.pth`` file is only appended to
@@ -33,10 +35,15 @@ from attention_atlas.db.migrate import head_revision
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_PACKAGES = ("db", "models", "ingest", "dashboard", "atlas_migrations")
+IMPORT_NAME = "attention_atlas"
+SUBPACKAGES = ("models", "db", "ingest", "dashboard")  # the checkout's folders, inside it
+# names the wheel must not add to site-packages: what earlier wheels installed, and what the
+# checkout root holds beside the package (root files, tests, benchmarks)
+FOREIGN_NAMES = (*SUBPACKAGES, "atlas_migrations", "tests", "benchmarks", "support", "conftest")
 # what the checkout holds that is no input to the build (a stale build/ would leak old modules
-# into the wheel); dot folders (.venv, .git, caches) are left out too
-NOT_SOURCE = {"build", "dist", "screenshots", "benchmarks", "tests"}
+# into the wheel); dot folders (.venv, .git, caches) are left out too. tests/ and benchmarks/
+# are copied: they sit beside the package in the checkout, and must stay out of the wheel.
+NOT_SOURCE = {"build", "dist", "screenshots"}
 
 
 def _copy_source(target: Path) -> Path:
@@ -44,6 +51,8 @@ def _copy_source(target: Path) -> Path:
         skipped = {n for n in names if n == "__pycache__" or n.endswith((".egg-info", ".db"))}
         if Path(folder) == ROOT:
             skipped |= {n for n in names if n in NOT_SOURCE or n.startswith(".")}
+        if Path(folder) == ROOT / "benchmarks":
+            skipped.add("out")  # bench stores, gigabytes
         return skipped
 
     shutil.copytree(ROOT, target, ignore=ignore)
@@ -91,9 +100,8 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
         "--no-index", wheel, cwd=new.parent,
     )  # fmt: skip
-    purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=new)
     deps = "\n".join(site.getsitepackages()) + "\n"
-    (Path(purelib.stdout.strip()) / "_test_venv_dependencies.pth").write_text(deps)
+    (_purelib(new) / "_test_venv_dependencies.pth").write_text(deps)
     return new
 
 
@@ -112,32 +120,85 @@ def ingested(venv: Path, tiny_bert_dir: Path, tmp_path_factory: pytest.TempPathF
     return url
 
 
-def test_wheel_holds_migrations_and_assets_not_screenshots(wheel: Path) -> None:
+def _purelib(venv: Path) -> Path:
+    code = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    return Path(_run(venv / "bin" / "python", "-c", code, cwd=venv).stdout.strip())
+
+
+def _dist_info(names: set[str]) -> str:
+    (folder,) = {n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")}
+    return folder
+
+
+def test_wheel_owns_one_import_name(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
+    dist_info = _dist_info(names)
+    top_level = archive.read(f"{dist_info}/top_level.txt").decode().split()
+    assert top_level == [IMPORT_NAME]
+    assert {n.split("/")[0] for n in names} == {IMPORT_NAME, dist_info}
+    inside = {n.split("/")[1] for n in names if n.startswith(f"{IMPORT_NAME}/")}
+    assert not inside & {"tests", "benchmarks", "build", "screenshots"}, sorted(inside)
+
+
+def _checkout_files(folder: str, *patterns: str) -> set[str]:
+    """Files of the checkout's ``folder`` matching ``patterns``, as paths relative to the root."""
+    found = {p for pattern in patterns for p in (ROOT / folder).glob(pattern)}
+    return {p.relative_to(ROOT).as_posix() for p in found if "__pycache__" not in p.parts}
+
+
+def test_wheel_holds_every_module_migration_asset_and_the_demo_corpus(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {
-        "atlas_migrations/env.py",
-        "atlas_migrations/script.py.mako",
-        "atlas_migrations/versions/0001_initial_schema.py",
-        "dashboard/assets/atlas.css",
-        "dashboard/assets/atlas.js",
-    }
-    assert expected <= names
+    modules = set().union(*(_checkout_files(f, "**/*.py") for f in SUBPACKAGES))
+    migrations = _checkout_files("alembic", "*.py", "script.py.mako", "versions/*.py")
+    assets = _checkout_files("assets", "*.css", "*.js")
+    assert len(migrations) >= 5 and len(assets) >= 2
+    expected = {f"{IMPORT_NAME}/{path}" for path in modules | migrations}
+    expected |= {f"{IMPORT_NAME}/dashboard/{path}" for path in assets}
+    expected |= {f"{IMPORT_NAME}/__init__.py", f"{IMPORT_NAME}/ingest/demo/corpus.jsonl"}
+    assert sorted(expected - names) == []
     assert not [n for n in names if "screenshots" in n or n.endswith(".png")]
+
+
+def test_install_adds_attention_atlas_and_no_other_import_name(venv: Path, tmp_path: Path) -> None:
+    purelib = _purelib(venv)
+    added = {p.name for p in purelib.iterdir()} - {"_test_venv_dependencies.pth"}
+    dist_info = _dist_info(added)
+    assert added == {IMPORT_NAME, dist_info}, sorted(added)
+    assert (purelib / dist_info / "top_level.txt").read_text().split() == [IMPORT_NAME]
+    code = (
+        "import importlib.util\n"
+        f"print([n for n in {FOREIGN_NAMES!r} if importlib.util.find_spec(n) is not None])"
+    )
+    assert _run(venv / "bin" / "python", "-c", code, cwd=tmp_path).stdout.strip() == "[]"
 
 
 def test_project_packages_and_resources_come_from_the_wheel(venv: Path, tmp_path: Path) -> None:
     code = (
         "import importlib, importlib.resources as r, attention_atlas.db.migrate as m\n"
-        f"for name in {PROJECT_PACKAGES!r}:\n"
-        "    print(list(importlib.import_module(name).__path__)[0])\n"
+        f"for name in {SUBPACKAGES!r}:\n"
+        f"    print(list(importlib.import_module('{IMPORT_NAME}.' + name).__path__)[0])\n"
         "print(r.files('attention_atlas.dashboard.assets') / 'atlas.css')\n"
+        "print(r.files('attention_atlas.ingest.demo') / 'corpus.jsonl')\n"
         "print(m.script_location())\n"
     )
     located = _run(venv / "bin" / "python", "-c", code, cwd=tmp_path).stdout.split()
-    assert len(located) == len(PROJECT_PACKAGES) + 2
+    assert len(located) == len(SUBPACKAGES) + 3
     for path in located:
         assert Path(path).resolve().is_relative_to(venv.resolve()), located
-    assert Path(located[-2]).is_file() and (Path(located[-1]) / "versions").is_dir()
+    assert Path(located[-3]).is_file() and Path(located[-2]).is_file()
+    assert (Path(located[-1]) / "env.py").is_file()
+    assert sorted(p.name for p in (Path(located[-1]) / "versions").glob("*.py")) == sorted(
+        p.name for p in (ROOT / "alembic" / "versions").glob("*.py")
+    )
+
+
+def test_installed_dashboard_imports_without_the_ml_libraries(venv: Path, tmp_path: Path) -> None:
+    code = (
+        "import sys, attention_atlas.dashboard.server.app, attention_atlas.dashboard.pages\n"
+        "print([m for m in ('torch', 'transformers', 'captum', 'shap') if m in sys.modules])"
+    )
+    assert _run(venv / "bin" / "python", "-c", code, cwd=tmp_path).stdout.strip() == "[]"
 
 
 def test_db_upgrade_reaches_the_head_revision(venv: Path, tmp_path: Path) -> None:
