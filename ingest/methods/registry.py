@@ -4,7 +4,7 @@ adds what needs torch. At import it checks that it covers the vocabulary exactly
 added to one and not the other fails at once.
 
 Adding a method: a compute module in ``ingest/methods/``, one ``MethodInfo`` in
-``db/vocabulary.py``, one line in :data:`COMPUTE` below.
+``models/vocabulary.py``, one line in :data:`COMPUTE` below.
 """
 
 from __future__ import annotations
