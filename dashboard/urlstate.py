@@ -35,50 +35,19 @@ from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlencode
 
 from attention_atlas.dashboard import inputs
-from attention_atlas.db import notes
+from attention_atlas.db import filter_grammar as g
 from attention_atlas.db.compare import SIMILARITIES
 from attention_atlas.db.queries import BANDS, SORT_COLUMNS, CorpusFilter
 from attention_atlas.models import vocabulary
 
-MAX_IDS = 500
 VIEWS = ("subword", "word")
 DENSITIES = ("normal", "compact")
 FAITHFULNESS_VIEWS = ("probability", "accuracy")
-
-
-def _must(value: Any) -> Any:
-    """A parser's None (the value did not parse) as the ValueError ``parse`` expects."""
-    if value is None:
-        raise ValueError("malformed")
-    return value
-
-
-def _int(value: str, low: int = 0) -> int:
-    """An integer in ``[low, 2**63 - 1]``: anything bigger would overflow a SQL INTEGER."""
-    return _must(inputs.as_int(value, low))
-
-
-def _float(value: str) -> float:
-    return _must(inputs.as_float(value))
-
-
-def _ints(value: str) -> tuple[int, ...]:
-    items = tuple(sorted({_int(v) for v in value.split(",") if v.strip()}))
-    if len(items) > MAX_IDS:
-        raise ValueError("too many ids")
-    return items
-
-
-def _text(value: str) -> str:
-    return inputs.clean_text(value, 200).strip()
-
-
-def _pair(value: str) -> tuple[str, str]:
-    a, b = value.split(",")
-    known = vocabulary.method_ids()
-    if a == b or a not in known or b not in known:
-        raise ValueError(value)
-    return vocabulary.normalize_pair(a, b)
+# the corpus filter keys' parsers are db's (the read API parses a copied link with them)
+_int, _float, _ints, _text = (g.parse_int, g.parse_float, g.parse_ints, g.parse_text)
+_pair, _box, _choice, _bool = (g.parse_pair, g.parse_box, g.parse_choice, g.parse_bool)
+_tag, _correct = g.parse_tag, g.parse_correct
+MAX_IDS = g.MAX_IDS
 
 
 def _methods(value: str) -> tuple[str, ...]:
@@ -88,36 +57,6 @@ def _methods(value: str) -> tuple[str, ...]:
     if not items or any(m not in known for m in items):
         raise ValueError(value)
     return items
-
-
-def _box(value: str) -> tuple[float, float, float, float]:
-    x0, x1, y0, y1 = (_float(v) for v in value.split(","))
-    return (min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1))
-
-
-def _choice(options: tuple[str, ...] | Callable[[], tuple[str, ...]]) -> Callable[[str], str]:
-    """A parser accepting one of ``options`` (a tuple, or a function read at parse time)."""
-
-    def parse(value: str) -> str:
-        if value not in (options() if callable(options) else options):
-            raise ValueError(value)
-        return value
-
-    return parse
-
-
-def _bool(value: str) -> bool:
-    return {"1": True, "yes": True, "true": True, "0": False, "no": False, "false": False}[
-        value.lower()
-    ]
-
-
-def _tag(value: str) -> str:
-    return notes.clean_tag(value)  # NoteError is a ValueError: a bad tag means no tag filter
-
-
-def _correct(value: str) -> bool:
-    return {"yes": True, "no": False}[value]
 
 
 def _fmt(value: Any) -> str:

@@ -206,6 +206,13 @@ def _filtered(
     return stmt, x, y
 
 
+def filter_select(f: CorpusFilter) -> Select:
+    """``SELECT examples.id`` of the filter's examples, to nest as ``id IN (...)`` in reads of
+    other tables (the read API's per-example tables; no id list travels to the database)."""
+    stmt, _, _ = _filtered(f, Example.id, need_y=False)
+    return stmt
+
+
 def _base_conditions(f: CorpusFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if f.labels:

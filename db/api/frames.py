@@ -1,0 +1,163 @@
+"""The read API's SQL reads and frame builders: a ``Session`` and a filter in, DataFrames out.
+
+Each read nests the filter's ``SELECT id`` (``db.queries.filter_select``) in its WHERE clause,
+so only the filtered rows come back and no id list is sent. Array blobs are read as raw bytes
+and decoded with ``models.arrays`` in bulk (probabilities, one ``frombuffer``) or one by one
+(token scores, whose lengths differ).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import ColumnElement, LargeBinary, select, type_coerce
+from sqlalchemy.orm import Session
+
+from attention_atlas.db import notes, queries
+from attention_atlas.models import vocabulary
+from attention_atlas.models.arrays import decode_array, decode_stacked
+from attention_atlas.models.schema import Agreement, Attribution, Example
+
+EXAMPLE_COLUMNS = [
+    "id",
+    "source_index",
+    "text",
+    "label",
+    "prediction",
+    "probabilities",
+    "confidence",
+    "correct",
+    "length",
+    "truncated",
+]
+SCORE_COLUMNS = ["example_id", "position", "token", "word_id", "score"]
+
+
+def _raw(column: Any) -> ColumnElement[bytes]:
+    return type_coerce(column, LargeBinary)
+
+
+def _in_filter(f: queries.CorpusFilter) -> ColumnElement[bool]:
+    return Example.id.in_(queries.filter_select(f).scalar_subquery())
+
+
+def tagged_ids(session: Session, run_id: int, tag: str) -> np.ndarray:
+    return notes.example_ids_with_tag(session, run_id, tag)
+
+
+def run_tags(session: Session, run_id: int) -> dict[int, tuple[str, ...]]:
+    return notes.tags_of_run(session, run_id)
+
+
+def examples(session: Session, f: queries.CorpusFilter) -> pd.DataFrame:
+    """:data:`EXAMPLE_COLUMNS` of the filtered examples, by id (label: nullable Int64,
+    correct: nullable boolean)."""
+    stmt = select(
+        Example.id,
+        Example.source_index,
+        Example.text,
+        Example.label,
+        Example.prediction,
+        _raw(Example.probabilities),
+        Example.confidence,
+        Example.correct,
+        Example.length,
+        Example.truncated,
+    ).where(_in_filter(f))
+    rows = session.connection().execute(stmt.order_by(Example.id)).all()
+    frame = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+    probabilities = decode_stacked([r[5] for r in rows]) if rows else np.zeros((0, 0))
+    frame["probabilities"] = list(probabilities)
+    frame["label"] = frame["label"].astype("Int64")
+    frame["correct"] = frame["correct"].astype("boolean")
+    frame["truncated"] = frame["truncated"].astype(bool)
+    return frame
+
+
+def scores(
+    session: Session, f: queries.CorpusFilter, method: str, as_arrays: bool
+) -> pd.DataFrame | dict[int, np.ndarray]:
+    """``method``'s scores of the filtered examples (see ``RunReader.scores``)."""
+    columns = [Attribution.example_id, _raw(Attribution.scores)]
+    if not as_arrays:
+        columns += [Example.tokens, _raw(Example.word_ids)]
+    stmt = (
+        select(*columns)
+        .join(Example, Example.id == Attribution.example_id)
+        .where(Attribution.method == method, _in_filter(f))
+        .order_by(Attribution.example_id)
+    )
+    rows = session.connection().execute(stmt).all()
+    if as_arrays:
+        return {int(r[0]): decode_array(r[1]) for r in rows}
+    return _long_scores(rows)
+
+
+def _long_scores(rows: list) -> pd.DataFrame:
+    arrays = [decode_array(r[1]) for r in rows]
+    lengths = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    tokens = [t for r in rows for t in r[2]]
+    ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    return pd.DataFrame(
+        {
+            "example_id": np.repeat(ids, lengths),
+            "position": np.arange(int(lengths.sum()), dtype=np.int64) - starts,
+            "token": pd.Categorical(tokens),
+            "word_id": _concat([decode_array(r[3]) for r in rows], np.int32),
+            "score": _concat(arrays, np.float32),
+        },
+        columns=SCORE_COLUMNS,
+    )
+
+
+def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+
+
+def agreements(session: Session, f: queries.CorpusFilter) -> pd.DataFrame:
+    """example_id, method_a, method_b and every measure, by example and pair."""
+    measures = [getattr(Agreement, m) for m in vocabulary.MEASURES]
+    stmt = (
+        select(Agreement.example_id, Agreement.method_a, Agreement.method_b, *measures)
+        .join(Example, Example.id == Agreement.example_id)
+        .where(Agreement.run_id == f.run_id, _in_filter(f))
+        .order_by(Agreement.example_id, Agreement.method_a, Agreement.method_b)
+    )
+    rows = session.connection().execute(stmt).all()
+    columns = ["example_id", "method_a", "method_b", *vocabulary.MEASURES]
+    frame = pd.DataFrame(rows, columns=columns)
+    for measure in vocabulary.MEASURES:
+        frame[measure] = frame[measure].astype(np.float64)
+    return frame
+
+
+def per_method(ids: np.ndarray, methods: list[str], **values: np.ndarray) -> pd.DataFrame:
+    """Long rows (example_id, method, each of ``values`` [N, M]) where the first is not NaN."""
+    n, m = len(ids), len(methods)
+    frame = pd.DataFrame(
+        {
+            "example_id": np.repeat(ids, m),
+            "method": np.tile(np.asarray(methods, dtype=object), n),
+            **{name: array.reshape(n * m) for name, array in values.items()},
+        }
+    )
+    first = next(iter(values))
+    return frame[frame[first].notna()].reset_index(drop=True)
+
+
+def curves(ids: np.ndarray, methods: list[str], columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Long rows (example_id, method, k, each curve of ``columns`` [N, M, K+1]) where the
+    ``deletion`` curve has a value."""
+    n, m, width = columns["deletion"].shape if columns["deletion"].ndim == 3 else (0, 0, 0)
+    frame = pd.DataFrame(
+        {
+            "example_id": np.repeat(ids, m * width),
+            "method": np.tile(np.repeat(np.asarray(methods, dtype=object), width), n),
+            "k": np.tile(np.arange(width), n * m),
+            **{name: array.reshape(n * m * width) for name, array in columns.items()},
+        }
+    )
+    return frame[frame["deletion"].notna()].reset_index(drop=True)
