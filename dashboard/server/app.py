@@ -30,7 +30,7 @@ import attention_atlas.dashboard.pages as pages_package
 from attention_atlas.dashboard import ids, urls
 from attention_atlas.dashboard.data import service, write_access
 from attention_atlas.dashboard.reading_group import notes_panel, save_view
-from attention_atlas.dashboard.server import errors
+from attention_atlas.dashboard.server import cache_headers, errors
 from attention_atlas.dashboard.server.auth import (
     auth_file_from_env,
     read_auth_file,
@@ -114,6 +114,8 @@ def create_app(db_url: str | None = None, read_only: bool = False) -> dash.Dash:
     write_access.install(app.server, db_url, read_only)
     # register_page needs an app first; then the shell is built from the page registry
     pages = [importlib.import_module(name) for name in _page_modules()]
+    cache_headers.install(app)  # fingerprinted bundles and assets kept for good
+    cache_headers.fingerprint_plotly(app)
     app.layout = _shell(read_only)
     app.clientside_callback(_WRITE_URL, Output(ids.URL_SINK, "data"), Input(ids.STATE, "data"))
     app.clientside_callback(
