@@ -203,7 +203,14 @@ def table(state: CorpusState, rows: list[dict] | None = None) -> html.Div:
                 rowData=rows or [],
                 getRowId="params.data.id",
                 defaultColDef={"sortable": False, "resizable": True},
-                dashGridOptions={"rowSelection": {"mode": "singleRow"}, "tooltipShowDelay": 300},
+                dashGridOptions={
+                    "rowSelection": {"mode": "singleRow"},
+                    "tooltipShowDelay": 300,
+                    # rows drawn as the grid is built, not in later animation frames: the
+                    # first visit's rows come before plotly.js (assets/plotly_loader.js waits
+                    # for the main thread to go idle, which it would between those frames)
+                    "suppressAnimationFrame": True,
+                },
                 style={"height": "560px", "width": "100%"},
                 className="ag-theme-alpine",
             ),

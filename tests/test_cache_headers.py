@@ -41,6 +41,7 @@ def _cache_control(client, path: str) -> str | None:
 def test_every_bundle_the_index_names_is_cached_for_a_year(client, index: str) -> None:
     bundles = re.findall(r'src="(/_dash-component-suites/[^"]+)"', index)
     assert any("/dash_ag_grid/dash_ag_grid.v" in b for b in bundles), bundles
+    assert any("/dash_ag_grid/async-community.v" in b for b in bundles)  # loaded with the page
     for bundle in bundles:
         policy = _cache_control(client, bundle)
         assert policy == IMMUTABLE and f"max-age={YEAR}" in policy, bundle

@@ -230,7 +230,7 @@ def _ids_in(component) -> set:
 
 def test_read_only_hides_write_controls_and_refuses_writes(store) -> None:
     app = create_app(store[0], read_only=True)
-    assert ids.SAVE_VIEW_SUBMIT not in _ids_in(app.layout)
+    assert ids.SAVE_VIEW_SUBMIT not in _ids_in(app.layout())  # built per request
     with app.server.test_request_context():
         page = _page("example").layout(example_id=3)
         assert ids.NOTES_LIST in _ids_in(page) and ids.NOTES_SUBMIT not in _ids_in(page)
@@ -239,7 +239,7 @@ def test_read_only_hides_write_controls_and_refuses_writes(store) -> None:
     with _read(store[0]) as session:
         assert notes_of_example(session, 3) == [] and list_views(session) == []
     writable = create_app(store[0])
-    assert ids.SAVE_VIEW_SUBMIT in _ids_in(writable.layout)
+    assert ids.SAVE_VIEW_SUBMIT in _ids_in(writable.layout())
     with writable.server.test_request_context():
         assert ids.NOTES_SUBMIT in _ids_in(_page("example").layout(example_id=3))
 

@@ -25,12 +25,13 @@ from importlib.resources import as_file, files
 import dash
 import flask
 from dash import ALL, Input, Output, dcc, html
+from dash.development.base_component import Component
 
 import attention_atlas.dashboard.pages as pages_package
 from attention_atlas.dashboard import ids, urls
 from attention_atlas.dashboard.data import service, write_access
 from attention_atlas.dashboard.reading_group import notes_panel, save_view
-from attention_atlas.dashboard.server import cache_headers, errors
+from attention_atlas.dashboard.server import cache_headers, errors, first_page
 from attention_atlas.dashboard.server.auth import (
     auth_file_from_env,
     read_auth_file,
@@ -66,9 +67,9 @@ function(n) {
 """
 
 
-def _shell(read_only: bool = False) -> html.Div:
+def _shell(read_only: bool = False, container: Component | None = None) -> html.Div:
     """The page frame: nav bar (one link per ``nav`` page of the registry, "Save this view"
-    unless ``read_only``) and page container."""
+    unless ``read_only``) and page container (``dash.page_container`` unless given)."""
     links = [
         dcc.Link(p["name"], href=p["path"], id=ids.nav_link(p["module"]), className="nav-link")
         for p in urls.nav_pages()
@@ -91,7 +92,7 @@ def _shell(read_only: bool = False) -> html.Div:
             dcc.Store(id=ids.AUTHOR_STORE, storage_type="local"),
             nav,
             html.Div(id=ids.ERROR_BANNER, className="error-banner", role="alert"),
-            html.Main(dash.page_container, className="main"),
+            html.Main(dash.page_container if container is None else container, className="main"),
         ],
     )
 
@@ -116,7 +117,8 @@ def create_app(db_url: str | None = None, read_only: bool = False) -> dash.Dash:
     pages = [importlib.import_module(name) for name in _page_modules()]
     cache_headers.install(app)  # fingerprinted bundles and assets kept for good
     cache_headers.fingerprint_plotly(app)
-    app.layout = _shell(read_only)
+    first_page.load_chunks_eagerly(app)
+    app.layout = lambda: _shell(read_only, first_page.page_container(app))  # per request
     app.clientside_callback(_WRITE_URL, Output(ids.URL_SINK, "data"), Input(ids.STATE, "data"))
     app.clientside_callback(
         _COPY_LINK, Output(ids.COPY_STATUS, "children"), Input(ids.COPY_LINK, "n_clicks")

@@ -145,16 +145,28 @@ class FirstPage:
         return "\n".join(lines)
 
 
-def first_page(browser, base: str) -> FirstPage:
-    """Open ``base``/ in a fresh context (empty cache) and time the corpus table's rows."""
+def timing_context(browser):
+    """A browser context (its own cache) whose pages note when the corpus table's first row
+    appears (``window.atlasRowsAt``, ms from navigation start)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(_ROWS_WATCH)
+    return context
+
+
+def first_page(browser, base: str, context=None) -> FirstPage:
+    """Open ``base``/ and time the corpus table's rows: in a fresh context (empty cache), or in
+    ``context`` from :func:`timing_context` (left open: a second call is a repeat visit)."""
+    own = context is None
+    context = timing_context(browser) if own else context
     try:
-        context.add_init_script(_ROWS_WATCH)
         page = context.new_page()
         page.goto(base + "/")
         page.wait_for_selector("#corpus-grid .ag-row", state="visible", timeout=30000)
         page.wait_for_function("window.atlasRowsAt !== undefined")
         page.wait_for_load_state("networkidle")
-        return FirstPage(page.evaluate("window.atlasRowsAt"), page.evaluate(_RESOURCES))
+        visit = FirstPage(page.evaluate("window.atlasRowsAt"), page.evaluate(_RESOURCES))
+        page.close()
+        return visit
     finally:
-        context.close()
+        if own:
+            context.close()
