@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from attention_atlas.db import notes, queries
 from attention_atlas.models import vocabulary
 from attention_atlas.models.arrays import decode_array, decode_stacked
-from attention_atlas.models.schema import Agreement, Attribution, Example
+from attention_atlas.models.schema import Agreement, Attribution, Example, Run
 
 EXAMPLE_COLUMNS = [
     "id",
@@ -161,3 +161,25 @@ def curves(ids: np.ndarray, methods: list[str], columns: dict[str, np.ndarray]) 
         }
     )
     return frame[frame["deletion"].notna()].reset_index(drop=True)
+
+
+def tokens(session: Session, f: queries.CorpusFilter) -> pd.DataFrame:
+    """example_id, tokens (list), offsets ([T, 2] int32), word_ids, special_mask ([T]) of the
+    filtered examples, by id."""
+    stmt = select(
+        Example.id, Example.tokens, Example.offsets, Example.word_ids, Example.special_mask
+    ).where(_in_filter(f))
+    rows = session.execute(stmt.order_by(Example.id)).all()
+    columns = ["example_id", "tokens", "offsets", "word_ids", "special_mask"]
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def provenance(session: Session, run_id: int) -> dict[str, Any]:
+    """What made the run: checkpoint, corpus, methods, settings and library versions."""
+    run = session.get(Run, run_id)
+    assert run is not None  # the caller found the run
+    keys = ("id", "name", "checkpoint", "revision", "adapter", "dataset", "split", "text_field")
+    keys += ("label_field", "label_names", "methods", "settings", "versions", "num_layers")
+    keys += ("num_heads", "status", "n_source", "n_done", "n_skipped", "seconds")
+    out = {k: getattr(run, k) for k in keys}
+    return out | {"created_at": str(run.created_at), "updated_at": str(run.updated_at)}

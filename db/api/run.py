@@ -85,6 +85,15 @@ class RunReader:
         frame["tags"] = [tags.get(int(i), ()) for i in frame["id"]]
         return frame
 
+    def tokens(self, query: str | None = None, **filters: Any) -> pd.DataFrame:
+        """One row per example: example_id, tokens, offsets ([T, 2] character spans into the
+        text), word_ids and special_mask ([T])."""
+        return self._reader.read(frames.tokens, self.filter(query, **filters))
+
+    def provenance(self) -> dict[str, Any]:
+        """The run's checkpoint, corpus, methods, settings and library versions (JSON-ready)."""
+        return self._reader.read(frames.provenance, self.id)
+
     def scores(
         self, method: str, query: str | None = None, *, as_arrays: bool = False, **filters: Any
     ) -> pd.DataFrame | dict[int, np.ndarray]:

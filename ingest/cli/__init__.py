@@ -23,6 +23,7 @@ from attention_atlas.db.engine import shown_url
 from attention_atlas.ingest.cli.common import user_errors
 from attention_atlas.ingest.cli.demo import demo_command
 from attention_atlas.ingest.cli.explain import explain
+from attention_atlas.ingest.cli.export_run import export_run
 from attention_atlas.ingest.cli.options import setting_options, settings_from_options
 from attention_atlas.ingest.cli.sanity import sanity
 from attention_atlas.ingest.progress import pace
@@ -148,7 +149,13 @@ def db_upgrade(db_url: str | None) -> None:
     click.echo(f"database at revision {current_revision(engine)}")
 
 
-for command in (demo_command(dashboard_cli.serve_local), sanity, explain, *dashboard_cli.COMMANDS):
+for command in (
+    demo_command(dashboard_cli.serve_local),
+    sanity,
+    explain,
+    export_run,
+    *dashboard_cli.COMMANDS,
+):
     main.add_command(command)
 
 
