@@ -118,20 +118,36 @@ def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
 
 
 def agreements(session: Session, f: queries.CorpusFilter) -> pd.DataFrame:
-    """example_id, method_a, method_b and every measure, by example and pair."""
+    """example_id, method_a, method_b and every measure, by example and pair. The run's rows
+    come from one range scan of the (run, pair) index and are cut to the filter's ids in
+    numpy: nesting the filter's joins in this 20-rows-per-example scan is 3x slower."""
     measures = [getattr(Agreement, m) for m in vocabulary.MEASURES]
     stmt = (
         select(Agreement.example_id, Agreement.method_a, Agreement.method_b, *measures)
-        .join(Example, Example.id == Agreement.example_id)
-        .where(Agreement.run_id == f.run_id, _in_filter(f))
+        .where(Agreement.run_id == f.run_id)
         .order_by(Agreement.example_id, Agreement.method_a, Agreement.method_b)
     )
-    rows = session.connection().execute(stmt).all()
-    columns = ["example_id", "method_a", "method_b", *vocabulary.MEASURES]
-    frame = pd.DataFrame(rows, columns=columns)
-    for measure in vocabulary.MEASURES:
-        frame[measure] = frame[measure].astype(np.float64)
+    frame = _agreement_frame(session.connection().execute(stmt).all())
+    if f != queries.CorpusFilter(run_id=f.run_id):
+        wanted = queries.filtered_ids(session, f)
+        frame = frame[frame["example_id"].isin(wanted)].reset_index(drop=True)
     return frame
+
+
+def _agreement_frame(rows: list) -> pd.DataFrame:
+    """The agreement rows column by column: ids as int64, method names categorical, measures
+    float64 with NaN for NULL (pandas reads Row objects and strings one cell at a time, 3x
+    slower on 500k rows)."""
+    columns = ["example_id", "method_a", "method_b", *vocabulary.MEASURES]
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    frame = {
+        "example_id": np.asarray(values[0], dtype=np.int64),
+        "method_a": pd.Categorical(values[1]),
+        "method_b": pd.Categorical(values[2]),
+    }
+    for name, column in zip(vocabulary.MEASURES, values[3:], strict=True):
+        frame[name] = np.asarray(column, dtype=np.float64)
+    return pd.DataFrame(frame, columns=columns)
 
 
 def per_method(ids: np.ndarray, methods: list[str], **values: np.ndarray) -> pd.DataFrame:

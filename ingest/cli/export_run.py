@@ -50,7 +50,8 @@ def export_table(run: RunReader, where: str | None, step: Callable[[str], None])
 
 def _wide_agreements(frame: pd.DataFrame) -> pd.DataFrame:
     """example_id -> one column per pair and measure (``agreement_attention_ig_spearman``)."""
-    frame = frame.assign(pair=frame["method_a"] + "_" + frame["method_b"])
+    pair = frame["method_a"].astype(str) + "_" + frame["method_b"].astype(str)
+    frame = frame.assign(pair=pair)
     wide = frame.pivot(index="example_id", columns="pair", values=list(vocabulary.MEASURES))
     wide.columns = [f"agreement_{pair}_{measure}" for measure, pair in wide.columns]
     return wide[sorted(wide.columns)]
