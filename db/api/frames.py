@@ -8,6 +8,7 @@ and decoded with ``models.arrays`` in bulk (probabilities, one ``frombuffer``) o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -89,13 +90,13 @@ def scores(
         .where(Attribution.method == method, _in_filter(f))
         .order_by(Attribution.example_id)
     )
-    rows = session.connection().execute(stmt).all()
+    rows: Sequence[Any] = session.connection().execute(stmt).all()
     if as_arrays:
         return {int(r[0]): decode_array(r[1]) for r in rows}
     return _long_scores(rows)
 
 
-def _long_scores(rows: list) -> pd.DataFrame:
+def _long_scores(rows: Sequence[Any]) -> pd.DataFrame:
     arrays = [decode_array(r[1]) for r in rows]
     lengths = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -134,7 +135,7 @@ def agreements(session: Session, f: queries.CorpusFilter) -> pd.DataFrame:
     return frame
 
 
-def _agreement_frame(rows: list) -> pd.DataFrame:
+def _agreement_frame(rows: Sequence[Any]) -> pd.DataFrame:
     """The agreement rows column by column: ids as int64, method names categorical, measures
     float64 with NaN for NULL (pandas reads Row objects and strings one cell at a time, 3x
     slower on 500k rows)."""
@@ -194,8 +195,8 @@ def provenance(session: Session, run_id: int) -> dict[str, Any]:
     """What made the run: checkpoint, corpus, methods, settings and library versions."""
     run = session.get(Run, run_id)
     assert run is not None  # the caller found the run
-    keys = ("id", "name", "checkpoint", "revision", "adapter", "dataset", "split", "text_field")
-    keys += ("label_field", "label_names", "methods", "settings", "versions", "num_layers")
-    keys += ("num_heads", "status", "n_source", "n_done", "n_skipped", "seconds")
+    keys = ["id", "name", "checkpoint", "revision", "adapter", "dataset", "split", "text_field"]
+    keys += ["label_field", "label_names", "methods", "settings", "versions", "num_layers"]
+    keys += ["num_heads", "status", "n_source", "n_done", "n_skipped", "seconds"]
     out = {k: getattr(run, k) for k in keys}
     return out | {"created_at": str(run.created_at), "updated_at": str(run.updated_at)}

@@ -149,7 +149,9 @@ class RunReader:
         if grids is None:
             raise StoreError(f"run {self.name!r} has no head grids against {reference!r}")
         subset = stacks.take(ids, grids, wanted)
-        values = getattr(subset, stat)(axis=0) if len(subset) else np.full(grids.shape[1:], np.nan)
+        values: np.ndarray = (
+            getattr(subset, stat)(axis=0) if len(subset) else np.full(grids.shape[1:], np.nan)
+        )
         frame = pd.DataFrame(values, index=pd.RangeIndex(values.shape[0], name="layer"))
         frame.columns = pd.RangeIndex(values.shape[1], name="head")
         frame.attrs["n"] = len(subset)

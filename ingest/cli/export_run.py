@@ -12,6 +12,7 @@ the ingest side because ``datasets`` is part of the ML stack the read side never
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -119,9 +120,7 @@ def export_run(run_name: str, db_url: str | None, fmt: str, out: Path, where: st
         with open_store(db_url) as store:
             run = store.run(run_name)
             steps = 5 + len(run.info.methods)
-            with click.progressbar(
-                length=steps, label="export", file=click.get_text_stream("stderr")
-            ) as bar:
+            with click.progressbar(length=steps, label="export", file=sys.stderr) as bar:
                 table = export_table(run, where, lambda _part: bar.update(1))
                 out.mkdir(parents=True, exist_ok=True)
                 _write(table, out, fmt)
