@@ -2,8 +2,11 @@
 
 ``attention-atlas serve`` runs it under gunicorn (:mod:`dashboard.server.production`);
 ``serve --dev`` (or :func:`serve`) under Flask's development server. Responses are compressed for
-clients that ask. For people who bring their own WSGI server, :func:`make_server` is the factory
-(the database URL from ``ATLAS_DATABASE_URL``, basic auth from ``ATLAS_AUTH_FILE`` when set)::
+clients that ask, static files are cached for good where their URL names their content
+(:mod:`.cache_headers`), and the layout is built per request, holding the page the browser
+opened (:mod:`.first_page`). For people who bring their own WSGI server, :func:`make_server` is
+the factory (the database URL from ``ATLAS_DATABASE_URL``, basic auth from ``ATLAS_AUTH_FILE``
+when set)::
 
     ATLAS_DATABASE_URL=sqlite:////data/atlas.db ATLAS_AUTH_FILE=/data/users \
         gunicorn -w 2 -b 0.0.0.0:8050 "attention_atlas.dashboard.server.app:make_server()"

@@ -53,6 +53,8 @@ def _page_of(app: dash.Dash, url: str) -> tuple[str, str, Any, str] | None:
     parts = urlsplit(url)
     if parts.netloc != flask.request.host:
         return None
+    # the router's own matching and query parsing (dash._pages is private: the tests check
+    # that this layout equals the router callback's answer)
     page, variables = _pages._path_to_page(app.strip_relative_path(parts.path))
     if not page:
         return None
@@ -71,14 +73,14 @@ def _page_of(app: dash.Dash, url: str) -> tuple[str, str, Any, str] | None:
 # a chunk run early registers itself with its package's webpack runtime, which then never
 # requests it (Dash's ``eager_loading=True`` does this for every chunk of every package,
 # AG Grid Enterprise's 3.5 MB and MathJax's 2 MB included).
-EAGER_CHUNKS = [
+EAGER_CHUNKS = (
     ("dash_ag_grid", "async-community.js"),  # the corpus table's grid
     ("dash", "dcc/async-dropdown.js"),  # every page's controls
     ("dash", "dcc/async-graph.js"),  # dcc.Graph, which then loads plotly.js
-]
+)
 
 
-def load_chunks_eagerly(app: dash.Dash, chunks: list[tuple[str, str]] = EAGER_CHUNKS) -> None:
+def load_chunks_eagerly(app: dash.Dash, chunks: tuple[tuple[str, str], ...] = EAGER_CHUNKS) -> None:
     """Add each (package, chunk file) to the index page's scripts, fingerprinted as every
     component bundle is (so it is cached for good, see ``cache_headers``)."""
     for namespace, path in chunks:
