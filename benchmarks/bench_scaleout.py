@@ -783,8 +783,8 @@ def _report_efficiency(
         f"{overhead * 1000:.0f} ms round trip per batch (projected from measured costs)"
     )
     print(
-        "| GPU workers | shortest first (as dealt today), measured cost curve | longest "
-        "first, measured curve | shortest first, FLOP cost curve | longest first, FLOP curve "
+        "| GPU workers | shortest first, measured cost curve | longest first (as dealt), "
+        "measured curve | shortest first, FLOP cost curve | longest first, FLOP curve "
         "| mean batch s (FLOP) |"
     )
     print("| --- " * 6 + "|")
