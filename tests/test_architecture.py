@@ -106,3 +106,19 @@ def test_every_setting_a_method_reads_exists_and_is_recorded() -> None:
     shared = set(provenance) & set(run_settings)
     assert shared >= {"ig_steps", "ig_baseline", "shap_evals", "flow_max_tokens"}
     assert all(provenance[k] == run_settings[k] for k in shared)
+
+
+def test_pyproject_lists_every_package_of_the_tree() -> None:
+    """The wheel's package list is explicit (the checkout root is mapped to attention_atlas):
+    a new subpackage missing from it would be left out of the wheel, silently."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    in_tree = {
+        "attention_atlas." + ".".join(init.parent.relative_to(ROOT).parts)
+        for folder in ("models", "db", "ingest", "dashboard")
+        for init in (ROOT / folder).rglob("__init__.py")
+    }
+    assert in_tree - listed == set(), "packages missing from pyproject's [tool.setuptools] list"

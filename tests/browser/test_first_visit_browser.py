@@ -43,8 +43,8 @@ def test_static_files_are_cached_for_good_and_not_asked_for_again(base: str, bro
     try:
         page = context.new_page()
         responses, requests = [], []
-        page.on("response", responses.append)
-        page.on("request", requests.append)
+        page.on("response", lambda response: responses.append(response))
+        page.on("request", lambda request: requests.append(request))
         page.goto(base + "/")
         page.wait_for_selector("#corpus-grid .ag-row")
         page.wait_for_selector("#corpus-scatter .main-svg")  # plotly.js loaded and drawn
