@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from attention_atlas.db.records import ExampleRecord
 from attention_atlas.ingest.adapters import EncodedText
 from attention_atlas.ingest.batch_writer import ComputedBatch
 from attention_atlas.ingest.corpus import CorpusItem
@@ -145,10 +144,6 @@ class WorkerPool:
             ray.shutdown()
 
     @property
-    def device(self) -> str:
-        return self.infos[0].device
-
-    @property
     def precision(self) -> str:
         return self.infos[0].precision
 
@@ -262,12 +257,3 @@ def _import_ray() -> Any:
     except ImportError:
         raise WorkerError(INSTALL_HINT) from None
     return ray
-
-
-def example_bytes(records: list[ExampleRecord]) -> int:
-    """Bytes of the arrays of ``records`` (what a computed batch ships back per example)."""
-    total = 0
-    for record in records:
-        for value in vars(record).values():
-            total += getattr(value, "nbytes", 0)
-    return total
