@@ -71,6 +71,8 @@ def fit_name(desc: str, room: int) -> str:
 class IngestBar:
     """A tqdm bar over ``total`` examples whose batches advance stage by stage."""
 
+    clock = staticmethod(time.perf_counter)  # times the stages, which weight the next batch
+
     def __init__(
         self,
         total: int,
@@ -107,7 +109,7 @@ class IngestBar:
         """``stage`` of the current batch is ``share`` (0..1) done."""
         if stage != self._stage:
             self._close_stage()
-            self._stage, self._stage_started = stage, time.perf_counter()
+            self._stage, self._stage_started = stage, self.clock()
             self.bar.set_description_str(f"{self.name} [{stage}]", refresh=False)
         before, own = self._shares.get(stage, (0.0, 0.0))
         self._move_to(self._start + self._size * (before + own * min(max(share, 0.0), 1.0)))
@@ -123,7 +125,7 @@ class IngestBar:
 
     def _close_stage(self) -> None:
         if self._stage in self.seconds:
-            self.seconds[self._stage] += time.perf_counter() - self._stage_started
+            self.seconds[self._stage] += self.clock() - self._stage_started
 
     def _move_to(self, position: float) -> None:
         step = position - self.bar.n

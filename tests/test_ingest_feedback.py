@@ -47,6 +47,7 @@ def test_a_slow_bar_counts_whole_examples_and_seconds_per_example(
     bar = IngestBar(120, "a-forty-character-run-name-" + "x" * 13, ("ig", "shap"), True, out)
     clock = [0.0]
     monkeypatch.setattr(bar.bar, "_time", lambda: clock[0])
+    monkeypatch.setattr(bar, "clock", lambda: clock[0])  # stage weights: not the test's load
     bar.bar.start_t = bar.bar.last_print_t = 0.0
     for batch in range(4):
         bar.start_batch(7)
