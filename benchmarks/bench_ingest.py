@@ -61,6 +61,7 @@ def sized_adapter(model: str, max_length: int, device: str):
         BertForSequenceClassification,
         GPT2Config,
         GPT2ForSequenceClassification,
+        GPT2TokenizerFast,
     )
 
     from attention_atlas.ingest.adapters import DecoderAdapter, EncoderAdapter
@@ -79,7 +80,7 @@ def sized_adapter(model: str, max_length: int, device: str):
         )  # fmt: skip
         net = BertForSequenceClassification(config)
         return EncoderAdapter(net, tokenizer, LABELS, max_length=max_length, device=device)
-    tokenizer = AutoTokenizer.from_pretrained(DATA / "gpt2-tokenizer")
+    tokenizer = GPT2TokenizerFast.from_pretrained(DATA / "gpt2-tokenizer")  # no config.json
     tokenizer.pad_token = tokenizer.eos_token
     config = GPT2Config(
         vocab_size=len(tokenizer), n_positions=1024, n_embd=768, n_layer=12, n_head=12,
@@ -345,10 +346,16 @@ def _report(args, adapter, texts: list[str]) -> None:
     )
 
 
+def _is_embedding(name: str) -> bool:
+    """Token and position tables (BERT's ``embeddings.*``, GPT-2's ``wte``/``wpe``): lookups,
+    not matmuls, so they do not count in 2 x parameters FLOPs per token."""
+    return "embed" in name or name.split(".")[-2] in ("wte", "wpe")
+
+
 def _throughput(args, adapter, batched: dict, n: int) -> None:
     """Projection to 25,000 examples and achieved TFLOP/s against the measured matmul rate."""
     params = sum(
-        p.numel() for name, p in adapter.model.named_parameters() if "embed" not in name
+        p.numel() for name, p in adapter.model.named_parameters() if not _is_embedding(name)
     )  # fmt: skip
     tokens = sum(batched["nograd_widths"]) + 3 * sum(batched["grad_widths"])
     achieved = 2 * params * tokens / batched["total"] / 1e12
