@@ -29,6 +29,8 @@ class ExampleRecord:
     truncated: bool
     attention_rows: np.ndarray  # [layers, heads, T] float32
     attention_full: np.ndarray | None  # [layers, heads, T, T] or None above the length cap
+    # an encoder-decoder's other stacks: stack -> (rows [layers, heads, T], full or None)
+    stack_attention: dict[str, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict)
 
 
 @dataclass

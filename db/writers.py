@@ -22,6 +22,7 @@ from attention_atlas.models import (
     Example,
     Faithfulness,
     HeadScore,
+    StackAttention,
     Run,
     RunShard,
     TopVector,
@@ -111,6 +112,13 @@ def write_examples(session: Session, run_id: int, records: Sequence[ExampleRecor
         for i, r in zip(ids, records, strict=True)
     ]
     session.execute(insert(Attention), attention)
+    stacks = [
+        attention_row(i, rows, full, r.special_mask) | {"stack": stack}
+        for i, r in zip(ids, records, strict=True)
+        for stack, (rows, full) in r.stack_attention.items()
+    ]
+    if stacks:
+        session.execute(insert(StackAttention), stacks)
     return ids
 
 

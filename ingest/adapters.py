@@ -5,6 +5,8 @@
 - ``decoder``: decoder classifiers such as ``GPT2ForSequenceClassification``; the prediction
   position is the last non-pad token. We pool at that position ourselves (score head applied to
   the base model's hidden state) so ``inputs_embeds`` (IG) and padded batches pool correctly.
+- ``encoder_decoder``: BART and T5 classifiers (``ingest.encoder_decoder``); the prediction
+  position is the final ``</s>``, where the decoder's state is pooled.
 - ``zero_shot``: a causal LM with a prompt template and verbalizer words; the class scores are
   the next-token logits of the verbalizers at the last prompt token. Only the review's tokens
   are content; the template's tokens are marked like specials.
@@ -16,7 +18,7 @@ from input embeddings, with attentions of every layer and head when asked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -69,12 +71,16 @@ class ForwardOutput:
     logits: torch.Tensor  # [B, classes]
     attentions: tuple[torch.Tensor, ...] | None  # layers x [B, heads, T, T]
     hidden: torch.Tensor | None = None  # [B, T, D] last-layer hidden states, when asked
+    # an encoder-decoder's other stacks (``decoder``, ``cross``) when attentions are asked:
+    # layers x [B, heads, T, T], decoder positions on the input's (``attentions`` = encoder's)
+    stacks: dict[str, tuple[torch.Tensor, ...]] = field(default_factory=dict)
 
 
 class Adapter:
     """Base adapter: subclasses set ``kind`` and implement :meth:`_encode` and :meth:`_logits`."""
 
     kind: str = ""
+    stacks: tuple[str, ...] = ()  # attention stacks beyond one (encoder-decoder models)
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +76,31 @@ def plan_for(
     return ExplainPlan(methods, params, settings.seed, faithfulness, token_budget)
 
 
+def for_adapter(settings: IngestSettings, adapter: Adapter) -> IngestSettings:
+    """``settings`` with the methods a run on ``adapter`` computes: the default methods gain the
+    stack-qualified ones on an encoder-decoder model (:func:`vocabulary.methods_for_stacks`);
+    a stack method asked of a model without that stack is a user error."""
+    from attention_atlas.ingest.settings import SettingsError
+
+    methods = vocabulary.methods_for_stacks(settings.methods, adapter.stacks)
+    lacking = [m for m in methods if (stack_of(m) or vocabulary.MAIN_STACK) not in _stacks(adapter)]
+    if lacking:
+        raise SettingsError(
+            f"method(s) {', '.join(lacking)} read an encoder-decoder model's decoder or "
+            f"cross-attention; {settings.checkpoint} ({adapter.kind}) has one attention stack"
+        )
+    return replace(settings, methods=methods)
+
+
+def stack_of(method_id: str) -> str | None:
+    entry = vocabulary.info(method_id)
+    return entry.stack if entry else None
+
+
+def _stacks(adapter: Adapter) -> tuple[str, ...]:
+    return adapter.stacks or (vocabulary.MAIN_STACK,)
+
+
 def explain_batch(
     adapter: Adapter,
     batch: Batch,
@@ -95,8 +120,8 @@ def explain_batch(
         return out
     if forward.attentions is None or forward.hidden is None:
         forward = _with_attentions(adapter, batch)
-    attentions, hidden = forward.attentions, forward.hidden
-    assert attentions is not None and hidden is not None  # the pass above asks for both
+    hidden = forward.hidden
+    assert forward.attentions is not None and hidden is not None  # the pass above asks for both
     shared = Shared()
     for method_id in plan.methods:
         started = time.perf_counter()
@@ -108,7 +133,7 @@ def explain_batch(
         for explanation, result in zip(out, results, strict=True):
             if result is not None:
                 explanation.attributions[method_id] = (result.scores, result.check, seconds)
-    _compare(items, attentions, out)
+    _compare(items, forward, out)
     vectors = top_vectors(hidden, items, [e.scores() for e in out])
     for explanation, by_method in zip(out, vectors, strict=True):
         explanation.top_vectors = by_method
@@ -132,20 +157,23 @@ def _with_attentions(adapter: Adapter, batch: Batch) -> ForwardOutput:
 
 def _compare(
     items: list[EncodedText],
-    attentions: tuple[torch.Tensor, ...],
+    forward: ForwardOutput,
     out: list[ExampleExplanation],
 ) -> None:
-    """Agreement rows for every stored pair and head grids against the reference methods."""
+    """Agreement rows for every stored pair and head grids against the reference methods,
+    for every attention stack (``ig@cross``: the cross-attention's grid against IG)."""
+    assert forward.attentions is not None  # explain_batch made sure
+    stacks = {vocabulary.MAIN_STACK: forward.attentions} | forward.stacks
     for b, (item, explanation) in enumerate(zip(items, out, strict=True)):
         content = ~item.special_mask
         scores = explanation.scores()
         explanation.agreements = agreement_rows(scores, content)
         references = [m for m in vocabulary.reference_method_ids() if m in scores]
-        if not references:
-            continue
-        rows = prediction_rows(attentions, b, item.prediction_position, item.length)
-        for ref in references:
-            explanation.head_grids[ref] = head_grid(rows, scores[ref], content)
+        for stack, layers in stacks.items() if references else ():
+            rows = prediction_rows(layers, b, item.prediction_position, item.length)
+            for ref in references:
+                key = vocabulary.stack_reference(ref, stack)
+                explanation.head_grids[key] = head_grid(rows, scores[ref], content)
 
 
 def _faithfulness(

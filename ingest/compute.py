@@ -61,12 +61,16 @@ def _records(
 ) -> list[ExampleRecord]:
     probabilities = torch.softmax(forward.logits.detach().float(), dim=-1).cpu().numpy()
     assert forward.attentions is not None  # _forward asks for them
-    # layers x [B, heads, T, T] -> [B, layers, heads, T, T]
-    attention = torch.stack([a.detach().float() for a in forward.attentions], dim=1).cpu()
+    attention = _by_example(forward.attentions)
+    stacks = {stack: _by_example(layers) for stack, layers in forward.stacks.items()}
     records = []
     for row, (item, enc) in enumerate(zip(chunk, encoded, strict=True)):
         n = enc.length
         full = attention[row, :, :, :n, :n].numpy()
+        stack_attention = {
+            stack: _rows_and_full(tensor[row, :, :, :n, :n].numpy(), enc, cap)
+            for stack, tensor in stacks.items()
+        }
         records.append(
             ExampleRecord(
                 source_index=item.source_index,
@@ -82,6 +86,20 @@ def _records(
                 truncated=enc.truncated,
                 attention_rows=np.ascontiguousarray(full[:, :, enc.prediction_position, :]),
                 attention_full=full.astype(np.float16) if n <= cap else None,
+                stack_attention=stack_attention,
             )
         )
     return records
+
+
+def _by_example(layers: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """layers x [B, heads, T, T] -> [B, layers, heads, T, T] float32 on the CPU."""
+    return torch.stack([a.detach().float() for a in layers], dim=1).cpu()
+
+
+def _rows_and_full(
+    full: np.ndarray, enc: EncodedText, cap: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(prediction rows [L, H, n], full [L, H, n, n] float16 or None above the cap)."""
+    rows = np.ascontiguousarray(full[:, :, enc.prediction_position, :])
+    return rows, (full.astype(np.float16) if enc.length <= cap else None)

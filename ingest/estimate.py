@@ -23,7 +23,13 @@ import numpy as np
 import torch
 
 from attention_atlas.ingest.adapters import Adapter, EncodedText
-from attention_atlas.ingest.batch import FAITHFULNESS, ExplainPlan, explain_batch, plan_for
+from attention_atlas.ingest.batch import (
+    FAITHFULNESS,
+    ExplainPlan,
+    explain_batch,
+    for_adapter,
+    plan_for,
+)
 from attention_atlas.ingest.corpus import CorpusItem
 from attention_atlas.ingest.faithfulness import FRACTIONS, MAX_DELETION
 from attention_atlas.ingest.precision import precision_context, resolve_precision
@@ -71,6 +77,7 @@ def estimate_run(
 ) -> Estimate:
     """Predicted wall time of ingesting ``corpus_items`` with ``settings`` on ``adapter``."""
     validate(settings)
+    settings = for_adapter(settings, adapter)
     plan = plan_for(settings, token_budget=budget)
     encoded = [adapter.encode(item.text) for item in corpus_items]
     lengths = np.array([e.length for e in encoded])

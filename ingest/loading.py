@@ -21,6 +21,7 @@ from attention_atlas.ingest.adapters import (
     EncoderAdapter,
     ZeroShotAdapter,
 )
+from attention_atlas.ingest.encoder_decoder import EncoderDecoderAdapter
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel
@@ -78,6 +79,11 @@ def load_adapter(request: LoadRequest, label_names: Sequence[str] | None) -> Ada
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     config = _load(transformers.AutoConfig, request)
+    if request.zero_shot and getattr(config, "is_encoder_decoder", False):
+        raise CheckpointError(
+            f"--zero-shot takes a causal LM; {request.checkpoint} is an encoder-decoder model "
+            "(ingest it as a classifier, or with --fresh-head)"
+        )
     if not request.zero_shot and not is_classifier(config) and not request.fresh_head:
         archs = ", ".join(config.architectures or ["none"])
         raise CheckpointError(
@@ -107,10 +113,16 @@ def load_adapter(request: LoadRequest, label_names: Sequence[str] | None) -> Ada
                 verbalizers=list(request.verbalizers),
                 **kwargs,
             )
-        adapter_class = DecoderAdapter if is_decoder(config) else EncoderAdapter
-        return adapter_class(model, tokenizer, names, **kwargs)
+        return adapter_class(config)(model, tokenizer, names, **kwargs)
     except AdapterError as exc:
         raise CheckpointError(str(exc)) from exc
+
+
+def adapter_class(config: PretrainedConfig) -> type[Adapter]:
+    """The classifier adapter of a checkpoint's config."""
+    if getattr(config, "is_encoder_decoder", False):
+        return EncoderDecoderAdapter
+    return DecoderAdapter if is_decoder(config) else EncoderAdapter
 
 
 def _load(auto_class: Any, request: LoadRequest, **kwargs: Any) -> Any:

@@ -27,7 +27,7 @@ from attention_atlas.db import writers
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.db.migrate import upgrade
 from attention_atlas.ingest.adapters import Adapter, EncodedText
-from attention_atlas.ingest.batch import ExplainPlan, plan_for
+from attention_atlas.ingest.batch import ExplainPlan, for_adapter, plan_for
 from attention_atlas.ingest.batch_writer import BatchWriter
 from attention_atlas.ingest.compute import compute_batch, load_request, token_budget
 from attention_atlas.ingest.corpus import Corpus, CorpusError, CorpusItem, load_corpus
@@ -84,6 +84,7 @@ def run_ingest(
     upgrade(engine)
     driver_settings = replace(settings, device="cpu") if settings.uses_ray else settings
     corpus, adapter = load_inputs(driver_settings, corpus)
+    settings = for_adapter(settings, adapter)
     with _compute_pool(settings, adapter, say) as pool:
         precision = _precision(settings, adapter, pool)
         sessions = session_factory(engine)

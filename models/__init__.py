@@ -14,6 +14,7 @@ from attention_atlas.models.schema import (
     Run,
     RunShard,
     SavedView,
+    StackAttention,
     TopVector,
 )
 
@@ -31,6 +32,7 @@ __all__ = [
     "Run",
     "SavedView",
     "RunShard",
+    "StackAttention",
     "TopVector",
     "decode_array",
     "encode_array",

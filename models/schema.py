@@ -57,7 +57,7 @@ class Run(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     checkpoint: Mapped[str] = mapped_column(String(500))
     revision: Mapped[str | None] = mapped_column(String(100))
-    adapter: Mapped[str] = mapped_column(String(20))  # encoder | decoder | zero_shot
+    adapter: Mapped[str] = mapped_column(String(20))  # encoder | decoder | zero_shot | encoder_decoder
     dataset: Mapped[str] = mapped_column(String(500))
     split: Mapped[str | None] = mapped_column(String(100))
     text_field: Mapped[str] = mapped_column(String(100))
@@ -143,6 +143,26 @@ class Attention(Base):
     special_share: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
 
 
+class StackAttention(Base):
+    """An encoder-decoder example's other attention stacks (``decoder``: the decoder's
+    self-attention, ``cross``: the cross-attention), laid out as :class:`Attention` holds the
+    encoder's: prediction-position rows [layers, heads, tokens], the full tensor up to the
+    run's length cap, and the per-head shares. Decoder positions are the input's (position j is
+    where the decoder re-generates input token j), so every array is token-aligned. Runs of
+    one-stack models have no rows here."""
+
+    __tablename__ = "stack_attention"
+
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), primary_key=True
+    )
+    stack: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rows: Mapped[np.ndarray] = mapped_column(NumpyArray("float16", compress=True))
+    full: Mapped[np.ndarray | None] = mapped_column(NumpyArray("float16", compress=True))
+    first_share: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
+    special_share: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
+
+
 class Attribution(Base):
     """Token scores of one method for one example ([tokens], float32, signed where the method
     is). ``check`` is the method's own quality signal: IG completeness delta, SHAP additivity
@@ -204,7 +224,9 @@ class Agreement(Base):
 
 class HeadScore(Base):
     """[layers, heads] grid of Spearman rho between each head's prediction-position attention
-    row and a reference method's absolute scores (non-special tokens), for one example."""
+    row and a reference method's absolute scores (non-special tokens), for one example.
+    ``reference`` is the method id for the run's main stack, ``ig@cross`` for another stack of
+    an encoder-decoder run (``vocabulary.stack_reference``)."""
 
     __tablename__ = "head_scores"
     __table_args__ = (UniqueConstraint("example_id", "reference"),)

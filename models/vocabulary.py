@@ -30,6 +30,9 @@ class MethodInfo:
     paper: str  # the reference the method code follows
     summary: str  # one line for --help and the README
     head_reference: bool = False  # per-head grids are computed against this method
+    # an encoder-decoder run's attention stack the method reads (``decoder`` or ``cross``);
+    # None: the run's main stack (the encoder of an encoder-decoder run), or not attention
+    stack: str | None = None
 
 
 METHODS: tuple[MethodInfo, ...] = (
@@ -41,6 +44,28 @@ METHODS: tuple[MethodInfo, ...] = (
         color="#7b3294",
         paper="Jain & Wallace 2019; Karpekov & Miller, eq. 1",
         summary="last-layer attention from the prediction position, mean over heads",
+    ),
+    MethodInfo(
+        "attention_decoder",
+        "attention (decoder)",
+        signed=False,
+        default=False,
+        color="#b2abd2",
+        paper="Karpekov & Miller 2023, chart 3",
+        summary="encoder-decoder runs: the decoder self-attention row of the classification "
+        "position, last layer, mean over heads",
+        stack="decoder",
+    ),
+    MethodInfo(
+        "attention_cross",
+        "attention (cross)",
+        signed=False,
+        default=False,
+        color="#542788",
+        paper="Karpekov & Miller 2023, chart 3",
+        summary="encoder-decoder runs: the cross-attention row of the classification position "
+        "over the encoder's tokens, last layer, mean over heads",
+        stack="cross",
     ),
     MethodInfo(
         "rollout",
@@ -68,6 +93,26 @@ METHODS: tuple[MethodInfo, ...] = (
         color="#dfc27d",
         paper="Liu et al. 2022",
         summary="-dL/dalpha * alpha, last layer, prediction row, mean over heads (Liu 2022)",
+    ),
+    MethodInfo(
+        "agrad_decoder",
+        "AGrad (decoder)",
+        signed=True,
+        default=False,
+        color="#fee0b6",
+        paper="Liu et al. 2022; Karpekov & Miller 2023, chart 3",
+        summary="encoder-decoder runs: AGrad on the decoder self-attention's last layer",
+        stack="decoder",
+    ),
+    MethodInfo(
+        "agrad_cross",
+        "AGrad (cross)",
+        signed=True,
+        default=False,
+        color="#b35806",
+        paper="Liu et al. 2022; Karpekov & Miller 2023, chart 3",
+        summary="encoder-decoder runs: AGrad on the cross-attention's last layer",
+        stack="cross",
     ),
     MethodInfo(
         "grad_input",
@@ -112,6 +157,19 @@ RANDOM = MethodInfo(
     summary="tokens removed in a seeded random order (faithfulness baseline)",
 )
 
+# The attention stacks of an encoder-decoder run. The encoder is the run's main stack (the
+# ``attention`` table, the unqualified methods, the head grids' plain reference ids); the
+# decoder's self-attention and the cross-attention are stored per stack beside it, their
+# positions those of the input text's tokens (decoder position j is where the decoder, fed the
+# input shifted right by one, re-generates input token j). Runs of one-stack models have none.
+STACKS: tuple[str, ...] = ("encoder", "decoder", "cross")
+MAIN_STACK = STACKS[0]
+STACK_LABELS: dict[str, str] = {
+    "encoder": "encoder self-attention",
+    "decoder": "decoder self-attention",
+    "cross": "cross-attention (decoder over encoder)",
+}
+
 # The corpus page's scatter: x and y method pairs when the URL names none.
 DEFAULT_PAIR = ("attention", "ig")
 DEFAULT_Y_PAIR = ("attention", "shap")
@@ -150,6 +208,35 @@ def method_ids() -> tuple[str, ...]:
 
 def default_method_ids() -> tuple[str, ...]:
     return tuple(m.id for m in METHODS if m.default)
+
+
+def stack_method_ids() -> tuple[str, ...]:
+    """Methods that read a second attention stack (encoder-decoder runs only)."""
+    return tuple(m.id for m in METHODS if m.stack is not None)
+
+
+def methods_for_stacks(methods: Iterable[str], stacks: Iterable[str]) -> tuple[str, ...]:
+    """``methods`` as a run over ``stacks`` computes them: when ``methods`` are the defaults,
+    an encoder-decoder run (stacks beyond the main one) adds the stack-qualified methods, and
+    other runs keep them as they are. Unknown stack methods are left for the caller to refuse."""
+    methods = tuple(methods)
+    extra = set(stacks) - {MAIN_STACK}
+    if methods != default_method_ids() or not extra:
+        return methods
+    added = [m.id for m in METHODS if m.stack in extra and base_of(m.id) in methods]
+    return tuple(in_order((*methods, *added)))
+
+
+def base_of(method: str) -> str:
+    """The main-stack method a stack-qualified id varies (``agrad_cross`` -> ``agrad``)."""
+    entry = info(method)
+    return method.removesuffix(f"_{entry.stack}") if entry and entry.stack else method
+
+
+def stack_reference(reference: str, stack: str | None) -> str:
+    """The stored key of a head grid of ``stack`` against ``reference``: the plain method id on
+    the main stack, ``ig@cross`` on another (``head_scores.reference``)."""
+    return reference if stack in (None, MAIN_STACK) else f"{reference}@{stack}"
 
 
 def reference_method_ids() -> tuple[str, ...]:

@@ -8,6 +8,18 @@
   position through the layered graph of residual-corrected attention (capacities A'); opt-in and
   length-capped because it needs one max-flow per token.
 
+Encoder-decoder runs (``ingest.encoder_decoder``): ``attention`` and ``flow`` read the encoder
+(Karpekov & Miller 2023 find only its attention picks tokens that matter), ``attention_decoder``
+and ``attention_cross`` the same row of the decoder's self-attention and of the
+cross-attention, and ``rollout`` follows Chefer et al. 2021 ("Generic Attention-model
+Explainability for Interpreting Bi-Modal and Encoder-Decoder Transformers", ICCV): the
+encoder's self-attention rolled out (their rule 6), the decoder's self-attention rolled out
+over the decoder positions (rules 6-7), and each cross-attention layer adding
+R_de += R̄_dd^T Ā R̄_ee (rule 10, R̄ the residual-normalised relevance of eqs. 8-9; rule 11 drops
+out as the encoder never attends to the decoder), with Ā = mean over heads of the attention
+(attention only, no gradients, as our one-stack rollout). The score is the prediction row of
+R_de: relevance of each input token for the pooled decoder state.
+
 All three reuse the pipeline's forward attentions ([B, H, T, T] per layer, padded) sliced to each
 example's real length; nothing is recomputed.
 """
@@ -22,6 +34,7 @@ import numpy as np
 import torch
 
 from attention_atlas.ingest.methods.base import MethodResult, NoParams, Params, Shared
+from attention_atlas.models.vocabulary import MAIN_STACK
 
 if TYPE_CHECKING:
     from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
@@ -41,11 +54,19 @@ class FlowParams(Params):
         return cls(max_tokens=settings.flow_max_tokens)
 
 
-def example_attentions(forward: ForwardOutput, b: int, n: int) -> np.ndarray:
+def stack_of(forward: ForwardOutput, stack: str = MAIN_STACK) -> tuple[torch.Tensor, ...]:
+    """The forward pass's attentions of ``stack`` (layers x [B, heads, T, T])."""
+    layers = forward.attentions if stack == MAIN_STACK else forward.stacks.get(stack)
+    if layers is None:
+        raise ValueError(f"no {stack} attention: attention methods need output_attentions=True")
+    return layers
+
+
+def example_attentions(
+    forward: ForwardOutput, b: int, n: int, stack: str = MAIN_STACK
+) -> np.ndarray:
     """Attention of example ``b`` sliced to its length: [layers, heads, n, n] float64."""
-    if forward.attentions is None:
-        raise ValueError("attention methods need a forward pass with output_attentions=True")
-    layers = [layer[b, :, :n, :n] for layer in forward.attentions]
+    layers = [layer[b, :, :n, :n] for layer in stack_of(forward, stack)]
     return torch.stack(layers).detach().double().cpu().numpy()
 
 
@@ -68,6 +89,32 @@ def rollout_scores(attn: np.ndarray, pos: int) -> np.ndarray:
     for layer in layers[1:]:
         joint = layer @ joint
     return joint[pos]
+
+
+def residual_normalized(relevance: np.ndarray) -> np.ndarray:
+    """Chefer et al. 2021 eqs. 8-9: R̄ = rownorm(R - I) + I (a zero row of R - I stays 0)."""
+    eye = np.eye(relevance.shape[-1])
+    hat = relevance - eye
+    sums = hat.sum(axis=-1, keepdims=True)
+    return np.divide(hat, sums, out=np.zeros_like(hat), where=sums > 0) + eye
+
+
+def encoder_decoder_rollout(
+    encoder: np.ndarray, decoder: np.ndarray, cross: np.ndarray, pos: int
+) -> np.ndarray:
+    """Chefer et al. 2021 rules 6, 7 and 10 with Ā = mean over heads: encoder [Le, He, n, n],
+    decoder and cross [Ld, Hd, n, n] (decoder positions x input tokens) -> [n], the
+    prediction row of the decoder-to-input relevance R_de."""
+    n = encoder.shape[-1]
+    r_ee = np.eye(n)
+    for layer in encoder.mean(axis=1):
+        r_ee = r_ee + layer @ r_ee
+    r_dd, r_de = np.eye(n), np.zeros((n, n))
+    encoder_bar = residual_normalized(r_ee)
+    for self_layer, cross_layer in zip(decoder.mean(axis=1), cross.mean(axis=1), strict=True):
+        r_dd, r_de = r_dd + self_layer @ r_dd, r_de + self_layer @ r_de
+        r_de = r_de + residual_normalized(r_dd).T @ cross_layer @ encoder_bar
+    return r_de[pos]
 
 
 def flow_scores(attn: np.ndarray, pos: int) -> np.ndarray:
@@ -99,10 +146,11 @@ def _per_example(
     forward: ForwardOutput,
     items: list[EncodedText],
     score: Callable[[np.ndarray, int], np.ndarray],
+    stack: str = MAIN_STACK,
 ) -> list[MethodResult]:
     results: list[MethodResult] = []
     for b, item in enumerate(items):
-        attn = example_attentions(forward, b, item.length)
+        attn = example_attentions(forward, b, item.length, stack)
         scores = score(attn, item.prediction_position)
         results.append(MethodResult(np.asarray(scores, dtype=np.float32)))
     return results
@@ -115,8 +163,10 @@ def compute_attention(
     forward: ForwardOutput,
     params: NoParams,
     shared: Shared | None = None,
+    stack: str = MAIN_STACK,
 ) -> list[MethodResult]:
-    return _per_example(forward, items, attention_scores)
+    """The last layer's prediction row of ``stack`` (``attention_decoder``, ... pass theirs)."""
+    return _per_example(forward, items, attention_scores, stack)
 
 
 def compute_rollout(
@@ -127,7 +177,15 @@ def compute_rollout(
     params: NoParams,
     shared: Shared | None = None,
 ) -> list[MethodResult]:
-    return _per_example(forward, items, rollout_scores)
+    if "cross" not in forward.stacks:
+        return _per_example(forward, items, rollout_scores)
+    results = []
+    for b, item in enumerate(items):
+        n, pos = item.length, item.prediction_position
+        stacks = [example_attentions(forward, b, n, s) for s in (MAIN_STACK, "decoder", "cross")]
+        scores = encoder_decoder_rollout(*stacks, pos)
+        results.append(MethodResult(scores.astype(np.float32)))
+    return results
 
 
 def compute_flow(

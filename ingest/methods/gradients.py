@@ -5,7 +5,10 @@
   embeddings, summed over the embedding dimension.
 - ``agrad`` (Liu et al. 2021, "Rethinking Attention-Model Explainability through Faithfulness
   Violation Test"): -dL/dalpha * alpha at the prediction position's row of the last layer, mean
-  over heads, L = cross-entropy of the predicted class; signed.
+  over heads, L = cross-entropy of the predicted class; signed. On an encoder-decoder run
+  ``agrad`` reads the encoder, ``agrad_decoder`` and ``agrad_cross`` the last layer of the
+  decoder's self-attention and of the cross-attention (Karpekov & Miller 2023, chart 3), all
+  from the same backward pass.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from attention_atlas.ingest.methods.base import (
     explained,
     targets_of,
 )
+from attention_atlas.models.vocabulary import MAIN_STACK
 
 if TYPE_CHECKING:
     from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
@@ -34,26 +38,30 @@ class InputGradients:
 
     embeds: torch.Tensor  # [B, T, D]
     output_grad: torch.Tensor  # [B, T, D] d explained / d embeds
-    attention: torch.Tensor  # [B, H, T, T] last layer
-    loss_grad: torch.Tensor  # [B, H, T, T] dL/dalpha, L = CE of the predicted class
+    # stack -> (last layer's attention, dL/dalpha), each [B, H, T, T], L = CE of the
+    # predicted class; the main stack always, an encoder-decoder's decoder and cross too
+    attention: dict[str, tuple[torch.Tensor, torch.Tensor]]
 
 
 def input_gradients(
     adapter: Adapter, batch: Batch, targets: torch.Tensor, kind: str
 ) -> InputGradients:
     """Forward once with attentions and embeddings that require grad; two backward passes
-    (explained output -> embeddings, cross-entropy -> last-layer attention)."""
+    (explained output -> embeddings, cross-entropy -> every stack's last-layer attention)."""
     with torch.enable_grad():
         embeds = adapter.embed(batch.input_ids).detach().requires_grad_(True)
         out = adapter.forward(batch, inputs_embeds=embeds, output_attentions=True)
         assert out.attentions is not None  # asked for
-        last = out.attentions[-1]
+        lasts = {MAIN_STACK: out.attentions[-1]} | {s: a[-1] for s, a in out.stacks.items()}
         logits = out.logits.float()
         output = explained(logits, targets, kind).sum()
         (output_grad,) = torch.autograd.grad(output, embeds, retain_graph=True)
         loss = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
-        (loss_grad,) = torch.autograd.grad(loss, last)
-    return InputGradients(embeds.detach(), output_grad, last.detach(), loss_grad)
+        loss_grads = torch.autograd.grad(loss, list(lasts.values()))
+    attention = {
+        s: (a.detach(), g) for (s, a), g in zip(lasts.items(), loss_grads, strict=True)
+    }
+    return InputGradients(embeds.detach(), output_grad, attention)
 
 
 def agrad_scores(attention: np.ndarray, loss_grad: np.ndarray) -> np.ndarray:
@@ -97,12 +105,17 @@ def compute_agrad(
     forward: ForwardOutput,
     params: OutputParams,
     shared: Shared | None = None,
+    stack: str = MAIN_STACK,
 ) -> list[MethodResult]:
+    """AGrad of ``stack``'s last layer (``agrad_decoder``, ... pass theirs)."""
     grads = _shared_pass(adapter, batch, forward, params, shared)
+    if stack not in grads.attention:
+        raise ValueError(f"no {stack} attention: {stack} methods need an encoder-decoder model")
+    last, last_grad = grads.attention[stack]
     results = []
     for b, item in enumerate(items):
         pos, n = item.prediction_position, item.length
-        attention = grads.attention[b, :, pos, :n].double().cpu().numpy()
-        loss_grad = grads.loss_grad[b, :, pos, :n].double().cpu().numpy()
+        attention = last[b, :, pos, :n].double().cpu().numpy()
+        loss_grad = last_grad[b, :, pos, :n].double().cpu().numpy()
         results.append(MethodResult(agrad_scores(attention, loss_grad).astype(np.float32)))
     return results

@@ -9,6 +9,8 @@ Adding a method: a compute module in ``ingest/methods/``, one ``MethodInfo`` in
 
 from __future__ import annotations
 
+from functools import partial
+
 from attention_atlas.ingest.methods.attention import (
     FlowParams,
     compute_attention,
@@ -25,9 +27,13 @@ COMPUTE: dict[str, Method] = {
     m.id: m
     for m in (
         Method("attention", compute_attention, NoParams),
+        Method("attention_decoder", partial(compute_attention, stack="decoder"), NoParams),
+        Method("attention_cross", partial(compute_attention, stack="cross"), NoParams),
         Method("rollout", compute_rollout, NoParams),
         Method("flow", compute_flow, FlowParams),
         Method("agrad", compute_agrad, OutputParams),
+        Method("agrad_decoder", partial(compute_agrad, stack="decoder"), OutputParams),
+        Method("agrad_cross", partial(compute_agrad, stack="cross"), OutputParams),
         Method("grad_input", compute_grad_input, OutputParams),
         Method("ig", compute_ig, IGParams),
         Method("shap", compute_shap, ShapParams),

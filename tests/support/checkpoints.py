@@ -98,3 +98,84 @@ def save_tiny_gpt2(
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def _tiny_seq2seq_labels(num_labels: int) -> dict:
+    names = ["negative", "positive", "neutral"][:num_labels]
+    return {
+        "num_labels": num_labels,
+        "id2label": dict(enumerate(names)),
+        "label2id": {name: i for i, name in enumerate(names)},
+    }
+
+
+def save_tiny_bart(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
+    """A BART classifier (2 encoder layers x 4 heads, 2 decoder layers x 2 heads: the stacks
+    differ in shape on purpose) with BART's real byte-level BPE tokenizer: the GPT-2 vocabulary
+    and merges of ``../shared/data/gpt2-tokenizer`` read by ``RobertaTokenizerFast``, which adds
+    BART's distinct ``<s> </s> <pad> <mask>``."""
+    import torch
+    from transformers import BartConfig, BartForSequenceClassification, RobertaTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = RobertaTokenizerFast.from_pretrained(str(GPT2_TOKENIZER_DIR))
+    torch.manual_seed(seed)
+    config = BartConfig(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        forced_eos_token_id=None,
+        **_tiny_seq2seq_labels(num_labels),
+    )
+    BartForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def t5_tokenizer():
+    """A real T5 tokenizer (``T5Tokenizer``: SentencePiece-style Unigram with T5's ``<pad>
+    </s> <unk>``) over a small vocabulary built here, so nothing is downloaded: the corpus
+    words as whole pieces, letters as the fallback."""
+    from transformers import T5Tokenizer
+
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -5.0)]
+    pieces += [(f"▁{w}", -1.0 - i / 100) for i, w in enumerate(dict.fromkeys(CORPUS_WORDS))]
+    pieces += [(c, -8.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789.,!?'"]
+    pieces += [(f"▁{c}", -7.0) for c in "abcdefghijklmnopqrstuvwxyz"]
+    return T5Tokenizer(vocab=pieces, extra_ids=0)
+
+
+def save_tiny_t5(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
+    """A T5 classifier (2 encoder layers, 3 decoder layers, 4 heads) with :func:`t5_tokenizer`."""
+    import torch
+    from transformers import T5Config, T5ForSequenceClassification
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = t5_tokenizer()
+    torch.manual_seed(seed)
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=8,
+        d_ff=64,
+        num_layers=2,
+        num_decoder_layers=3,
+        num_heads=4,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+        **_tiny_seq2seq_labels(num_labels),
+    )
+    T5ForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
