@@ -35,14 +35,24 @@ def sharpen(model: torch.nn.Module, seed: int = 1, std: float = 0.3) -> torch.nn
         for name, param in model.named_parameters():
             if "LayerNorm" in name or ".ln_" in name or name.startswith("ln_"):
                 continue
+            if "layer_norm" in name or "layernorm" in name:  # BART's and T5's norms
+                continue
             param.copy_(torch.randn(param.shape, generator=gen) * std)
     return model
 
 
 def build_adapter(kind: str, folder: Path) -> Adapter:
-    """``bert``, ``gpt2`` (classifier) or ``zero_shot`` from a saved tiny checkpoint."""
+    """``bert``, ``gpt2`` (classifier), ``zero_shot``, ``bart`` or ``t5`` from a saved tiny
+    checkpoint."""
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
+    if kind in ("bart", "t5"):
+        from attention_atlas.ingest.loading import LoadRequest, load_adapter
+
+        adapter = load_adapter(LoadRequest(str(folder)), LABELS)
+        # T5 leaves out the 1/sqrt(d) attention scaling: at std 0.3 its heads are one-hot
+        sharpen(adapter.model, std=0.1 if kind == "t5" else 0.3)
+        return adapter
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if kind == "zero_shot":
         model = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager")
@@ -92,13 +102,23 @@ def save_checkpoint(kind: str, root: Path) -> Path:
     tokenizer files)."""
     import pytest
 
-    from support.checkpoints import GPT2_TOKENIZER_DIR, save_tiny_bert, save_tiny_gpt2
+    from support.checkpoints import (
+        GPT2_TOKENIZER_DIR,
+        save_tiny_bart,
+        save_tiny_bert,
+        save_tiny_gpt2,
+        save_tiny_t5,
+    )
 
     folder = root / kind
     if kind == "bert":
         return save_tiny_bert(folder)
     if kind == "gpt2":
         return save_tiny_gpt2(folder)
+    if kind == "t5":
+        return save_tiny_t5(folder)
     if not GPT2_TOKENIZER_DIR.exists():
-        pytest.skip(f"zero-shot needs the GPT-2 tokenizer files in {GPT2_TOKENIZER_DIR}")
+        pytest.skip(f"{kind} needs the GPT-2 tokenizer files in {GPT2_TOKENIZER_DIR}")
+    if kind == "bart":
+        return save_tiny_bart(folder)
     return save_tiny_gpt2(folder, lm_head=True, tokenizer_dir=GPT2_TOKENIZER_DIR)
