@@ -20,7 +20,9 @@ Example page: ``view`` subword|word (absent = by length: words for long texts), 
 1 to show, ``layer`` / ``head`` (absent = mean), ``token`` highlighted position, ``ref``
 ig|shap, ``methods`` the tracks shown in that order (absent = all), ``density``
 normal|compact. Heads page: ``ref``, ``stat``
-rho|first|special, ``layer`` / ``head`` the selected head. Compare page: ``a`` / ``b`` run
+rho|first|special, ``layer`` / ``head`` the selected head. Example and heads pages, on an
+encoder-decoder run: ``stack`` encoder|decoder|cross, the attention whose heads, rows and
+heatmap are shown (absent = encoder; a run without stacks ignores it). Compare page: ``a`` / ``b`` run
 ids, ``method``, ``sim`` spearman|spearman_signed|jaccard_5, ``ref``; its side-by-side view
 ``/compare/example``: ``a``, ``b``, ``source`` (source index), ``view``, ``specials``.
 Faithfulness page: ``view`` probability|accuracy (the deletion curves' y axis), ``method``
@@ -216,6 +218,7 @@ class ExampleState(_WithFilter):
     ref: str = _spec(_choice(vocabulary.reference_method_ids), vocabulary.default_reference())
     methods: tuple[str, ...] = _spec(_methods, ())  # () : every stored method, registry order
     density: str = _spec(_choice(DENSITIES), DENSITIES[0])
+    stack: str = _spec(_choice(lambda: vocabulary.STACKS), vocabulary.MAIN_STACK)
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,7 @@ class HeadsState(_WithFilter):
     stat: str = _spec(_choice(("rho", "first", "special")), "rho")
     layer: int | None = _spec(lambda v: _int(v, 0))
     head: int | None = _spec(lambda v: _int(v, 0))
+    stack: str = _spec(_choice(lambda: vocabulary.STACKS), vocabulary.MAIN_STACK)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ dataclasses / arrays / DataFrames out; ORM objects never leave this module."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from attention_atlas.models.schema import (
     Example,
     Faithfulness,
     HeadScore,
+    StackAttention,
     Run,
 )
 
@@ -82,11 +84,16 @@ def example_attributions(session: Session, example_id: int) -> dict[str, np.ndar
 
 
 def example_attention(
-    session: Session, example_id: int, full: bool = True
+    session: Session, example_id: int, full: bool = True, stack: str = vocabulary.MAIN_STACK
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(rows [L, H, T], full [L, H, T, T] or None); (None, None) when nothing is stored."""
-    columns = (Attention.rows, Attention.full) if full else (Attention.rows,)
-    row = session.execute(select(*columns).where(Attention.example_id == example_id)).first()
+    """(rows [L, H, T], full [L, H, T, T] or None) of ``stack`` (an encoder-decoder run's
+    ``decoder`` or ``cross``: ``stack_attention``); (None, None) when nothing is stored."""
+    table: Any = Attention if stack == vocabulary.MAIN_STACK else StackAttention
+    columns = (table.rows, table.full) if full else (table.rows,)
+    stmt = select(*columns).where(table.example_id == example_id)
+    if table is StackAttention:
+        stmt = stmt.where(StackAttention.stack == stack)
+    row = session.execute(stmt).first()
     if row is None:
         return None, None
     return row[0], (row[1] if full else None)

@@ -80,6 +80,21 @@ class RunInfo:
     updated_at: str
     settings: dict = field(default_factory=dict, compare=False, hash=False)  # as ingested
 
+    @property
+    def stacks(self) -> tuple[str, ...]:
+        """The attention stacks of an encoder-decoder run in vocabulary order (``()`` for a
+        one-stack model)."""
+        shapes = self.settings.get("stack_shapes") or {}
+        return tuple(s for s in vocabulary.STACKS if s in shapes)
+
+    def shape_of(self, stack: str) -> tuple[int, int]:
+        """(layers, heads) of ``stack``; the run's own shape for the main stack or a one-stack
+        run."""
+        shape = (self.settings.get("stack_shapes") or {}).get(stack)
+        if stack == vocabulary.MAIN_STACK or not shape:
+            return self.num_layers, self.num_heads
+        return int(shape[0]), int(shape[1])
+
 
 @dataclass(frozen=True)
 class Counts:

@@ -20,7 +20,14 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from attention_atlas.db.queries import CorpusFilter, Counts
 from attention_atlas.models import vocabulary
 from attention_atlas.models.arrays import decode_array, decode_stacked
-from attention_atlas.models.schema import Agreement, Attention, Example, Faithfulness, HeadScore
+from attention_atlas.models.schema import (
+    Agreement,
+    Attention,
+    Example,
+    Faithfulness,
+    HeadScore,
+    StackAttention,
+)
 
 
 def _rows(session: Session, stmt: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
@@ -258,16 +265,20 @@ def stack_head_grids(
 
 
 def stack_sink_shares(
-    session: Session, run_id: int
+    session: Session, run_id: int, stack: str = vocabulary.MAIN_STACK
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(ids [N], first [N, L, H], special [N, L, H]): share of the prediction position's
-    attention on the first token and on all special tokens, per head (stored at ingest)."""
+    attention on the first token and on all special tokens, per head (stored at ingest), in
+    ``stack`` (an encoder-decoder run's decoder or cross-attention: ``stack_attention``)."""
+    table: Any = Attention if stack == vocabulary.MAIN_STACK else StackAttention
     stmt = (
-        select(Attention.example_id, _raw(Attention.first_share), _raw(Attention.special_share))
-        .join(Example, Example.id == Attention.example_id)
+        select(table.example_id, _raw(table.first_share), _raw(table.special_share))
+        .join(Example, Example.id == table.example_id)
         .where(Example.run_id == run_id)
-        .order_by(Attention.example_id)
+        .order_by(table.example_id)
     )
+    if table is StackAttention:
+        stmt = stmt.where(StackAttention.stack == stack)
     rows = _rows(session, stmt)
     if not rows:
         return np.zeros(0, dtype=np.int64), None, None

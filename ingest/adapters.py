@@ -101,6 +101,8 @@ class Adapter:
         config = model.config
         self.num_layers = int(config.num_hidden_layers)
         self.num_heads = int(config.num_attention_heads)
+        # (layers, heads) of each stack of :attr:`stacks` (the main one included)
+        self.stack_shapes: dict[str, tuple[int, int]] = {}
 
     # -- token sequence -------------------------------------------------------------------
     @property

@@ -208,6 +208,8 @@ def _run_fields(
     run_settings = plan_for(settings).provenance() | settings.run_settings()
     run_settings["effective_max_length"] = adapter.max_length
     run_settings["effective_precision"] = precision
+    if adapter.stacks:  # what the dashboard offers an encoder-decoder run
+        run_settings["stack_shapes"] = {s: list(v) for s, v in adapter.stack_shapes.items()}
     return {
         "checkpoint": settings.checkpoint,
         "revision": settings.revision,

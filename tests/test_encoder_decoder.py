@@ -198,3 +198,93 @@ def test_zero_shot_refused_on_an_encoder_decoder(
         *("--db", sqlite_url_factory()),
     )
     assert result.exit_code == 2 and "encoder-decoder" in result.output
+
+
+# -- the dashboard over an encoder-decoder run ------------------------------------------
+@pytest.fixture(scope="module")
+def bart_app(tmp_path_factory):
+    """A store holding one tiny BART run (the real ingest), and the app over it."""
+    from conftest import corpus_rows, write_csv
+
+    from attention_atlas.dashboard.server.app import create_app
+
+    if not GPT2_TOKENIZER_DIR.exists():
+        pytest.skip(f"BART needs the GPT-2 tokenizer files in {GPT2_TOKENIZER_DIR}")
+    root = tmp_path_factory.mktemp("bart-dash")
+    folder = save_checkpoint("bart", root)
+    corpus = write_csv(root / "corpus.csv", corpus_rows(8))
+    url = f"sqlite:///{root / 'atlas.db'}"
+    result = ingest(
+        *("--model", str(folder), "--dataset", str(corpus), "--label-field", "label"),
+        *("--db", url, "--shap-evals", "32", "--ig-steps", "8", "--batch-size", "4"),
+    )
+    assert result.exit_code == 0, result.output
+    return create_app(url)
+
+
+@pytest.fixture
+def bart_ctx(bart_app):
+    with bart_app.server.test_request_context("/"):
+        yield bart_app
+
+
+def test_every_page_opens_for_an_encoder_decoder_run(bart_app) -> None:
+    client = bart_app.server.test_client()
+    for path in (
+        "/",
+        "/example/1",
+        "/example/1?stack=cross&layer=1&head=1",
+        "/heads?stack=decoder",
+        "/heads?stack=nonsense",
+        "/faithfulness",
+        "/faithfulness?view=accuracy",
+        "/compare?a=1&b=1",
+        "/views",
+    ):
+        assert client.get(path).status_code == 200, path
+
+
+def test_pages_render_every_stack(bart_ctx) -> None:
+    from attention_atlas.dashboard.pages import compare, corpus, example, faithfulness, heads, views
+    from attention_atlas.dashboard.urlstate import HeadsState
+
+    for page in (corpus, heads, faithfulness, views):
+        assert page.layout() is not None
+    assert compare.layout(a="1", b="1") is not None
+    assert "not found" not in str(example.layout(example_id="1")).lower()
+    shapes = {"encoder": (2, 4), "decoder": (2, 2), "cross": (2, 2)}
+    for stack, shape in shapes.items():
+        assert f"'value': '{stack}'" in str(heads.layout(stack=stack))
+        grid, trend, _ = heads.heads_view(HeadsState.parse(f"?stack={stack}&stat=rho"))
+        assert np.asarray(grid["data"][0]["z"]).shape == shape
+        sink, _, _ = heads.heads_view(HeadsState.parse(f"?stack={stack}&stat=first"))
+        assert np.asarray(sink["data"][0]["z"]).shape == shape
+        rows, heatmap, head_grid, search = example.update_example(
+            1, "", "subword", [1], 1, 1, "ig", None, None, None, stack
+        )
+        assert heatmap["data"] and np.asarray(head_grid["data"][0]["z"]).shape == shape
+        assert ("stack=" in search) == (stack != "encoder") and "layer=1" in search
+        layers, heads_options = example.stack_options(1, stack)
+        assert (len(layers) - 1, len(heads_options) - 1) == shape
+    # the encoder's layer 3 does not exist: dropped, not an error
+    _, _, _, search = example.update_example(1, "", "subword", [], 3, 3, "ig", None, None, None)
+    assert "layer" not in search
+    fig, *_ = faithfulness.update_faithfulness("accuracy", None, "")
+    names = {trace.get("name") for trace in fig["data"]}
+    assert {"attention (cross)", "AGrad (decoder) top-k", "AGrad (cross) bottom-k"} <= names
+
+
+def test_stack_key_is_ignored_on_a_one_stack_run(tmp_path) -> None:
+    from support.dash_fixtures import build_store
+
+    from attention_atlas.dashboard.pages import heads
+    from attention_atlas.dashboard.server.app import create_app
+    from attention_atlas.dashboard.urlstate import HeadsState
+
+    url, _ = build_store(tmp_path, n_examples=12)
+    app = create_app(url)
+    with app.server.test_request_context("/"):
+        plain, _, _ = heads.heads_view(HeadsState.parse("?stat=rho"))
+        asked, _, _ = heads.heads_view(HeadsState.parse("?stat=rho&stack=cross"))
+        assert plain["data"][0]["z"] == asked["data"][0]["z"]
+        assert "display" in str(heads.layout())  # the picker is hidden

@@ -137,10 +137,13 @@ class AtlasData:
         )
 
     def sink_stack(
-        self, run: queries.RunInfo
+        self, run: queries.RunInfo, stack: str = vocabulary.MAIN_STACK
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """(ids [N], share on the first token [N, L, H], on special tokens [N, L, H])."""
-        return self._stack(run, "sink", lambda s: stacks.stack_sink_shares(s, run.id))
+        """(ids [N], share on the first token [N, L, H], on special tokens [N, L, H]) of
+        ``stack``'s prediction rows."""
+        return self._stack(
+            run, ("sink", stack), lambda s: stacks.stack_sink_shares(s, run.id, stack)
+        )
 
     def curve_stack(self, run: queries.RunInfo) -> CurveStack:
         """The run's stored accuracy / bottom-k curves (``.stored`` False before 0003)."""
@@ -266,17 +269,23 @@ class AtlasData:
         )
 
     def heads_summary(
-        self, run: queries.RunInfo, f: queries.CorpusFilter, reference: str, stat: str
+        self,
+        run: queries.RunInfo,
+        f: queries.CorpusFilter,
+        reference: str,
+        stat: str,
+        stack: str = vocabulary.MAIN_STACK,
     ) -> HeadsSummary:
-        """Mean and std over the filtered examples of rho (``stat='rho'``) or sink share."""
+        """Mean and std over the filtered examples of rho (``stat='rho'``) or sink share, for
+        the heads of ``stack`` (an encoder-decoder run's encoder, decoder or cross)."""
         f = self.with_tag(run, f)
 
         def compute() -> HeadsSummary:
             wanted = self.ids(run, f, "id", False)
             if stat == "rho":
-                ids, values = self.head_stack(run, reference)
+                ids, values = self.head_stack(run, vocabulary.stack_reference(reference, stack))
             else:
-                ids, first, special = self.sink_stack(run)
+                ids, first, special = self.sink_stack(run, stack)
                 values = first if stat == "first" else special
             if values is None or len(wanted) == 0:
                 return HeadsSummary(None, None, 0)
@@ -285,7 +294,7 @@ class AtlasData:
                 return HeadsSummary(None, None, 0)
             return HeadsSummary(subset.mean(axis=0), subset.std(axis=0), len(subset))
 
-        return self.per_filter(run, ("summary", f, reference, stat), compute)
+        return self.per_filter(run, ("summary", f, reference, stat, stack), compute)
 
     def head_extremes(
         self,
@@ -295,10 +304,12 @@ class AtlasData:
         layer: int,
         head: int,
         k: int = 8,
+        stack: str = vocabulary.MAIN_STACK,
     ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
-        """(ids of the k examples where head (layer, head) agrees most, ... least), rho values."""
+        """(ids of the k examples where head (layer, head) of ``stack`` agrees most, ...
+        least), rho values."""
         wanted = self.ids(run, f, "id", False)
-        ids, grids = self.head_stack(run, reference)
+        ids, grids = self.head_stack(run, vocabulary.stack_reference(reference, stack))
         if grids is None:
             return [], []
         mask = stacks.rows_of(ids, wanted)
@@ -338,13 +349,15 @@ class AtlasData:
         """method, comprehensiveness, sufficiency, deletion (array) of one example."""
         return self._read(example_queries.example_faithfulness, example_id)
 
-    def attention(self, example_id: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """(rows [L, H, T], full [L, H, T, T] or None) of one example, cached: decompressing
-        ``full`` is the slow part."""
+    def attention(
+        self, example_id: int, stack: str = vocabulary.MAIN_STACK
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(rows [L, H, T], full [L, H, T, T] or None) of one example's ``stack``, cached:
+        decompressing ``full`` is the slow part."""
         return self._cache.example(
             example_id,
-            "attention",
-            lambda: self._read(example_queries.example_attention, example_id),
+            "attention" if stack == vocabulary.MAIN_STACK else f"attention-{stack}",
+            lambda: self._read(example_queries.example_attention, example_id, True, stack),
         )
 
     # -- the reading group's notes, tags and views (read now) --------------------------------

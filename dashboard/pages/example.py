@@ -2,6 +2,7 @@
 
 Static parts (prediction, top-k bars, deletion curves, previous / next) are built in
 ``layout``; the token rows, the attention heatmap and the head grid follow the controls.
+An encoder-decoder run's heatmap and head grid show the attention stack ``stack`` picks.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from attention_atlas.dashboard import example_tokens, ids, inputs, urls
+from attention_atlas.dashboard import example_tokens, ids, inputs, stack_picker, urls
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.export import button
 from attention_atlas.dashboard.figures import attention_rows, charts, example
@@ -37,12 +38,18 @@ def not_found(example_id: Any) -> html.Div:
     )
 
 
-def within(state: ExampleState, detail: example_queries.ExampleDetail) -> ExampleState:
-    """``state`` with a layer, head or token the example does not have dropped (mean / none):
-    they index arrays, so they are checked against the example, not only the URL grammar."""
+def within(
+    state: ExampleState, detail: example_queries.ExampleDetail, run: queries.RunInfo | None = None
+) -> ExampleState:
+    """``state`` with a stack, layer, head or token the example does not have dropped (main
+    stack / mean / none): they index arrays, so they are checked against the example (and the
+    run's stack shapes), not only the URL grammar."""
+    stack = stack_picker.stack_for(run, state.stack)
+    layers, heads = run.shape_of(stack) if run else (detail.num_layers, detail.num_heads)
     return state.with_(
-        layer=state.layer if state.layer is not None and state.layer < detail.num_layers else None,
-        head=state.head if state.head is not None and state.head < detail.num_heads else None,
+        stack=stack,
+        layer=state.layer if state.layer is not None and state.layer < layers else None,
+        head=state.head if state.head is not None and state.head < heads else None,
         token=state.token if state.token is not None and state.token < len(detail.tokens) else None,
     )
 
@@ -82,16 +89,15 @@ def _walk(state: ExampleState, run: queries.RunInfo, example_id: int) -> html.Di
     )
 
 
-def _controls(state: ExampleState, detail: example_queries.ExampleDetail) -> html.Div:
-    layers = [{"label": "mean", "value": -1}] + [
-        {"label": str(i), "value": i} for i in range(detail.num_layers)
-    ]
-    heads = [{"label": "mean", "value": -1}] + [
-        {"label": str(i), "value": i} for i in range(detail.num_heads)
-    ]
+def _controls(
+    state: ExampleState, detail: example_queries.ExampleDetail, run: queries.RunInfo | None
+) -> html.Div:
+    shape = run.shape_of(state.stack) if run else (detail.num_layers, detail.num_heads)
+    layers, heads = stack_picker.layer_head_options(*shape)
     value = lambda v: -1 if v is None else v  # noqa: E731
     return html.Div(
         [
+            stack_picker.picker(ids.EX_STACK, run, state.stack),
             dcc.RadioItems(
                 list(VIEWS),
                 example_tokens.view_of(state, len(detail.tokens)),
@@ -177,8 +183,8 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
     if detail is None:
         return not_found(example_id)
     attributions = data.attributions(number)
-    state = within(state, detail)
     run = data.run(detail.run_id)
+    state = within(state, detail, run)
     return html.Div(
         [
             *_stores(state, number),
@@ -189,7 +195,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
             html.Div(
                 [example_tokens.text_panel(detail), _summary(detail)], className="example-top"
             ),
-            _controls(state, detail),
+            _controls(state, detail, run),
             example_tokens.controls(state, list(attributions)),
             example_tokens.section(example_tokens.tracks(detail, attributions, state)),
             _attention(),
@@ -238,7 +244,7 @@ def _state(search, specials, layer, head, ref, token, density) -> ExampleState:
 def heatmap_for(detail: example_queries.ExampleDetail, state: ExampleState, keep: np.ndarray):
     """The token x token heatmap for the chosen layer/head (mean when None); the prediction
     position's rows when the full tensor was not stored (long examples)."""
-    rows, full = service().attention(detail.id)
+    rows, full = service().attention(detail.id, state.stack)
     if rows is None:
         return charts.empty_figure("no attention stored")
     if full is None:  # long example: the prediction position's row of every layer
@@ -261,6 +267,7 @@ def update_example(
     token,
     methods=None,
     density=None,
+    stack=None,
 ):
     """Controls -> tracks (HTML), heatmap, head grid, canonical query string."""
     number = inputs.as_int(example_id, 1)
@@ -271,7 +278,9 @@ def update_example(
     if detail is None:
         raise PreventUpdate  # the page already shows "not found"
     attributions, grids = data.attributions(detail.id), data.head_scores(detail.id)
-    state = within(_state(search, specials, layer, head, ref, token, density), detail)
+    state = _state(search, specials, layer, head, ref, token, density)
+    state = state.with_(stack=inputs.as_choice(stack, vocabulary.STACKS, state.stack))
+    state = within(state, detail, data.run(detail.run_id))
     state = state.with_(
         view=example_tokens.canonical_view(view, len(detail.tokens)),
         methods=example_tokens.canonical_methods(methods, list(attributions)),
@@ -280,12 +289,13 @@ def update_example(
     special = np.asarray(detail.special_mask, dtype=bool)
     keep = np.ones_like(special) if state.specials else ~special
     heatmap = heatmap_for(detail, state, keep)
-    grid = grids.get(state.ref)
+    grid = grids.get(vocabulary.stack_reference(state.ref, state.stack))
     selected = (state.layer, state.head) if None not in (state.layer, state.head) else None
+    heads_of = "" if state.stack == vocabulary.MAIN_STACK else f"{state.stack} "
     grid_fig = (
         charts.head_grid(
             grid,
-            f"Head ρ with {state.ref} (click a head)",
+            f"{heads_of}Head ρ with {state.ref} (click a head)",
             f"Spearman ρ with {state.ref}",
             selected,
         )
@@ -293,6 +303,18 @@ def update_example(
         else charts.empty_figure("no head scores")
     )
     return rows, heatmap, grid_fig, state.to_search()
+
+
+def stack_options(example_id: Any, stack: Any):
+    """The layer and head dropdown options of the picked stack's shape."""
+    number = inputs.as_int(example_id, 1)
+    detail = service().example(number) if number is not None else None
+    if detail is None:
+        raise PreventUpdate
+    run = service().run(detail.run_id)
+    chosen = stack_picker.stack_for(run, inputs.as_choice(stack, vocabulary.STACKS, ""))
+    shape = run.shape_of(chosen) if run else (detail.num_layers, detail.num_heads)
+    return stack_picker.layer_head_options(*shape)
 
 
 def pick_head(click: Any):
@@ -319,8 +341,16 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.EX_TOKEN, "data"),
         Input(ids.EX_METHODS, "value"),
         Input(ids.EX_DENSITY, "value"),
+        Input(ids.EX_STACK, "value"),
         prevent_initial_call="initial_duplicate",
     )(update_example)
+    app.callback(
+        Output(ids.EX_LAYER, "options"),
+        Output(ids.EX_HEAD, "options"),
+        Input(ids.EX_ID, "data"),
+        Input(ids.EX_STACK, "value"),
+        prevent_initial_call=True,
+    )(stack_options)
     app.callback(
         Output(ids.EX_LAYER, "value"),
         Output(ids.EX_HEAD, "value"),

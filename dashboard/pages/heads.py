@@ -3,6 +3,7 @@
 Statistics: mean Spearman rho of each head's prediction-position attention with IG or SHAP
 (``HeadScore``), or the share of that attention on the first token / on special tokens
 (from ``Attention.rows``). Reduced with numpy over the data service's per-run cached stacks.
+An encoder-decoder run picks the attention stack (encoder, decoder, cross) with ``stack``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from attention_atlas.dashboard import ids, inputs, urls
+from attention_atlas.dashboard import ids, inputs, stack_picker, urls
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.figures import charts
 from attention_atlas.dashboard.provenance import run_provenance
@@ -28,14 +29,16 @@ STATS = {
 
 def layout(**query: Any) -> html.Div:
     state = HeadsState.parse(query)
+    run = service().run(state.corpus.run)
     return html.Div(
         [
             dcc.Store(id=ids.STATE, data=state.to_search()),
             dcc.Store(id=ids.HD_SELECTED, data=[state.layer, state.head]),
             html.H2("Heads over the current filter", className="page-title"),
-            run_provenance(service().run(state.corpus.run)),
+            run_provenance(run),
             html.Div(
                 [
+                    stack_picker.picker(ids.HD_STACK, run, state.stack),
                     html.Label("reference"),
                     dcc.RadioItems(
                         vocabulary.reference_method_ids(), state.ref, id=ids.HD_REF, inline=True
@@ -64,11 +67,14 @@ def heads_view(state: HeadsState):
         empty = charts.empty_figure("no run")
         return empty, empty, ""
     f = state.corpus.to_filter(run.id)
-    summary = data.heads_summary(run, f, state.ref, state.stat)
+    state = state.with_(stack=stack_picker.stack_for(run, state.stack))
+    summary = data.heads_summary(run, f, state.ref, state.stat, state.stack)
     if summary.mean is None:
         empty = charts.empty_figure("no examples match the filter")
         return empty, empty, ""
     label = STATS[state.stat] + (f" with {state.ref}" if state.stat == "rho" else "")
+    if run.stacks:
+        label = f"{vocabulary.STACK_LABELS[state.stack]}: {label}"
     selected = _selected(state, run)
     grid = charts.head_grid(
         summary.mean,
@@ -84,7 +90,8 @@ def heads_view(state: HeadsState):
 def _selected(state: HeadsState, run) -> tuple[int, int] | None:
     """The selected (layer, head) when the run has it: it indexes the per-run stacks."""
     layer, head = state.layer, state.head
-    if layer is None or head is None or layer >= run.num_layers or head >= run.num_heads:
+    layers, heads = run.shape_of(state.stack)
+    if layer is None or head is None or layer >= layers or head >= heads:
         return None
     return layer, head
 
@@ -92,7 +99,7 @@ def _selected(state: HeadsState, run) -> tuple[int, int] | None:
 def _extremes(state: HeadsState, run, f, selected) -> Any:
     if selected is None:
         return html.P("Click a head to list the examples where it agrees most and least.")
-    top, bottom = service().head_extremes(run, f, state.ref, *selected)
+    top, bottom = service().head_extremes(run, f, state.ref, *selected, stack=state.stack)
     search = state.corpus.to_search()
 
     def items(pairs: list[tuple[int, float]]) -> html.Ul:
@@ -112,8 +119,11 @@ def _extremes(state: HeadsState, run, f, selected) -> Any:
     )
 
 
-def update_heads(ref: Any, stat: Any, click: Any, selected: Any, search: Any):
-    """Reference, statistic, a click on the grid (or the head selected before) -> the view."""
+def update_heads(
+    ref: Any, stat: Any, click: Any, selected: Any, search: Any, stack: Any = None
+):
+    """Reference, statistic, a click on the grid (or the head selected before), the attention
+    stack -> the view."""
     state = HeadsState.parse(inputs.as_search(search))
     chosen = inputs.as_list(selected, 3)
     cell = inputs.clicked_cell(click)
@@ -123,6 +133,7 @@ def update_heads(ref: Any, stat: Any, click: Any, selected: Any, search: Any):
     state = state.with_(
         ref=inputs.as_choice(ref, vocabulary.reference_method_ids(), state.ref),
         stat=inputs.as_choice(stat, tuple(STATS), state.stat),
+        stack=inputs.as_choice(stack, vocabulary.STACKS, state.stack),
         layer=layer,
         head=head,
     )
@@ -141,6 +152,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.HD_GRID, "clickData"),
         State(ids.HD_SELECTED, "data"),
         State(ids.STATE, "data"),
+        Input(ids.HD_STACK, "value"),
         prevent_initial_call="initial_duplicate",
     )(update_heads)
 
