@@ -22,9 +22,9 @@ ig|shap, ``methods`` the tracks shown in that order (absent = all), ``density``
 normal|compact. Heads page: ``ref``, ``stat``
 rho|first|special, ``layer`` / ``head`` the selected head. Example and heads pages, on an
 encoder-decoder run: ``stack`` encoder|decoder|cross, the attention whose heads, rows and
-heatmap are shown (absent = encoder; a run without stacks ignores it). Compare page: ``a`` / ``b`` run
-ids, ``method``, ``sim`` spearman|spearman_signed|jaccard_5, ``ref``; its side-by-side view
-``/compare/example``: ``a``, ``b``, ``source`` (source index), ``view``, ``specials``.
+heatmap are shown (absent = encoder; a run without stacks ignores it). Compare page: ``a`` /
+``b`` run ids, ``method``, ``sim`` spearman|spearman_signed|jaccard_5, ``ref``; its side-by-side
+view ``/compare/example``: ``a``, ``b``, ``source`` (source index), ``view``, ``specials``.
 Faithfulness page: ``view`` probability|accuracy (the deletion curves' y axis), ``method``
 the consistency scatter's method.
 """

@@ -18,8 +18,8 @@ from attention_atlas.models.schema import (
     Example,
     Faithfulness,
     HeadScore,
-    StackAttention,
     Run,
+    StackAttention,
 )
 
 

@@ -22,9 +22,9 @@ from attention_atlas.models import (
     Example,
     Faithfulness,
     HeadScore,
-    StackAttention,
     Run,
     RunShard,
+    StackAttention,
     TopVector,
 )
 

@@ -30,7 +30,7 @@ from attention_atlas.ingest.adapters import AdapterError, ForwardOutput, _Tokeni
 from attention_atlas.models import vocabulary
 
 if TYPE_CHECKING:
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 
 class EncoderDecoderAdapter(_TokenizedAdapter):
@@ -60,11 +60,11 @@ class EncoderDecoderAdapter(_TokenizedAdapter):
         self.decoder_start_id = int(start)
         self.stack_shapes = {stack: self._shape(config, stack) for stack in self.stacks}
 
-    def _shape(self, config, stack: str) -> tuple[int, int]:
+    def _shape(self, config: PretrainedConfig, stack: str) -> tuple[int, int]:
         """(layers, heads) of one stack; the cross-attention lives in the decoder's layers."""
         if stack == vocabulary.MAIN_STACK:
             return self.num_layers, self.num_heads
-        layers = getattr(config, "decoder_layers", None) or getattr(config, "num_decoder_layers")
+        layers = getattr(config, "decoder_layers", None) or config.num_decoder_layers
         heads = getattr(config, "decoder_attention_heads", None) or config.num_attention_heads
         return int(layers), int(heads)
 

@@ -57,7 +57,8 @@ class Run(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     checkpoint: Mapped[str] = mapped_column(String(500))
     revision: Mapped[str | None] = mapped_column(String(100))
-    adapter: Mapped[str] = mapped_column(String(20))  # encoder | decoder | zero_shot | encoder_decoder
+    # encoder | decoder | zero_shot | encoder_decoder
+    adapter: Mapped[str] = mapped_column(String(20))
     dataset: Mapped[str] = mapped_column(String(500))
     split: Mapped[str | None] = mapped_column(String(100))
     text_field: Mapped[str] = mapped_column(String(100))

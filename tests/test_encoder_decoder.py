@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from sqlalchemy import select
 from support.checkpoints import GPT2_TOKENIZER_DIR
 from support.methods import TEXTS, build_adapter, params, run_forward, save_checkpoint
-from sqlalchemy import select
 
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.ingest.cli import main
@@ -137,7 +137,7 @@ def _check_example(session, example: Example) -> None:
         rows[stored.stack] = stored.rows
         assert stored.full is not None and stored.full.shape[-2:] == (n, n)
     assert sorted(rows) == sorted(vocabulary.STACKS)
-    for stack, stack_rows in rows.items():  # float16 in the store: 1 within 1e-2
+    for stack_rows in rows.values():  # float16 in the store: 1 within 1e-2
         np.testing.assert_allclose(stack_rows.astype(np.float64).sum(-1), 1.0, atol=1e-2)
     # the unqualified method reads the encoder, the qualified ones their stack
     for stack, method in (("encoder", "attention"), ("decoder", "attention_decoder")):

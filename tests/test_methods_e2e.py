@@ -29,7 +29,6 @@ from attention_atlas.models import (
     vocabulary,
 )
 
-
 # every method a one-stack model computes (the stack methods: tests/test_encoder_decoder.py)
 ONE_STACK = [m for m in vocabulary.method_ids() if m not in vocabulary.stack_method_ids()]
 

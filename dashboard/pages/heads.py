@@ -119,9 +119,7 @@ def _extremes(state: HeadsState, run, f, selected) -> Any:
     )
 
 
-def update_heads(
-    ref: Any, stat: Any, click: Any, selected: Any, search: Any, stack: Any = None
-):
+def update_heads(ref: Any, stat: Any, click: Any, selected: Any, search: Any, stack: Any = None):
     """Reference, statistic, a click on the grid (or the head selected before), the attention
     stack -> the view."""
     state = HeadsState.parse(inputs.as_search(search))

@@ -182,8 +182,10 @@ def compute_rollout(
     results = []
     for b, item in enumerate(items):
         n, pos = item.length, item.prediction_position
-        stacks = [example_attentions(forward, b, n, s) for s in (MAIN_STACK, "decoder", "cross")]
-        scores = encoder_decoder_rollout(*stacks, pos)
+        encoder, decoder, cross = (
+            example_attentions(forward, b, n, s) for s in (MAIN_STACK, "decoder", "cross")
+        )
+        scores = encoder_decoder_rollout(encoder, decoder, cross, pos)
         results.append(MethodResult(scores.astype(np.float32)))
     return results
 

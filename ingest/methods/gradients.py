@@ -58,9 +58,7 @@ def input_gradients(
         (output_grad,) = torch.autograd.grad(output, embeds, retain_graph=True)
         loss = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
         loss_grads = torch.autograd.grad(loss, list(lasts.values()))
-    attention = {
-        s: (a.detach(), g) for (s, a), g in zip(lasts.items(), loss_grads, strict=True)
-    }
+    attention = {s: (a.detach(), g) for (s, a), g in zip(lasts.items(), loss_grads, strict=True)}
     return InputGradients(embeds.detach(), output_grad, attention)
 
 
