@@ -324,7 +324,7 @@ def _fill(
     full_max: int,
     batch_size: int,
 ) -> int:
-    methods = vocabulary.in_order(methods or vocabulary.method_ids())
+    methods = vocabulary.in_order(methods or vocabulary.one_stack_method_ids())
     rng = np.random.default_rng(seed)
     run = _make_run(run_name or f"synthetic-{seed}", methods, layers, heads, n_examples, seed)
     session.add(run)

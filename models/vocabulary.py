@@ -215,6 +215,11 @@ def stack_method_ids() -> tuple[str, ...]:
     return tuple(m.id for m in METHODS if m.stack is not None)
 
 
+def one_stack_method_ids() -> tuple[str, ...]:
+    """Every method a one-stack model (encoder, decoder, zero-shot) can compute."""
+    return tuple(m.id for m in METHODS if m.stack is None)
+
+
 def methods_for_stacks(methods: Iterable[str], stacks: Iterable[str]) -> tuple[str, ...]:
     """``methods`` as a run over ``stacks`` computes them: when ``methods`` are the defaults,
     an encoder-decoder run (stacks beyond the main one) adds the stack-qualified methods, and

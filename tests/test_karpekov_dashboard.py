@@ -60,11 +60,15 @@ def test_accuracy_curves_equal_a_direct_computation(ctx) -> None:
     result = curves.accuracy_curves(run, state.corpus.to_filter(run_id))
     top = _direct_accuracy(url, run_id, 1, "deletion_same")
     bottom = _direct_accuracy(url, run_id, 1, "deletion_bottom_same")
-    assert set(result.top) == set(top) == {*vocabulary.method_ids(), "random"}
+    assert set(result.top) == set(top) == {*vocabulary.one_stack_method_ids(), "random"}
     for method, curve in top.items():
         np.testing.assert_allclose(result.top[method], curve, atol=1e-12)
         assert result.top[method][0] == 1.0
-    assert set(result.bottom) == set(bottom) == set(vocabulary.signed_method_ids())
+    assert (
+        set(result.bottom)
+        == set(bottom)
+        == set(vocabulary.signed_method_ids()) & set(vocabulary.one_stack_method_ids())
+    )
     for method, curve in bottom.items():
         np.testing.assert_allclose(result.bottom[method], curve, atol=1e-12)
     with session_factory(make_engine(url))() as session:
@@ -125,7 +129,8 @@ def test_every_column_of_the_consistency_table_has_values(ctx) -> None:
     (table,) = [c for c in page.children if getattr(c, "id", None) == ids.FA_CONSISTENCY]
     head, body = table.children
     rows = [_cells(head.children)] + [_cells(tr) for tr in body.children]
-    assert len(rows) == 1 + len(vocabulary.method_ids())  # header + a row per stored method
+    # a header and a row per stored method
+    assert len(rows) == 1 + len(vocabulary.one_stack_method_ids())
     assert {len(r) for r in rows} == {4}
     assert all(cell.strip() for row in rows for cell in row), rows
     for _, correct, _, scored in rows[1:]:
@@ -161,7 +166,7 @@ def test_callback_switches_view_and_keeps_it_in_the_url(ctx) -> None:
     search = f"?run={run_id}&minlen=9"
     fig, note, scatter, _, state = faithfulness.update_faithfulness("accuracy", "ig", search)
     dashed = {t["legendgroup"] for t in fig["data"] if t["line"]["dash"] == "dash"}
-    assert dashed == set(vocabulary.signed_method_ids())
+    assert dashed == set(vocabulary.signed_method_ids()) & set(vocabulary.one_stack_method_ids())
     assert "bottom-k" in note and "method=ig" in state and "view=accuracy" in state
     assert FaithfulnessState.parse(state).view == "accuracy"
     assert {t["name"] for t in scatter["data"]} == {"negative", "positive"}

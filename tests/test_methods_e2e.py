@@ -30,7 +30,7 @@ from attention_atlas.models import (
 )
 
 # every method a one-stack model computes (the stack methods: tests/test_encoder_decoder.py)
-ONE_STACK = [m for m in vocabulary.method_ids() if m not in vocabulary.stack_method_ids()]
+ONE_STACK = vocabulary.one_stack_method_ids()
 
 
 def ingest(*args: str) -> None:

@@ -168,9 +168,9 @@ def test_faithfulness_table_and_deletion(store) -> None:
     with sessions() as s:
         table = queries.faithfulness_table(s, CorpusFilter(run_id=run_id, labels=(0,)))
         ids, methods, curves = stacks.stack_deletion(s, run_id)
-    assert set(table["method"]) == set(vocabulary.method_ids()) | {"random"}
+    assert set(table["method"]) == set(vocabulary.one_stack_method_ids()) | {"random"}
     assert methods[-1] == "random"
-    assert curves.shape[:2] == (len(ids), len(vocabulary.method_ids()) + 1)
+    assert curves.shape[:2] == (len(ids), len(vocabulary.one_stack_method_ids()) + 1)
     # the synthetic IG follows the hidden importance closely: it beats random on average
     row = table.set_index("method")
     assert row.loc["ig", "comprehensiveness"] > row.loc["random", "comprehensiveness"]
@@ -182,7 +182,9 @@ def test_example_detail_and_missing(store) -> None:
         first = int(queries.filtered_ids(s, CorpusFilter(run_id=run_id))[0])
         detail = example_queries.example_detail(s, first)
         assert example_queries.example_detail(s, 10**6) is None
-        assert list(example_queries.example_attributions(s, first)) == list(vocabulary.method_ids())
+        assert list(example_queries.example_attributions(s, first)) == list(
+            vocabulary.one_stack_method_ids()
+        )
     assert len(detail.tokens) == len(detail.special_mask) == len(detail.word_ids)
 
 
