@@ -56,6 +56,13 @@ class EncoderDecoderAdapter(_TokenizedAdapter):
                 f"{type(model).__name__}: an encoder-decoder classifier needs an eos token and "
                 "a decoder start token"
             )
+        decoder = model.get_decoder().get_input_embeddings()
+        if decoder.weight is not model.get_input_embeddings().weight:
+            # the decoder's input is built from the encoder's embeddings (one tensor for IG)
+            raise AdapterError(
+                f"{type(model).__name__}: the decoder's embeddings are not the encoder's "
+                "(untied); the encoder-decoder adapter needs them shared"
+            )
         self.eos_token_id = int(tokenizer.eos_token_id)
         self.decoder_start_id = int(start)
         self.stack_shapes = {stack: self._shape(config, stack) for stack in self.stacks}

@@ -265,7 +265,7 @@ def newer_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str,
     scripts = tmp_path / "scripts"
     shutil.copytree(migrate.script_location(), scripts, ignore=shutil.ignore_patterns("__py*"))
     head = ScriptDirectory(str(scripts)).get_current_head()
-    later = f"{int(head) + 1:04d}"
+    later = f"{int(head[:4]) + 1:04d}_later"  # revision ids are file stems (0005_topic)
     (scripts / "versions" / f"{later}_later.py").write_text(
         f'revision = "{later}"\ndown_revision = "{head}"\nbranch_labels = None\n'
         "depends_on = None\n\n\ndef upgrade() -> None:\n    pass\n\n\n"
