@@ -31,6 +31,8 @@ class ExampleRecord:
     attention_full: np.ndarray | None  # [layers, heads, T, T] or None above the length cap
     # an encoder-decoder's other stacks: stack -> (rows [layers, heads, T], full or None)
     stack_attention: dict[str, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict)
+    rationale: np.ndarray | None = None  # [T] bool human rationale mask, None without one
+    rationale_cut: int = 0  # marked characters truncation cut off
 
 
 @dataclass
@@ -50,6 +52,8 @@ class ExampleExplanation:
     faithfulness: list[dict[str, Any]] = field(default_factory=list)
     # method -> mean last-layer hidden vector [hidden] float16 of its top-5 content tokens
     top_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # rows for the plausibility table (human rationale): method, auprc, token_f1, iou_f1
+    plausibility: list[dict[str, Any]] = field(default_factory=list)
 
     def scores(self) -> dict[str, np.ndarray]:
         """method -> scores [tokens], in the order they were computed."""

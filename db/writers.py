@@ -22,6 +22,8 @@ from attention_atlas.models import (
     Example,
     Faithfulness,
     HeadScore,
+    Plausibility,
+    Rationale,
     Run,
     RunShard,
     StackAttention,
@@ -119,6 +121,14 @@ def write_examples(session: Session, run_id: int, records: Sequence[ExampleRecor
     ]
     if stacks:
         session.execute(insert(StackAttention), stacks)
+    rationales = [
+        {"example_id": i, "run_id": run_id, "mask": np.asarray(r.rationale, dtype=bool),
+         "marked": int(np.sum(r.rationale)), "cut": int(r.rationale_cut)}
+        for i, r in zip(ids, records, strict=True)
+        if r.rationale is not None
+    ]  # fmt: skip
+    if rationales:
+        session.execute(insert(Rationale), rationales)
     return ids
 
 
@@ -169,7 +179,7 @@ def write_explanations(
     explanations: Sequence[ExampleExplanation],
 ) -> None:
     """Write attributions, agreements, head grids, faithfulness and top-5 vectors of a batch."""
-    attributions, agreements, heads, faithful, vectors = [], [], [], [], []
+    attributions, agreements, heads, faithful, vectors, plausible = [], [], [], [], [], []
     for example_id, ex in zip(example_ids, explanations, strict=True):
         for method, (scores, check, seconds) in ex.attributions.items():
             attributions.append(
@@ -192,12 +202,14 @@ def write_explanations(
             {**ids, "method": m, "vector": np.asarray(v, dtype=np.float16)}
             for m, v in ex.top_vectors.items()
         ]
+        plausible += [{**ids, **_clean(row)} for row in ex.plausibility]
     for model, rows in (
         (Attribution, attributions),
         (Agreement, agreements),
         (HeadScore, heads),
         (Faithfulness, faithful),
         (TopVector, vectors),
+        (Plausibility, plausible),
     ):
         if rows:
             session.execute(insert(model), rows)

@@ -20,6 +20,7 @@ from attention_atlas.ingest.batch_writer import ComputedBatch
 from attention_atlas.ingest.corpus import CorpusItem
 from attention_atlas.ingest.loading import LoadRequest
 from attention_atlas.ingest.methods.base import DEFAULT_TOKEN_BUDGET, GPU_TOKEN_BUDGET
+from attention_atlas.ingest.plausibility import with_rationales
 from attention_atlas.ingest.precision import precision_context, resolve_precision
 from attention_atlas.ingest.settings import IngestSettings
 
@@ -48,6 +49,7 @@ def compute_batch(
         forward = _forward(adapter, batch)
         explanations = explain_batch(adapter, batch, encoded, forward, plan, on_progress)
     records = _records(chunk, encoded, forward, settings.full_attention_max_tokens)
+    records = with_rationales(chunk, encoded, records, explanations, plan.seed)
     return ComputedBatch(records, explanations, time.perf_counter() - started)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from attention_atlas.ingest.rationales import RationaleError, Spans, parse_rationale
+
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 
 
@@ -28,6 +30,7 @@ class CorpusItem:
     source_index: int
     text: str
     label: int | None
+    rationale: Spans | None = None  # character spans a human marked (--rationale-field)
 
 
 @dataclass(frozen=True)
@@ -66,13 +69,17 @@ def load_corpus(
     limit: int | None = None,
     sample: int | None = None,
     seed: int = 0,
+    rationale_field: str | None = None,
+    rationale_format: str = "chars",
 ) -> Corpus:
     """Load and select rows of ``source``; raises :class:`CorpusError` on user errors.
 
     ``label_names`` (from ``--labels``) maps string labels to class ids and overrides names
-    from the data."""
+    from the data. ``rationale_field`` names a column of human rationales in
+    ``rationale_format`` (``ingest.rationales``); a malformed one is an error naming its row."""
     table = _open(source, split)
-    for name, role in ((text_field, "text"), (label_field, "label")):
+    roles = ((text_field, "text"), (label_field, "label"), (rationale_field, "rationale"))
+    for name, role in roles:
         if name is not None and name not in table.columns:
             raise CorpusError(
                 f"{role} field {name!r} not in {source} (columns: {', '.join(table.columns)})"
@@ -81,6 +88,7 @@ def load_corpus(
     names = tuple(label_names) if label_names else table.label_names.get(label_field or "")
     texts = table.column(text_field)
     labels = table.column(label_field) if label_field else None
+    rationales = table.column(rationale_field) if rationale_field else None
     items, skipped = [], 0
     for index in indexes:
         text = texts[index]
@@ -88,7 +96,10 @@ def load_corpus(
             skipped += 1
             continue
         label = _label(labels[index], names, label_field) if labels is not None else None
-        items.append(CorpusItem(int(index), text, label))
+        marked = None
+        if rationales is not None:
+            marked = _rationale(rationales[index], text, rationale_format, index, rationale_field)
+        items.append(CorpusItem(int(index), text, label, marked))
     if not items:
         raise CorpusError(f"no non-empty texts in {source} ({len(indexes)} rows selected)")
     return Corpus(source, table.split, tuple(items), len(indexes), skipped, names or None)
@@ -119,6 +130,13 @@ def _label(value: Any, names: tuple[str, ...] | None, field: str | None) -> int 
             )
     label = int(value)
     return None if label < 0 else label  # -1 marks unlabeled rows in hub datasets
+
+
+def _rationale(value: Any, text: str, fmt: str, row: int, field: str | None) -> Spans | None:
+    try:
+        return parse_rationale(value, text, fmt)
+    except RationaleError as exc:
+        raise CorpusError(f"rationale in row {row} (field {field!r}, format {fmt}): {exc}") from None
 
 
 # -- sources ------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def hand_typed_settings(settings: IngestSettings) -> IngestSettings:
         split=None,
         text_field="text",
         label_field=None,
+        rationale_field=None,
         limit=None,
         sample=None,
         batch_size=1,

@@ -186,6 +186,8 @@ def read_corpus(settings: IngestSettings) -> Corpus:
         limit=settings.limit,
         sample=settings.sample,
         seed=settings.seed,
+        rationale_field=settings.rationale_field,
+        rationale_format=settings.rationale_format,
     )
 
 

@@ -14,6 +14,7 @@ import json
 from dataclasses import Field, dataclass, field, fields
 from typing import Any
 
+from attention_atlas.ingest.rationales import FORMATS as RATIONALE_FORMATS
 from attention_atlas.models import vocabulary
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # --precision (attention_atlas.ingest.precision)
@@ -83,6 +84,28 @@ class IngestSettings:
     label_field: str | None = field(
         default=None,
         metadata=_opt("--label-field", "Column holding the gold label (optional)."),
+    )
+    rationale_field: str | None = field(
+        default=None,
+        metadata=_opt(
+            "--rationale-field",
+            "Column holding a human rationale per row (see --rationale-format): stored as a "
+            "token mask, and every method's plausibility (AUPRC, token F1, IOU F1) against "
+            "it. An empty cell or list: no rationale for that row.",
+            recorded_when_set=True,
+        ),
+    )
+    rationale_format: str = field(
+        default="chars",
+        metadata=_opt(
+            "--rationale-format",
+            "How --rationale-field is written: chars (character indexes, SemEval Toxic "
+            "Spans), spans ([start, end) character pairs) or words (whitespace-word indexes, "
+            "ERASER).",
+            "choice",
+            choices=RATIONALE_FORMATS,
+            recorded_with="rationale_field",
+        ),
     )
     labels: tuple[str, ...] | None = field(
         default=None,
@@ -308,6 +331,8 @@ class IngestSettings:
             value = getattr(self, f.name)
             if value is None and f.metadata.get("recorded_when_set"):
                 continue  # added later: runs stored before it keep their identity
+            if getattr(self, f.metadata.get("recorded_with", f.name)) is None:
+                continue  # meaningful only beside another setting that is not given
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
@@ -404,6 +429,8 @@ def validate(settings: IngestSettings) -> IngestSettings:
             raise SettingsError(
                 "--shard runs one process per shard: leave out --workers and --ray-address"
             )
+    if settings.rationale_format not in RATIONALE_FORMATS:
+        raise SettingsError(f"--rationale-format must be one of {', '.join(RATIONALE_FORMATS)}")
     if settings.labels is not None and len(settings.labels) < 2:
         raise SettingsError("--labels needs at least two comma-separated names")
     return settings

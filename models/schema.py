@@ -302,6 +302,54 @@ class TopVector(Base):
     vector: Mapped[np.ndarray] = mapped_column(NumpyArray("float16"))
 
 
+class Rationale(Base):
+    """A human rationale over one example's tokens (``ingest --rationale-field``): ``mask``
+    [tokens] bool (never a special or prompt token), ``marked`` its count, ``cut`` how many
+    marked characters truncation cut off. Examples without a rationale have no row."""
+
+    __tablename__ = "rationales"
+
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), primary_key=True
+    )
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    mask: Mapped[np.ndarray] = mapped_column(NumpyArray("bool"))
+    marked: Mapped[int] = mapped_column(Integer)
+    cut: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Plausibility(Base):
+    """Agreement of one method's scores with the example's human rationale (ERASER):
+    ``auprc`` of the soft scores, ``token_f1`` and ``iou_f1`` of the top-k tokens, k = marked
+    tokens (``method='random'``: a seeded random order, the baseline). Rows exist only for
+    examples whose rationale kept at least one token."""
+
+    __tablename__ = "plausibility"
+    __table_args__ = (
+        UniqueConstraint("example_id", "method"),
+        # covering index of the corpus filter and the per-filter means, as for faithfulness
+        Index(
+            "ix_plausibility_run_method",
+            "run_id",
+            "method",
+            "example_id",
+            "auprc",
+            "token_f1",
+            "iou_f1",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    method: Mapped[str] = mapped_column(String(40))
+    auprc: Mapped[float | None] = mapped_column(Float)
+    token_f1: Mapped[float | None] = mapped_column(Float)
+    iou_f1: Mapped[float | None] = mapped_column(Float)
+
+
 # -- the reading-group layer: the only tables the dashboard writes ------------------------
 class Note(Base):
     """A reader's note on one example, Markdown ``body``, written from the view ``view`` (the

@@ -184,6 +184,10 @@ MEASURES: dict[str, str] = {
     "jaccard_10pct": "top-10% Jaccard",
 }
 
+# Plausibility measures (agreement with a human rationale, ERASER), stored as columns of
+# ``plausibility``: id -> label. The first is the default of every plausibility view.
+PLAUSIBILITY: dict[str, str] = {"auprc": "AUPRC", "token_f1": "token F1", "iou_f1": "IOU F1"}
+
 # SHAP's evaluation budget when --shap-evals is not given (one rule, read by the method, the
 # CLI help, the stored provenance and the dashboard).
 SHAP_MIN_EVALS = 500

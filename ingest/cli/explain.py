@@ -20,6 +20,8 @@ CORPUS_OPTIONS = (
     "split",
     "text_field",
     "label_field",
+    "rationale_field",
+    "rationale_format",
     "limit",
     "sample",
     "batch_size",
