@@ -15,7 +15,10 @@ Corpus filter keys (shared by every page, so links between pages keep the filter
 the x / y agreement; ``measure``; ``agree`` / ``disagree`` thresholds; ``band``
 all|agree|between|disagree; ``box`` x0,x1,y0,y1 scatter box; ``ids`` lasso-selected ids;
 ``sort`` table column; ``desc`` 1 for descending; ``page`` 1-based table page; ``tag``
-examples a reader's note tags so; ``color`` correct|tag, what colours the scatter.
+examples a reader's note tags so; ``color`` correct|tag, what colours the scatter;
+``pmeasure`` auprc|token_f1|iou_f1, the plausibility measure that ``pmin`` / ``pmax``
+(``method:value`` thresholds, comma-separated: ``pmin=attention:0.6&pmax=ig:0.3``) and the
+table's ``plaus`` column of method ``pmethod`` (``sort=plaus``) read.
 Example page: ``view`` subword|word (absent = by length: words for long texts), ``specials``
 1 to show, ``layer`` / ``head`` (absent = mean), ``token`` highlighted position, ``ref``
 ig|shap, ``methods`` the tracks shown in that order (absent = all), ``density``
@@ -128,7 +131,7 @@ class _Codec:
     def to_search(self) -> str:
         """``?k=v&...`` (empty string when everything is default); commas stay readable."""
         query = self.to_query()
-        return "?" + urlencode(query, safe=",") if query else ""
+        return "?" + urlencode(query, safe=",:") if query else ""
 
     def with_(self, **changes: Any) -> Self:
         return replace(self, **changes)
@@ -158,6 +161,10 @@ class CorpusState(_Codec):
     page: int = _spec(lambda v: _int(v, 1), 1)
     tag: str = _spec(_tag, "")
     color: str = _spec(_choice(("correct", "tag")), "correct")
+    pmeasure: str = _spec(_choice(lambda: tuple(vocabulary.PLAUSIBILITY)), "auprc")
+    pmin: tuple[tuple[str, float], ...] = _spec(g.parse_thresholds, (), g.format_thresholds)
+    pmax: tuple[tuple[str, float], ...] = _spec(g.parse_thresholds, (), g.format_thresholds)
+    pmethod: str | None = _spec(g.parse_method)
 
     def to_filter(self, run_id: int) -> CorpusFilter:
         return CorpusFilter(
@@ -177,6 +184,10 @@ class CorpusState(_Codec):
             box=self.box,
             ids=self.ids,
             tag=self.tag,
+            plaus_measure=self.pmeasure,
+            plaus_min=self.pmin,
+            plaus_max=self.pmax,
+            plaus_method=self.pmethod,
         )
 
 

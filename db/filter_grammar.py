@@ -85,6 +85,30 @@ def parse_bool(value: str) -> bool:
     ]
 
 
+def parse_method(value: str) -> str:
+    if value not in vocabulary.method_ids():
+        raise ValueError(value)
+    return value
+
+
+def parse_thresholds(value: str) -> tuple[tuple[str, float], ...]:
+    """``attention:0.5,ig:0.2`` -> ((method, value), ...) in registry order, one per method
+    (the last one given wins)."""
+    chosen: dict[str, float] = {}
+    for part in value.split(","):
+        if part.strip():
+            method, _, number = part.strip().partition(":")
+            chosen[parse_method(method)] = parse_float(number)
+    if not chosen:
+        raise ValueError(value)
+    return tuple((m, chosen[m]) for m in vocabulary.in_order(chosen))
+
+
+def format_thresholds(value: tuple[tuple[str, float], ...]) -> str:
+    """The link text of :func:`parse_thresholds`' value."""
+    return ",".join(f"{method}:{number:g}" for method, number in value)
+
+
 def parse_tag(value: str) -> str:
     return notes.clean_tag(value)  # NoteError is a ValueError
 
@@ -95,6 +119,10 @@ def parse_correct(value: str) -> bool:
 
 def _measures() -> tuple[str, ...]:
     return tuple(vocabulary.MEASURES)
+
+
+def _plausibility_measures() -> tuple[str, ...]:
+    return tuple(vocabulary.PLAUSIBILITY)
 
 
 # key -> (parser, CorpusFilter field); ``run`` picks the run and is checked by the caller
@@ -115,6 +143,10 @@ FILTER_KEYS: dict[str, tuple[Callable[[str], Any], str]] = {
     "box": (parse_box, "box"),
     "ids": (parse_ints, "ids"),
     "tag": (parse_tag, "tag"),
+    "pmeasure": (parse_choice(_plausibility_measures), "plaus_measure"),
+    "pmin": (parse_thresholds, "plaus_min"),
+    "pmax": (parse_thresholds, "plaus_max"),
+    "pmethod": (parse_method, "plaus_method"),
 }
 # keys of a dashboard link that choose how its page shows the examples, not which ones: a link
 # copied from any page parses (tests/test_read_api.py checks the codec has no other keys)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from attention_atlas.models import vocabulary
@@ -27,12 +27,25 @@ from attention_atlas.models.schema import (
     Faithfulness,
     Note,
     NoteTag,
+    Plausibility,
     Run,
     RunShard,
 )
 
 BANDS = ("all", "agree", "between", "disagree")
-SORT_COLUMNS = ("id", "label", "prediction", "confidence", "correct", "length", "x", "y")
+SORT_COLUMNS = (
+    "id",
+    "label",
+    "prediction",
+    "confidence",
+    "correct",
+    "length",
+    "x",
+    "y",
+    "plaus",
+)
+# a plausibility threshold of the corpus filter: (method, value) of ``plaus_measure``
+Threshold = tuple[str, float]
 SNIPPET_CHARS = 140
 
 
@@ -61,6 +74,13 @@ class CorpusFilter:
     # resolved for one request (the numpy path; SQL joins the notes itself)
     tag: str = ""
     tagged: tuple[int, ...] | None = None
+    # plausibility against the human rationale: ``plaus_measure`` of each method at least /
+    # at most its threshold (examples without a rationale never pass one); ``plaus_method``'s
+    # value is the table's ``plaus`` column (the sort ``plaus``)
+    plaus_measure: str = "auprc"
+    plaus_min: tuple[Threshold, ...] = ()
+    plaus_max: tuple[Threshold, ...] = ()
+    plaus_method: str | None = None
 
     def without_selection(self) -> CorpusFilter:
         return replace(self, box=None, ids=(), band="all")
@@ -245,7 +265,38 @@ def _base_conditions(f: CorpusFilter) -> list[ColumnElement[bool]]:
     if f.tag:
         tagged = select(Note.example_id).join(NoteTag, NoteTag.note_id == Note.id)
         conditions.append(Example.id.in_(tagged.where(NoteTag.tag == f.tag)))
+    return conditions + _plausibility_conditions(f)
+
+
+def _plausibility_conditions(f: CorpusFilter) -> list[ColumnElement[bool]]:
+    measure = getattr(Plausibility, f.plaus_measure)
+    conditions: list[ColumnElement[bool]] = []
+    for thresholds, passes in ((f.plaus_min, measure.__ge__), (f.plaus_max, measure.__le__)):
+        for method, value in thresholds:
+            rows = select(Plausibility.example_id).where(
+                Plausibility.run_id == f.run_id, Plausibility.method == method, passes(value)
+            )
+            conditions.append(Example.id.in_(rows))
     return conditions
+
+
+def plausibility_column(f: CorpusFilter) -> ColumnElement[Any]:
+    """``plaus_measure`` of ``plaus_method`` for each example row (NULL without either)."""
+    return _plaus_value(f).label("plaus")
+
+
+def _plaus_value(f: CorpusFilter) -> ColumnElement[Any]:
+    if f.plaus_method is None:
+        return literal(None)
+    value = select(getattr(Plausibility, f.plaus_measure)).where(
+        Plausibility.example_id == Example.id, Plausibility.method == f.plaus_method
+    )
+    return value.scalar_subquery()
+
+
+def _plaus_sort(f: CorpusFilter) -> ColumnElement[Any] | None:
+    """The ``plaus`` sort's column; None (by id) without ``plaus_method``."""
+    return _plaus_value(f) if f.plaus_method is not None else None
 
 
 def _selection_conditions(
@@ -285,6 +336,7 @@ TABLE_COLUMNS = [
     "length",
     "x",
     "y",
+    "plaus",
 ]
 
 
@@ -304,7 +356,12 @@ def _table_columns() -> list[ColumnSpec]:
 
 
 def _order(
-    stmt: Select, sort: str, descending: bool, x: ColumnElement[Any], y: ColumnElement[Any]
+    stmt: Select,
+    sort: str,
+    descending: bool,
+    x: ColumnElement[Any],
+    y: ColumnElement[Any],
+    plaus: ColumnElement[Any] | None = None,
 ) -> Select:
     columns = {
         "id": Example.id,
@@ -315,6 +372,7 @@ def _order(
         "length": Example.length,
         "x": x,
         "y": y,
+        "plaus": plaus if plaus is not None else Example.id,
     }
     column = columns.get(sort, Example.id)
     primary = column.desc().nulls_last() if descending else column.asc().nulls_last()
@@ -335,7 +393,8 @@ def corpus_page(
     text snippets of every matching row), then those rows by primary key. ``dashboard.data.service``
     pages through its cached ordered ids instead, without an OFFSET scan."""
     stmt, x, y = _filtered(f, Example.id, need_y=sort == "y")
-    stmt = _order(stmt, sort, descending, x, y).offset(max(offset, 0)).limit(limit)
+    stmt = _order(stmt, sort, descending, x, y, _plaus_sort(f))
+    stmt = stmt.offset(max(offset, 0)).limit(limit)
     return corpus_rows(session, f, session.scalars(stmt).all())
 
 
@@ -348,6 +407,7 @@ def corpus_rows(session: Session, f: CorpusFilter, ids: Iterable[int]) -> pd.Dat
     ax, ay = aliased(Agreement), aliased(Agreement)
     x, y = getattr(ax, f.measure).label("x"), getattr(ay, f.measure).label("y")
     columns = [c(x, y) if callable(c) else c for c in _table_columns()]
+    columns.append(plausibility_column(f))
     stmt = _pair_join(_pair_join(select(*columns).select_from(Example), ax, f.pair), ay, f.y_pair)
     found = {row[0]: row for row in session.execute(stmt.where(Example.id.in_(ids)))}
     return pd.DataFrame([found[i] for i in ids if i in found], columns=TABLE_COLUMNS)
@@ -357,12 +417,11 @@ def corpus_all(
     session: Session, f: CorpusFilter, sort: str = "id", descending: bool = False
 ) -> pd.DataFrame:
     """Every filtered row (for the CSV download), full text instead of the snippet."""
-    columns = _table_columns()
+    columns = [*_table_columns(), plausibility_column(f)]
     columns[2] = Example.text.label("snippet")
     stmt, x, y = _filtered(f, *columns)
-    frame = pd.DataFrame(
-        session.execute(_order(stmt, sort, descending, x, y)).all(), columns=TABLE_COLUMNS
-    )
+    stmt = _order(stmt, sort, descending, x, y, _plaus_sort(f))
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=TABLE_COLUMNS)
     return frame.rename(columns={"snippet": "text"})
 
 
@@ -371,7 +430,7 @@ def filtered_ids(
 ) -> np.ndarray:
     """Example ids ([N] int64) of the filter in table order (for previous / next)."""
     stmt, x, y = _filtered(f, Example.id, need_y=sort == "y")
-    rows = session.scalars(_order(stmt, sort, descending, x, y)).all()
+    rows = session.scalars(_order(stmt, sort, descending, x, y, _plaus_sort(f))).all()
     return np.asarray(rows, dtype=np.int64)
 
 

@@ -126,6 +126,9 @@ def base_key(f: CorpusFilter) -> tuple:
         f.text,
         f.tag,
         f.tagged,
+        f.plaus_measure,
+        f.plaus_min,
+        f.plaus_max,
     )
 
 
@@ -149,6 +152,35 @@ def base_mask(c: CorpusColumns, f: CorpusFilter) -> np.ndarray:
         needle, text = f.text.lower(), c.text
         rows = np.flatnonzero(mask)
         mask[rows] = np.fromiter((needle in text[i] for i in rows.tolist()), bool, len(rows))
+    return mask
+
+
+@dataclass(frozen=True, eq=False)
+class PlausibilityStack:
+    """A run's plausibility rows aligned with its sorted example ``ids`` ([N], the corpus
+    columns' ids): ``values`` [N, M, len(vocabulary.PLAUSIBILITY)], NaN where an example has
+    no rationale (or a measure is undefined); ``methods`` [M] in registry order, random last."""
+
+    ids: np.ndarray
+    methods: list[str]
+    values: np.ndarray
+
+    def of(self, method: str, measure: str) -> np.ndarray:
+        """[N] ``measure`` of ``method`` (all NaN when the run has no such rows)."""
+        if method not in self.methods:
+            return np.full(len(self.ids), np.nan)
+        column = list(vocabulary.PLAUSIBILITY).index(measure)
+        return self.values[:, self.methods.index(method), column]
+
+
+def plausibility_mask(stack: PlausibilityStack, f: CorpusFilter) -> np.ndarray:
+    """[N] bool: the rows passing ``f``'s plausibility thresholds (the SQL ``IN`` twins)."""
+    mask = np.ones(len(stack.ids), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for method, value in f.plaus_min:
+            mask &= stack.of(method, f.plaus_measure) >= value
+        for method, value in f.plaus_max:
+            mask &= stack.of(method, f.plaus_measure) <= value
     return mask
 
 
@@ -217,9 +249,11 @@ def table_order(
     descending: bool,
     x: np.ndarray,
     y: np.ndarray | None,
+    plaus: np.ndarray | None = None,
 ) -> np.ndarray:
     """Ids ([M] int64) of the masked rows in table order: ``sort`` column ascending or
-    descending with missing values last, ties by id (as ``ORDER BY ... NULLS LAST, id``)."""
+    descending with missing values last, ties by id (as ``ORDER BY ... NULLS LAST, id``);
+    ``plaus`` [N] is the ``plaus`` column (None: sorts by id)."""
     keys = {
         "label": np.where(c.label_known, c.label, np.nan),
         "prediction": c.prediction,
@@ -228,6 +262,7 @@ def table_order(
         "length": c.length,
         "x": x,
         "y": y,
+        "plaus": plaus,
     }
     ids = c.ids[mask]
     key = keys.get(sort)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from attention_atlas.db.analysis import metrics
+from attention_atlas.db.analysis.plausibility import plausibility, random_scores
 from attention_atlas.db.writers import attention_row
 from attention_atlas.models import vocabulary
 from attention_atlas.models.schema import (
@@ -28,6 +29,8 @@ from attention_atlas.models.schema import (
     Example,
     Faithfulness,
     HeadScore,
+    Plausibility,
+    Rationale,
     Run,
     TopVector,
 )
@@ -262,6 +265,33 @@ def _top_vectors(example: dict, scores: dict[str, np.ndarray], run_id: int) -> l
     return rows
 
 
+def _rationale(item: dict, run_id: int) -> dict:
+    """A synthetic "human" rationale (every fifth example has none): the content tokens of
+    highest hidden importance, blurred by noise from the example's own generator (so older
+    numbers stay as they were), and every method's plausibility against it."""
+    example_id = item["example"]["id"]
+    if example_id % 5 == 0:
+        return {"rationale": [], "plausibility": []}
+    rng = np.random.default_rng([example_id, 23])
+    keep = ~item["special"]
+    importance = item["importance"][keep]
+    blurred = importance + rng.normal(scale=importance.std() + 1e-9, size=len(importance))
+    marked = np.zeros(len(importance), dtype=bool)
+    marked[np.argsort(-blurred, kind="stable")[: max(1, len(importance) // 4)]] = True
+    mask = np.zeros(len(keep), dtype=bool)
+    mask[keep] = marked
+    ids = {"run_id": run_id, "example_id": example_id}
+    signed = vocabulary.signed_method_ids()
+    rows = [
+        {**ids, "method": m, **plausibility(marked, s[keep], m in signed)}
+        for m, s in item["scores"].items()
+    ]
+    baseline = random_scores(rng.permutation(len(importance)), len(importance))
+    rows.append({**ids, "method": vocabulary.RANDOM.id, **plausibility(marked, baseline, False)})
+    rationale = {**ids, "mask": mask, "marked": int(marked.sum()), "cut": 0}
+    return {"rationale": [rationale], "plausibility": rows}
+
+
 def _write_batch(session: Session, items: list[dict], derived: list[dict]) -> None:
     session.execute(insert(Example), [it["example"] for it in items])
     session.execute(
@@ -282,6 +312,10 @@ def _write_batch(session: Session, items: list[dict], derived: list[dict]) -> No
         session.execute(insert(HeadScore), heads)
     session.execute(insert(Faithfulness), [f for d in derived for f in d["faith"]])
     session.execute(insert(TopVector), [v for d in derived for v in d["vectors"]])
+    for model, key in ((Rationale, "rationale"), (Plausibility, "plausibility")):
+        rows = [r for d in derived for r in d.get(key, [])]
+        if rows:
+            session.execute(insert(model), rows)
 
 
 def fill_synthetic_store(
@@ -297,18 +331,20 @@ def fill_synthetic_store(
     methods: list[str] | None = None,
     full_max_tokens: int = 64,
     batch_size: int = 200,
+    rationales: bool = False,
 ) -> int:
     """Write one synthetic run of ``n_examples`` examples and return its id.
 
     Lengths are uniform in ``[min_tokens, max_tokens]`` (two specials included); the full
     attention tensor is stored only for examples up to ``full_max_tokens`` tokens, like a real
-    run's length cap. The same arguments always give the same numbers.
+    run's length cap. ``rationales``: synthetic rationales and plausibility rows too. The same
+    arguments always give the same numbers.
     """
     args = (n_examples, layers, heads, min_tokens, max_tokens, seed, run_name, methods)
     if isinstance(session_or_engine, Session):
-        return _fill(session_or_engine, *args, full_max_tokens, batch_size)
+        return _fill(session_or_engine, *args, full_max_tokens, batch_size, rationales)
     with Session(session_or_engine) as session:
-        return _fill(session, *args, full_max_tokens, batch_size)
+        return _fill(session, *args, full_max_tokens, batch_size, rationales)
 
 
 def _fill(
@@ -323,6 +359,7 @@ def _fill(
     methods: list[str] | None,
     full_max: int,
     batch_size: int,
+    rationales: bool = False,
 ) -> int:
     methods = vocabulary.in_order(methods or vocabulary.one_stack_method_ids())
     rng = np.random.default_rng(seed)
@@ -341,6 +378,8 @@ def _fill(
             )
             items.append(item)
             derived.append(_derived(rng, item, example_id, run.id, methods))
+            if rationales:
+                derived[-1] |= _rationale(item, run.id)
         _write_batch(session, items, derived)
         session.commit()
     return run.id

@@ -26,7 +26,15 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from attention_atlas.dashboard.data.cache import AtlasCache, CacheStats
-from attention_atlas.db import accuracy_reads, compare, example_queries, notes, queries, stacks
+from attention_atlas.db import (
+    accuracy_reads,
+    compare,
+    example_queries,
+    notes,
+    plausibility_reads,
+    queries,
+    stacks,
+)
 from attention_atlas.db.analysis.accuracy_curves import CurveStack
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.models import vocabulary
@@ -119,6 +127,18 @@ class AtlasData:
         """The run's faithfulness rows: scores [N, M] and deletion curves [N, M, K+1]."""
         return self._stack(run, "faithfulness", lambda s: stacks.stack_faithfulness(s, run.id))
 
+    def plausibility(self, run: queries.RunInfo) -> stacks.PlausibilityStack:
+        """The run's plausibility rows aligned with :meth:`corpus` ids ([N, M, measures];
+        no methods when the run has no rationales)."""
+        ids = self.corpus(run).ids
+        return self._stack(
+            run, "plausibility", lambda s: plausibility_reads.stack_plausibility(s, run.id, ids)
+        )
+
+    def has_plausibility(self, run: queries.RunInfo | None) -> bool:
+        """Whether ``run`` stored any plausibility row (it was ingested with rationales)."""
+        return run is not None and bool(self.plausibility(run).methods)
+
     def deletion_stack(
         self, run: queries.RunInfo
     ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
@@ -195,7 +215,14 @@ class AtlasData:
         """:func:`db.stacks.base_mask` of ``f``, cached: the table's counts and ids, the
         scatter, heads and faithfulness of one filter share it (the text search is its cost)."""
         key = ("base", stacks.base_key(f))
-        return self.per_filter(run, key, lambda: stacks.base_mask(self.corpus(run), f))
+
+        def compute() -> np.ndarray:
+            mask = stacks.base_mask(self.corpus(run), f)
+            if f.plaus_min or f.plaus_max:
+                mask &= stacks.plausibility_mask(self.plausibility(run), f)
+            return mask
+
+        return self.per_filter(run, key, compute)
 
     def ids(
         self, run: queries.RunInfo, f: queries.CorpusFilter, sort: str, desc: bool
@@ -207,7 +234,10 @@ class AtlasData:
             corpus = self.corpus(run)
             x, y = self._xy(run, f, sort == "y")
             mask = stacks.filter_mask(corpus, f, x, y, base=self._base(run, f))
-            return stacks.table_order(corpus, mask, sort, desc, x, y)
+            plaus = None
+            if sort == "plaus" and f.plaus_method is not None:
+                plaus = self.plausibility(run).of(f.plaus_method, f.plaus_measure)
+            return stacks.table_order(corpus, mask, sort, desc, x, y, plaus)
 
         return self.per_filter(run, ("ids", f, sort, desc), compute)
 
@@ -267,6 +297,34 @@ class AtlasData:
                 "sufficiency": mean_s[keep],
             }
         )
+
+    def plausibility_summary(
+        self, run: queries.RunInfo, f: queries.CorpusFilter
+    ) -> pd.DataFrame:
+        """Per method (random last) over the filtered examples with a rationale: ``n``, and
+        the mean and standard error of each plausibility measure and of comprehensiveness
+        and sufficiency on the same examples (the plausibility view's table and plot)."""
+        f = self.with_tag(run, f)
+
+        def compute() -> pd.DataFrame:
+            stack, faith = self.plausibility(run), self.faithfulness(run)
+            rows = stacks.rows_of(stack.ids, self.ids(run, f, "id", False))
+            wanted = stack.ids[rows]
+            out = []
+            for i, method in enumerate(stack.methods):
+                values = {m: stack.values[rows, i, j] for j, m in enumerate(vocabulary.PLAUSIBILITY)}
+                present = ~np.isnan(values["auprc"])
+                if not present.any():
+                    continue
+                kept = wanted[present]
+                row: dict = {"method": method, "n": int(present.sum())}
+                for name, column in values.items():
+                    row |= _mean_se(name, column[present])
+                row |= _faith_means(faith, kept, method)
+                out.append(row)
+            return pd.DataFrame(out)
+
+        return self.per_filter(run, ("plausibility", f), compute)
 
     def heads_summary(
         self,
@@ -349,6 +407,14 @@ class AtlasData:
         """method, comprehensiveness, sufficiency, deletion (array) of one example."""
         return self._read(example_queries.example_faithfulness, example_id)
 
+    def rationale(self, example_id: int) -> plausibility_reads.RationaleInfo | None:
+        """The example's human rationale (None when it has none)."""
+        return self._read(plausibility_reads.example_rationale, example_id)
+
+    def example_plausibility(self, example_id: int) -> pd.DataFrame:
+        """method, auprc, token_f1, iou_f1 of one example (empty without a rationale)."""
+        return self._read(plausibility_reads.example_plausibility, example_id)
+
     def attention(
         self, example_id: int, stack: str = vocabulary.MAIN_STACK
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -383,6 +449,29 @@ class AtlasData:
     def tags_of_run(self, run: queries.RunInfo) -> dict[int, tuple[str, ...]]:
         """{example id: its tags, sorted} for every tagged example of ``run``."""
         return self._read(notes.tags_of_run, run.id)
+
+
+def _faith_means(
+    faith: stacks.FaithfulnessStack, kept: np.ndarray, method: str
+) -> dict[str, float]:
+    """Mean and standard error of ``method``'s comprehensiveness and sufficiency over the
+    example ids ``kept`` (NaN when the method has no faithfulness rows)."""
+    chosen = stacks.rows_of(faith.ids, kept)
+    out: dict[str, float] = {}
+    for name in ("comprehensiveness", "sufficiency"):
+        table = getattr(faith, name)
+        column = faith.methods.index(method) if method in faith.methods else None
+        out |= _mean_se(name, table[chosen, column] if column is not None else np.array([]))
+    return out
+
+
+def _mean_se(name: str, values: np.ndarray) -> dict[str, float]:
+    """``{name: mean, name_se: standard error}`` over the finite ``values`` (NaN when none)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return {name: float("nan"), f"{name}_se": float("nan")}
+    spread = finite.std(ddof=1) / np.sqrt(len(finite)) if len(finite) > 1 else 0.0
+    return {name: float(finite.mean()), f"{name}_se": float(spread)}
 
 
 def install(server: flask.Flask, data: AtlasData) -> None:
