@@ -11,7 +11,7 @@ from typing import Any
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from attention_atlas.dashboard import ids
+from attention_atlas.dashboard import ids, plausibility_panels
 from attention_atlas.dashboard.urlstate import CorpusState
 from attention_atlas.db import queries
 from attention_atlas.models import vocabulary
@@ -47,6 +47,7 @@ def controls(
     run: queries.RunInfo | None,
     runs: list[dict],
     tags: dict[str, int] | None = None,
+    plausible: bool = False,
 ) -> html.Div:
     names = run.label_names if run else []
     classes = [{"label": n, "value": i} for i, n in enumerate(names)]
@@ -139,6 +140,7 @@ def controls(
                     inline=True,
                 ),
             ),
+            plausibility_panels.corpus_fields(state, run, plausible),
         ],
         className="controls",
     )
@@ -155,12 +157,20 @@ COLUMNS = [
     {"field": "x", "headerName": "x agreement", "width": 120},
     {"field": "y", "headerName": "y agreement", "width": 120},
     {"field": "tags", "headerName": "tags", "width": 160},
+    {"field": "plaus", "headerName": "plausibility", "width": 120},  # pmethod's pmeasure
 ]
+
+
+def columns(plausible: bool) -> list[dict]:
+    """The table's columns; the plausibility column only for a run with rationales."""
+    return [c for c in COLUMNS if plausible or c["field"] != "plaus"]
 
 SORT_OPTIONS = [{"label": c, "value": c} for c in queries.SORT_COLUMNS]
 
 
-def table(state: CorpusState, rows: list[dict] | None = None) -> html.Div:
+def table(
+    state: CorpusState, rows: list[dict] | None = None, plausible: bool = False
+) -> html.Div:
     """The table with its bar; ``rows`` are the first page's rows, rendered with the page so
     the table shows without waiting for a callback round trip."""
     return html.Div(
@@ -199,7 +209,7 @@ def table(state: CorpusState, rows: list[dict] | None = None) -> html.Div:
             ),
             dag.AgGrid(
                 id=ids.GRID,
-                columnDefs=COLUMNS,
+                columnDefs=columns(plausible),
                 rowData=rows or [],
                 getRowId="params.data.id",
                 defaultColDef={"sortable": False, "resizable": True},

@@ -116,8 +116,14 @@ def _token_text(detail: example_queries.ExampleDetail) -> TokenText:
     )
 
 
-def tracks(detail: example_queries.ExampleDetail, attributions: dict, state: ExampleState) -> str:
-    """The overview strip and aligned tracks of the example for ``state``, as HTML."""
+def tracks(
+    detail: example_queries.ExampleDetail,
+    attributions: dict,
+    state: ExampleState,
+    rationale: np.ndarray | None = None,
+) -> str:
+    """The overview strip and aligned tracks of the example for ``state``, as HTML (the human
+    ``rationale`` mask [T] as the first track when the example has one)."""
     return tracks_html(
         _token_text(detail),
         shown_methods(state, attributions),
@@ -125,6 +131,7 @@ def tracks(detail: example_queries.ExampleDetail, attributions: dict, state: Exa
         state.specials,
         state.token,
         state.density,
+        rationale,
     )
 
 

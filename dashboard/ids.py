@@ -131,3 +131,18 @@ FA_SCATTER_NOTE = "faithfulness-scatter-note"
 def nav_link(page: object) -> dict[str, object]:
     """The id of the nav link to the page module ``page`` (or a pattern such as ``ALL``)."""
     return {"type": NAV_LINK, "page": page}
+
+
+# human rationales and plausibility (dashboard/plausibility_panels.py)
+EX_RATIONALE_NOTE = "example-rationale-note"  # marked tokens, cut by truncation
+EX_SCORES = "example-scores"  # faithfulness and plausibility per method of one example
+CO_PLAUS = "corpus-plausibility"  # the corpus page's plausibility filter fields
+CO_PMEASURE = "corpus-pmeasure"
+CO_PMIN = "corpus-pmin"
+CO_PMAX = "corpus-pmax"
+CO_PMETHOD = "corpus-pmethod"
+FA_PLAUS = "faithfulness-plausibility"  # the plausibility view
+FA_PMEASURE = "faithfulness-pmeasure"
+FA_PFAITH = "faithfulness-pfaith"
+FA_PLAUS_FIG = "faithfulness-plausibility-figure"
+FA_PLAUS_TABLE = "faithfulness-plausibility-table"

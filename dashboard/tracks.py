@@ -33,6 +33,8 @@ def _palette(rgb: tuple[int, int, int]) -> list[str]:
 
 # the colours of ``components.token_color`` as #rrggbbaa strings, one per alpha step
 _PURPLE, _RED, _BLUE = _palette((84, 39, 143)), _palette((178, 24, 43)), _palette((33, 102, 172))
+RATIONALE = "rationale"  # the human rationale's track, above the methods
+RATIONALE_COLOR = "#e6a100"  # amber: marked by the annotators (not a method's colour scale)
 
 
 def colors(scaled: np.ndarray, signed: bool) -> list[str]:
@@ -164,6 +166,14 @@ def tracks_for(units: Units, attributions: dict[str, np.ndarray], shown: np.ndar
     return out
 
 
+def rationale_track(units: Units, mask: np.ndarray) -> Track:
+    """The human rationale as a track: a unit is marked when any of its tokens is."""
+    marked = units.sums(np.asarray(mask, dtype=float)) > 0
+    colors = [RATIONALE_COLOR if m else "#00000000" for m in marked.tolist()]
+    numbers = ["marked" if m else "not marked" for m in marked.tolist()]
+    return Track(RATIONALE, marked.astype(float), False, 1.0, colors, numbers)
+
+
 def _cells(track: Track, cells: list[tuple[int, int, str, bool]]) -> str:
     """One method's cells on a line; each cell's label is already escaped (shared by every
     track). Written as one comprehension: it runs for every cell of every track."""
@@ -236,14 +246,18 @@ def tracks_html(
     show_specials: bool,
     pinned: int | None,
     density: str = "normal",
+    rationale: np.ndarray | None = None,
 ) -> str:
     """The overview strip and the aligned tracks of ``attributions`` (method -> [T] scores, in
-    display order) as one HTML string; ``pinned`` (a token position) outlined everywhere."""
-    if not attributions:
+    display order) as one HTML string; ``pinned`` (a token position) outlined everywhere;
+    ``rationale`` ([T] bool, the human rationale) its own track above the methods."""
+    if not attributions and rationale is None:
         return '<p class="muted">No attributions stored for this example.</p>'
     units = build_units(doc, view)
     shown = ~units.special | show_specials
     tracks = tracks_for(units, attributions, shown)
+    if rationale is not None:
+        tracks.insert(0, rationale_track(units, rationale))
     pin = units.unit_of(pinned)
     visible = np.flatnonzero(shown)
     widths = [min(len(units.labels[u]), MAX_LABEL) + CELL_OVERHEAD for u in visible]

@@ -29,7 +29,8 @@ heatmap are shown (absent = encoder; a run without stacks ignores it). Compare p
 ``b`` run ids, ``method``, ``sim`` spearman|spearman_signed|jaccard_5, ``ref``; its side-by-side
 view ``/compare/example``: ``a``, ``b``, ``source`` (source index), ``view``, ``specials``.
 Faithfulness page: ``view`` probability|accuracy (the deletion curves' y axis), ``method``
-the consistency scatter's method.
+the consistency scatter's method, ``pfaith`` comprehensiveness|sufficiency (the plausibility
+view's x axis; its y is the filter's ``pmeasure``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from attention_atlas.models import vocabulary
 VIEWS = ("subword", "word")
 DENSITIES = ("normal", "compact")
 FAITHFULNESS_VIEWS = ("probability", "accuracy")
+FAITHFULNESS_AXES = ("comprehensiveness", "sufficiency")  # the plausibility view's x
 # the corpus filter keys' parsers are db's (the read API parses a copied link with them)
 _int, _float, _ints, _text = (g.parse_int, g.parse_float, g.parse_ints, g.parse_text)
 _pair, _box, _choice, _bool = (g.parse_pair, g.parse_box, g.parse_choice, g.parse_bool)
@@ -251,6 +253,7 @@ class FaithfulnessState(_WithFilter):
 
     view: str = _spec(_choice(FAITHFULNESS_VIEWS), FAITHFULNESS_VIEWS[0])
     method: str | None = _spec(_choice(vocabulary.method_ids))
+    pfaith: str = _spec(_choice(FAITHFULNESS_AXES), FAITHFULNESS_AXES[0])
 
 
 @dataclass(frozen=True)

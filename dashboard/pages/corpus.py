@@ -12,7 +12,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from attention_atlas.dashboard import corpus_layout, ids, inputs, urls
+from attention_atlas.dashboard import corpus_layout, ids, inputs, plausibility_panels, urls
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.figures import charts
 from attention_atlas.dashboard.provenance import run_provenance
@@ -39,6 +39,10 @@ FILTER_INPUTS = [
     (ids.PAGE, "page"),
     (ids.TAG, "tag"),
     (ids.COLOR, "color"),
+    (ids.CO_PMEASURE, "pmeasure"),
+    (ids.CO_PMIN, "pmin"),
+    (ids.CO_PMAX, "pmax"),
+    (ids.CO_PMETHOD, "pmethod"),
 ]
 PAGING_IDS = {ids.PAGE, ids.SORT, ids.DESC}
 
@@ -84,7 +88,7 @@ def corpus_view(state: CorpusState) -> dict[str, Any]:
     names = run.label_names
     frame["label"] = frame["label"].map(lambda v: _name(names, v))
     frame["prediction"] = frame["prediction"].map(lambda v: _name(names, v))
-    frame = frame.round({"confidence": 3, "x": 3, "y": 3})
+    frame = frame.round({"confidence": 3, "x": 3, "y": 3, "plaus": 3})
     tags = data.tags_of_examples(frame["id"].tolist())  # read now: a new note's tags show
     frame["tags"] = [", ".join(tags.get(int(i), ())) for i in frame["id"]]
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
@@ -128,6 +132,7 @@ def layout(**query: Any) -> html.Div:
     selection = (
         {"box": list(state.box)} if state.box else ({"ids": list(state.ids)} if state.ids else None)
     )
+    plausible = data.has_plausibility(run)
     return html.Div(
         [
             dcc.Store(id=ids.STATE, data=state.to_search()),
@@ -135,7 +140,9 @@ def layout(**query: Any) -> html.Div:
             html.Div(_header(run), id=ids.CORPUS_HEADER),
             html.Div(
                 [
-                    corpus_layout.controls(state, run, options, _tag_counts(tagged)),
+                    corpus_layout.controls(
+                        state, run, options, _tag_counts(tagged), plausible
+                    ),
                     html.Div(
                         [
                             dcc.Graph(id=ids.SCATTER, config={"displaylogo": False}),
@@ -146,7 +153,7 @@ def layout(**query: Any) -> html.Div:
                 ],
                 className="corpus-top",
             ),
-            corpus_layout.table(state, corpus_view(state)["rows"]),
+            corpus_layout.table(state, corpus_view(state)["rows"], plausible),
         ]
     )
 
@@ -206,6 +213,14 @@ def update_scatter(*args: Any):
         state.disagree,
         state.box,
     )
+
+
+def show_plausibility(run_id: Any) -> tuple:
+    """Run dropdown -> the plausibility fields shown (or hidden) and the table's columns."""
+    data = service()
+    plausible = data.has_plausibility(data.run(inputs.as_int(run_id, 1)))
+    style = None if plausible else plausibility_panels.HIDDEN
+    return style, corpus_layout.columns(plausible)
 
 
 def update_selection(selected: Any, _clear: Any) -> dict | None:
@@ -270,6 +285,12 @@ def register_callbacks(app: dash.Dash) -> None:
     app.callback(
         Output(ids.CORPUS_HEADER, "children"), Input(ids.RUN, "value"), prevent_initial_call=True
     )(update_header)
+    app.callback(
+        Output(ids.CO_PLAUS, "style"),
+        Output(ids.GRID, "columnDefs"),
+        Input(ids.RUN, "value"),
+        prevent_initial_call=True,
+    )(show_plausibility)
     app.callback(
         Output(ids.CSV_DOWNLOAD, "data"),
         Input(ids.CSV_BUTTON, "n_clicks"),

@@ -14,7 +14,14 @@ import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from attention_atlas.dashboard import example_tokens, ids, inputs, stack_picker, urls
+from attention_atlas.dashboard import (
+    example_tokens,
+    ids,
+    inputs,
+    plausibility_panels,
+    stack_picker,
+    urls,
+)
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.export import button
 from attention_atlas.dashboard.figures import attention_rows, charts, example
@@ -185,6 +192,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
     attributions = data.attributions(number)
     run = data.run(detail.run_id)
     state = within(state, detail, run)
+    rationale = data.rationale(number)
     return html.Div(
         [
             *_stores(state, number),
@@ -197,13 +205,24 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
             ),
             _controls(state, detail, run),
             example_tokens.controls(state, list(attributions)),
-            example_tokens.section(example_tokens.tracks(detail, attributions, state)),
+            plausibility_panels.rationale_note(rationale),
+            example_tokens.section(
+                example_tokens.tracks(detail, attributions, state, _marked(rationale))
+            ),
             _attention(),
             _topk(detail, attributions),
             dcc.Graph(figure=_deletion(number), id=ids.EX_DELETION),
+            plausibility_panels.example_scores(
+                data.example_faithfulness(number), data.example_plausibility(number)
+            ),
             notes_panel.panel(number),
         ]
     )
+
+
+def _marked(rationale: Any) -> np.ndarray | None:
+    """The rationale track's mask: None without a rationale or with nothing left marked."""
+    return rationale.mask if rationale is not None and rationale.marked else None
 
 
 def _stores(state: ExampleState, number: int) -> list:
@@ -285,7 +304,7 @@ def update_example(
         view=example_tokens.canonical_view(view, len(detail.tokens)),
         methods=example_tokens.canonical_methods(methods, list(attributions)),
     )
-    rows = example_tokens.tracks(detail, attributions, state)
+    rows = example_tokens.tracks(detail, attributions, state, _marked(data.rationale(detail.id)))
     special = np.asarray(detail.special_mask, dtype=bool)
     keep = np.ones_like(special) if state.specials else ~special
     heatmap = heatmap_for(detail, state, keep)

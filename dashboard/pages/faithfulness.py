@@ -20,12 +20,16 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from attention_atlas.dashboard import ids, inputs
+from attention_atlas.dashboard import ids, inputs, plausibility_panels
 from attention_atlas.dashboard.data import accuracy
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.figures import accuracy_curves, charts
 from attention_atlas.dashboard.provenance import run_provenance
-from attention_atlas.dashboard.urlstate import FAITHFULNESS_VIEWS, FaithfulnessState
+from attention_atlas.dashboard.urlstate import (
+    FAITHFULNESS_AXES,
+    FAITHFULNESS_VIEWS,
+    FaithfulnessState,
+)
 from attention_atlas.db import queries, stacks
 from attention_atlas.db.analysis import consistency
 from attention_atlas.models import vocabulary
@@ -190,6 +194,7 @@ def layout(**query: Any) -> html.Div:
                 "to the extent its curve falls faster than random.",
                 className="muted",
             ),
+            _plausibility(state, run),
             html.H3("Consistency test (Liu et al. 2021)"),
             html.P(
                 "Per correctly classified example, the mean last-layer hidden vector of the "
@@ -202,6 +207,31 @@ def layout(**query: Any) -> html.Div:
             html.P(id=ids.FA_SCATTER_NOTE, className="muted"),
         ]
     )
+
+
+def _plausibility(state: FaithfulnessState, run: queries.RunInfo | None) -> html.Div | None:
+    """The plausibility view, for a run stored with rationales only."""
+    data = service()
+    if run is None or not data.has_plausibility(run):
+        return None
+    summary = data.plausibility_summary(run, state.corpus.to_filter(run.id))
+    return plausibility_panels.faithfulness_section(state, summary)
+
+
+def update_plausibility(measure: Any, axis: Any, search: Any):
+    """The plausibility view's controls -> its plot, its table and the URL state."""
+    state = FaithfulnessState.parse(inputs.as_search(search))
+    corpus = state.corpus.with_(
+        pmeasure=inputs.as_choice(measure, tuple(vocabulary.PLAUSIBILITY), state.corpus.pmeasure)
+    )
+    state = state.with_(corpus=corpus, pfaith=inputs.as_choice(axis, FAITHFULNESS_AXES, state.pfaith))
+    data = service()
+    run = data.run(state.corpus.run)
+    if run is None or not data.has_plausibility(run):
+        return charts.empty_figure("no rationales in this run"), [], state.to_search()
+    summary = data.plausibility_summary(run, state.corpus.to_filter(run.id))
+    table = plausibility_panels.plausibility_table(summary).children
+    return plausibility_panels.plausibility_figure(summary, state), table, state.to_search()
 
 
 def update_faithfulness(view: Any, method: Any, search: Any):
@@ -229,6 +259,15 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.STATE, "data"),
         prevent_initial_call="initial_duplicate",
     )(update_faithfulness)
+    app.callback(
+        Output(ids.FA_PLAUS_FIG, "figure"),
+        Output(ids.FA_PLAUS_TABLE, "children"),
+        Output(ids.STATE, "data", allow_duplicate=True),
+        Input(ids.FA_PMEASURE, "value"),
+        Input(ids.FA_PFAITH, "value"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )(update_plausibility)
 
 
 # Registered last so the registry holds this module's layout (no folder scan).
