@@ -79,3 +79,11 @@ def plausibility_table(session: Session, f: CorpusFilter) -> pd.DataFrame:
         .group_by(Plausibility.method)
     )
     return pd.DataFrame(session.execute(stmt).all(), columns=["method", "n", *MEASURES])
+
+
+def rationale_rows(session: Session, f: CorpusFilter) -> pd.DataFrame:
+    """example_id, marked, cut, mask ([T] bool) of the filter's examples with a rationale."""
+    stmt = select(Rationale.example_id, Rationale.marked, Rationale.cut, Rationale.mask)
+    stmt = stmt.where(Rationale.example_id.in_(filter_select(f).scalar_subquery()))
+    rows = session.execute(stmt.order_by(Rationale.example_id)).all()
+    return pd.DataFrame(rows, columns=["example_id", "marked", "cut", "mask"])

@@ -19,17 +19,21 @@ from attention_atlas.db.synthetic import fill_synthetic_store
 
 
 @pytest.fixture(scope="module")
-def atlas(tmp_path_factory: pytest.TempPathFactory):
+def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store with a run without rationales (id 1) and one with (id 2)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('plausibility') / 'atlas.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    plain = fill_synthetic_store(engine, 12, 2, 2, 8, 20, 1, run_name="plain")
-    with_rationales = fill_synthetic_store(
-        engine, 60, 2, 2, 8, 30, 4, run_name="rationales", rationales=True
-    )
+    fill_synthetic_store(engine, 12, 2, 2, 8, 20, 1, run_name="plain")
+    fill_synthetic_store(engine, 60, 2, 2, 8, 30, 4, run_name="rationales", rationales=True)
     engine.dispose()
-    data = AtlasData(url)
-    yield data, data.run(with_rationales), data.run(plain)
+    return url
+
+
+@pytest.fixture(scope="module")
+def atlas(store_url: str):
+    data = AtlasData(store_url)
+    yield data, data.run(2), data.run(1)
     data.close()
 
 
@@ -113,3 +117,20 @@ def test_example_reads(atlas) -> None:
     assert data.has_plausibility(run) and not data.has_plausibility(plain)
     assert data.example_plausibility(int(data.corpus(plain).ids[0])).empty
     assert data.plausibility_summary(plain, CorpusFilter(run_id=plain.id)).empty
+
+
+def test_read_api_exposes_plausibility(atlas, store_url: str) -> None:
+    import attention_atlas
+
+    _, run, plain = atlas
+    store = attention_atlas.open(store_url)
+    reader = store.run(run.id)
+    frame = reader.plausibility("?pmin=attention:0.5&pmeasure=token_f1")
+    assert set(frame.columns) == {"example_id", "method", "auprc", "token_f1", "iou_f1"}
+    attention = frame[frame["method"] == "attention"]
+    assert len(attention) and (attention["token_f1"] >= 0.5).all()
+    assert "random" in set(frame["method"])
+    rationales = reader.rationales(correct=True)
+    assert len(rationales) and (rationales["marked"] == rationales["mask"].map(sum)).all()
+    assert store.run(plain.id).plausibility().empty
+    assert store.run(plain.id).rationales().empty

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attention_atlas.db import accuracy_reads, example_queries, queries, stacks
+from attention_atlas.db import accuracy_reads, example_queries, plausibility_reads, queries, stacks
 from attention_atlas.db import filter_grammar as grammar
 from attention_atlas.db.api import frames
 from attention_atlas.db.api.reader import Reader, StoreError
@@ -119,6 +119,19 @@ class RunReader:
             comprehensiveness=stack.comprehensiveness[rows],
             sufficiency=stack.sufficiency[rows],
         )
+
+    def plausibility(self, query: str | None = None, **filters: Any) -> pd.DataFrame:
+        """One row per (example, method) of the filter's examples with a human rationale:
+        auprc, token_f1, iou_f1 (``random``: the baseline); empty for a run without."""
+        wanted = self.ids(query, **filters)
+        stack = self._reader.read(plausibility_reads.stack_plausibility, self.id, wanted)
+        columns = {m: stack.values[:, :, i] for i, m in enumerate(plausibility_reads.MEASURES)}
+        return frames.per_method(stack.ids, stack.methods, **columns)
+
+    def rationales(self, query: str | None = None, **filters: Any) -> pd.DataFrame:
+        """One row per example of the filter with a human rationale: example_id, marked
+        (tokens), cut (marked characters lost to truncation), mask ([T] bool over its tokens)."""
+        return self._reader.read(plausibility_reads.rationale_rows, self.filter(query, **filters))
 
     def curves(self, query: str | None = None, **filters: Any) -> pd.DataFrame:
         """One row per (example, method, k): the deletion curves, k = 0..K tokens removed:
