@@ -165,12 +165,11 @@ def columns(plausible: bool) -> list[dict]:
     """The table's columns; the plausibility column only for a run with rationales."""
     return [c for c in COLUMNS if plausible or c["field"] != "plaus"]
 
+
 SORT_OPTIONS = [{"label": c, "value": c} for c in queries.SORT_COLUMNS]
 
 
-def table(
-    state: CorpusState, rows: list[dict] | None = None, plausible: bool = False
-) -> html.Div:
+def table(state: CorpusState, rows: list[dict] | None = None, plausible: bool = False) -> html.Div:
     """The table with its bar; ``rows`` are the first page's rows, rendered with the page so
     the table shows without waiting for a callback round trip."""
     return html.Div(

@@ -25,7 +25,9 @@ HIDDEN = {"display": "none"}
 
 
 def _number(value: Any) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+    return (
+        "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+    )
 
 
 def _table(header: list[str], rows: list[list[Any]], cid: str) -> html.Table:
@@ -167,8 +169,9 @@ def faithfulness_section(state: FaithfulnessState, summary: pd.DataFrame) -> htm
                         measures, state.corpus.pmeasure, id=ids.FA_PMEASURE, inline=True
                     ),
                     html.Label("faithfulness"),
-                    dcc.RadioItems(list(FAITHFULNESS_AXES), state.pfaith, id=ids.FA_PFAITH,
-                                   inline=True),  # fmt: skip
+                    dcc.RadioItems(
+                        list(FAITHFULNESS_AXES), state.pfaith, id=ids.FA_PFAITH, inline=True
+                    ),  # fmt: skip
                 ],
                 className="example-controls",
             ),

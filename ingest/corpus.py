@@ -136,7 +136,9 @@ def _rationale(value: Any, text: str, fmt: str, row: int, field: str | None) -> 
     try:
         return parse_rationale(value, text, fmt)
     except RationaleError as exc:
-        raise CorpusError(f"rationale in row {row} (field {field!r}, format {fmt}): {exc}") from None
+        raise CorpusError(
+            f"rationale in row {row} (field {field!r}, format {fmt}): {exc}"
+        ) from None
 
 
 # -- sources ------------------------------------------------------------------------------

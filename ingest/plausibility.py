@@ -54,8 +54,6 @@ def plausibility_rows(
     content = ~np.asarray(item.special_mask, dtype=bool)
     mask = rationale.mask[content]
     signed = vocabulary.signed_method_ids()
-    rows = [
-        {"method": m, **plausibility(mask, s[content], m in signed)} for m, s in scores.items()
-    ]
+    rows = [{"method": m, **plausibility(mask, s[content], m in signed)} for m, s in scores.items()]
     baseline = random_scores(random_order(item, seed), item.length)[content]
     return rows + [{"method": RANDOM.id, **plausibility(mask, baseline, False)}]

@@ -331,8 +331,9 @@ class IngestSettings:
             value = getattr(self, f.name)
             if value is None and f.metadata.get("recorded_when_set"):
                 continue  # added later: runs stored before it keep their identity
-            if getattr(self, f.metadata.get("recorded_with", f.name)) is None:
-                continue  # meaningful only beside another setting that is not given
+            partner = f.metadata.get("recorded_with")
+            if partner is not None and getattr(self, partner) is None:
+                continue  # meaningful only beside another setting, which is not given
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 

@@ -124,6 +124,6 @@ def test_hostile_plausibility_urls_are_not_errors(app, store) -> None:
         f"/?run={rich}&pmin=attention:abc&pmax=zz:1&pmethod=<b>&pmeasure=x&sort=plaus",
         f"/?run={rich}&pmin=attention:1e999,ig:-0.5&pmethod=random",
         f"/faithfulness?run={rich}&pfaith=nope&pmeasure=iou_f1&pmin=ig:0.2",
-        f"/example/3?pmin=,,,:&pmax=ig:nan",
+        "/example/3?pmin=,,,:&pmax=ig:nan",
     ):
         assert client.get(path).status_code == 200, path

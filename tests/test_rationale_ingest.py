@@ -115,3 +115,57 @@ def test_a_run_without_rationales_stores_none(
     with session_factory(make_engine(url))() as session:
         settings = session.scalars(select(Run)).one().settings
     assert not any(key.startswith("rationale") for key in settings)
+
+
+def test_toxic_spans_every_page_shows_plausibility(
+    shared_data: Path, tiny_bert_dir: Path, sqlite_url_factory: Callable[..., str]
+) -> None:
+    """The SemEval Toxic Spans trial comments with a tiny BERT, once with their rationales and
+    once without: every page of the first shows plausibility, no page of the second shows an
+    (empty) plausibility panel."""
+    from attention_atlas.dashboard import ids
+    from attention_atlas.dashboard.server.app import create_app
+
+    url, corpus = sqlite_url_factory(), shared_data / "toxic_spans" / "tsd_trial.csv"
+    common = ("--limit", "16", "--max-length", "24", "--labels", "toxic,other")
+    rich = ingest(tiny_bert_dir, corpus, url, *common, "--rationale-field", "spans", "--run", "r")
+    plain = ingest(tiny_bert_dir, corpus, url, *common, "--run", "plain")
+    assert rich.exit_code == 0 and plain.exit_code == 0, rich.output + plain.output
+    with session_factory(make_engine(url))() as session:
+        cut = session.scalars(select(Rationale).where(Rationale.cut > 0)).all()
+        assert cut, "some marks lie past the 24th token"
+        example = session.scalars(select(Rationale).where(Rationale.marked > 0)).first()
+        assert example is not None
+        plain_example = session.scalar(select(Example.id).join(Run).where(Run.name == "plain"))
+    app = create_app(url)
+    with app.server.test_request_context("/"):
+        from attention_atlas.dashboard.pages import corpus as corpus_page
+        from attention_atlas.dashboard.pages import example as example_page
+        from attention_atlas.dashboard.pages import faithfulness
+
+        pages = {
+            "corpus": lambda run: corpus_page.layout(run=run),
+            "faithfulness": lambda run: faithfulness.layout(run=run),
+        }
+        for name, render in pages.items():
+            shown, hidden = str(render("1")), str(render("2"))
+            marker = ids.FA_PLAUS if name == "faithfulness" else "'field': 'plaus'"
+            assert marker in shown and marker not in hidden, name
+        shown = str(example_page.layout(example_id=str(example.example_id)))
+        assert 'data-method="rationale"' in shown and "AUPRC" in shown
+        hidden = str(example_page.layout(example_id=str(plain_example)))
+        assert "rationale" not in hidden and "AUPRC" not in hidden
+
+
+def test_rationale_settings_leave_older_run_identities_alone() -> None:
+    """Without --rationale-field the recorded settings are those of a build before it (so an
+    existing run resumes under its old name); with it, both settings are recorded."""
+    from attention_atlas.ingest.settings import IngestSettings
+
+    before = IngestSettings(checkpoint="m", dataset="d")
+    recorded = before.run_settings()
+    assert "rationale_field" not in recorded and "rationale_format" not in recorded
+    assert recorded["shap_evals"] is None  # other unset settings are still recorded
+    with_field = IngestSettings(checkpoint="m", dataset="d", rationale_field="spans")
+    assert with_field.settings_hash() != before.settings_hash()
+    assert with_field.run_settings()["rationale_format"] == "chars"

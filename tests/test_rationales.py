@@ -50,7 +50,9 @@ def _marked_text(adapter: Adapter, text: str, cell: str, fmt: str) -> tuple[str,
     rationale = token_mask(
         parse_rationale(cell, text, fmt), text, enc.offsets, enc.special_mask, enc.truncated
     )
-    return "".join(text[s:e] for (s, e), m in zip(enc.offsets, rationale.mask) if m), rationale.cut
+    return "".join(
+        text[s:e] for (s, e), m in zip(enc.offsets, rationale.mask, strict=True) if m
+    ), rationale.cut
 
 
 def test_formats_give_the_same_spans() -> None:
@@ -70,7 +72,7 @@ def test_formats_give_the_same_token_mask(model: str, tiny_bert_dir, tiny_gpt2_d
         spans = parse_rationale(cell, TEXT, fmt)
         masks.append(token_mask(spans, TEXT, enc.offsets, enc.special_mask, False).mask)
     assert all(np.array_equal(masks[0], m) for m in masks[1:])
-    marked = "".join(TEXT[s:e] for (s, e), m in zip(enc.offsets, masks[0]) if m)
+    marked = "".join(TEXT[s:e] for (s, e), m in zip(enc.offsets, masks[0], strict=True) if m)
     assert marked.replace(" ", "") == "dumbboring"
     assert not masks[0][enc.special_mask].any()
 
@@ -140,7 +142,7 @@ def test_toxic_spans_map_to_tokens(model: str, shared_data, tiny_bert_dir, gpt2_
         chars = {i for s, e in spans for i in range(s, e) if not text[i].isspace()}
         rationale = token_mask(spans, text, enc.offsets, enc.special_mask, enc.truncated)
         covered = set()
-        for (s, e), special, m in zip(enc.offsets, enc.special_mask, rationale.mask):
+        for (s, e), special, m in zip(enc.offsets, enc.special_mask, rationale.mask, strict=True):
             inside = chars & set(range(s, e))
             assert bool(m) == (bool(inside) and not special), (text, s, e)
             covered |= inside

@@ -298,9 +298,7 @@ class AtlasData:
             }
         )
 
-    def plausibility_summary(
-        self, run: queries.RunInfo, f: queries.CorpusFilter
-    ) -> pd.DataFrame:
+    def plausibility_summary(self, run: queries.RunInfo, f: queries.CorpusFilter) -> pd.DataFrame:
         """Per method (random last) over the filtered examples with a rationale: ``n``, and
         the mean and standard error of each plausibility measure and of comprehensiveness
         and sufficiency on the same examples (the plausibility view's table and plot)."""
@@ -312,7 +310,9 @@ class AtlasData:
             wanted = stack.ids[rows]
             out = []
             for i, method in enumerate(stack.methods):
-                values = {m: stack.values[rows, i, j] for j, m in enumerate(vocabulary.PLAUSIBILITY)}
+                values = {
+                    m: stack.values[rows, i, j] for j, m in enumerate(vocabulary.PLAUSIBILITY)
+                }
                 present = ~np.isnan(values["auprc"])
                 if not present.any():
                     continue

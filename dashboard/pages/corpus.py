@@ -140,9 +140,7 @@ def layout(**query: Any) -> html.Div:
             html.Div(_header(run), id=ids.CORPUS_HEADER),
             html.Div(
                 [
-                    corpus_layout.controls(
-                        state, run, options, _tag_counts(tagged), plausible
-                    ),
+                    corpus_layout.controls(state, run, options, _tag_counts(tagged), plausible),
                     html.Div(
                         [
                             dcc.Graph(id=ids.SCATTER, config={"displaylogo": False}),

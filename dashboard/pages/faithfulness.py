@@ -224,7 +224,9 @@ def update_plausibility(measure: Any, axis: Any, search: Any):
     corpus = state.corpus.with_(
         pmeasure=inputs.as_choice(measure, tuple(vocabulary.PLAUSIBILITY), state.corpus.pmeasure)
     )
-    state = state.with_(corpus=corpus, pfaith=inputs.as_choice(axis, FAITHFULNESS_AXES, state.pfaith))
+    state = state.with_(
+        corpus=corpus, pfaith=inputs.as_choice(axis, FAITHFULNESS_AXES, state.pfaith)
+    )
     data = service()
     run = data.run(state.corpus.run)
     if run is None or not data.has_plausibility(run):

@@ -85,7 +85,9 @@ def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
     return shared / (max(a[1], b[1]) - min(a[0], b[0])) if shared > 0 else 0.0
 
 
-def iou_f1(mask: np.ndarray, predicted: np.ndarray, threshold: float = IOU_THRESHOLD) -> float | None:
+def iou_f1(
+    mask: np.ndarray, predicted: np.ndarray, threshold: float = IOU_THRESHOLD
+) -> float | None:
     """ERASER's IOU F1 of the runs of ``predicted`` [T] bool against the runs of ``mask``."""
     truth, guess = spans(mask), spans(predicted)
     if not truth:

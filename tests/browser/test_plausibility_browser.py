@@ -27,7 +27,9 @@ def test_example_shows_the_rationale_track_and_plausibility(server, page) -> Non
     assert rows.first.get_attribute("data-method") == "rationale"
     assert rows.nth(1).get_attribute("data-method") == "attention"
     assert page.locator("#example-tokens .ov-names .ov-name").first.inner_text() == "rationale"
-    marked = page.locator('#example-tokens .tok-row[data-method="rationale"] .tok[title$="= marked"]')
+    marked = page.locator(
+        '#example-tokens .tok-row[data-method="rationale"] .tok[title$="= marked"]'
+    )
     assert marked.count() > 0
     assert "tokens marked" in page.inner_text("#example-rationale-note")
     header = page.inner_text("#example-scores thead")
