@@ -18,10 +18,15 @@ from attention_atlas.db.queries import CorpusFilter
 from attention_atlas.db.synthetic import fill_synthetic_store
 
 
-@pytest.fixture(scope="module")
-def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A store with a run without rationales (id 1) and one with (id 2)."""
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store with a run without rationales (id 1) and one with (id 2): SQLite, and
+    PostgreSQL when ATLAS_TEST_POSTGRES_URL is set."""
     url = f"sqlite:///{tmp_path_factory.mktemp('plausibility') / 'atlas.db'}"
+    if request.param == "postgres":
+        url = request.getfixturevalue("module_postgres_url")
     engine = make_engine(url)
     upgrade(engine)
     fill_synthetic_store(engine, 12, 2, 2, 8, 20, 1, run_name="plain")
