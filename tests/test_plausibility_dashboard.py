@@ -127,3 +127,19 @@ def test_hostile_plausibility_urls_are_not_errors(app, store) -> None:
         "/example/3?pmin=,,,:&pmax=ig:nan",
     ):
         assert client.get(path).status_code == 200, path
+
+
+def test_the_html_export_carries_the_rationale_track(app, store) -> None:
+    from attention_atlas.dashboard.data.service import service_of
+    from attention_atlas.dashboard.export.standalone import (
+        ExportOptions,
+        load_export,
+        token_rows_html,
+    )
+
+    marked = [i for i in _example_ids(app, store[2]) if i % 5][0]
+    with service_of(app.server).session() as session:
+        rich = load_export(session, marked)
+        plain = load_export(session, _example_ids(app, store[1])[0])
+    assert 'data-method="rationale"' in token_rows_html(rich, ExportOptions())
+    assert 'data-method="rationale"' not in token_rows_html(plain, ExportOptions())

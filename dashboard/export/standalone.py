@@ -23,7 +23,7 @@ from attention_atlas.dashboard import display_text, example_tokens
 from attention_atlas.dashboard.figures import charts as figures
 from attention_atlas.dashboard.figures import example as example_figures
 from attention_atlas.dashboard.urlstate import ExampleState
-from attention_atlas.db import example_queries, queries
+from attention_atlas.db import example_queries, plausibility_reads, queries
 from attention_atlas.models import vocabulary
 
 ASSETS_PACKAGE = "attention_atlas.dashboard.assets"
@@ -58,6 +58,7 @@ class ExampleExport:
     full: np.ndarray | None  # [L, H, T, T] or None (long examples)
     grids: dict[str, np.ndarray]  # reference method -> [L, H]
     deletion: dict[str, np.ndarray]  # method -> [K+1], ``random`` last
+    rationale: np.ndarray | None = None  # [T] bool human rationale (its own track), or None
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,12 @@ def load_export(session: Session, example_id: int) -> ExampleExport | None:
         full=full,
         grids=example_queries.example_head_scores(session, example_id),
         deletion={m: np.asarray(curves[m]) for m in vocabulary.with_random_last(curves)},
+        rationale=_marked(plausibility_reads.example_rationale(session, example_id)),
     )
+
+
+def _marked(rationale: plausibility_reads.RationaleInfo | None) -> np.ndarray | None:
+    return rationale.mask if rationale is not None and rationale.marked else None
 
 
 def export_options(
@@ -164,12 +170,13 @@ def panel_figures(export: ExampleExport, options: ExportOptions) -> dict[str, di
 
 
 def token_rows_html(export: ExampleExport, options: ExportOptions) -> str:
-    """The overview strip and the aligned method tracks, as on the example page (word view
-    for long texts); ``#example-tokens`` so the page's hover and overview scripts work."""
+    """The overview strip and the aligned tracks (a human rationale first), as on the example
+    page (word view for long texts); ``#example-tokens`` so the page's hover and overview
+    scripts work."""
     shown = shown_attributions(export, options)
     if not shown:
         return '<p class="muted">No attributions stored for this example.</p>'
-    body = example_tokens.tracks(export.detail, shown, ExampleState())  # the page's defaults
+    body = example_tokens.tracks(export.detail, shown, ExampleState(), export.rationale)
     return f'{LEGEND}<div id="example-tokens">{body}</div>'
 
 
