@@ -58,3 +58,18 @@ def test_faithfulness_plausibility_view_keeps_its_controls_in_the_url(server, pa
     assert page.is_checked("#faithfulness-pfaith input[value=sufficiency]")
     full_page_screenshot(page, "faithfulness-plausibility")
     assert page.errors == []
+
+
+def test_corpus_filters_and_sorts_by_a_methods_plausibility(server, page) -> None:
+    page.goto(f"{server}/")
+    page.wait_for_selector("#corpus-grid .ag-row", timeout=30000)
+    before = page.inner_text("#corpus-counts")
+    page.fill("#corpus-pmin", "attention:0.5")
+    page.press("#corpus-pmin", "Enter")
+    page.wait_for_function("window.location.search.includes('pmin=attention:0.5')")
+    page.wait_for_function(f"document.querySelector('#corpus-counts').textContent !== {before!r}")
+    page.fill("#corpus-pmax", "ig:0.9")
+    page.press("#corpus-pmax", "Enter")
+    page.wait_for_function("window.location.search.includes('pmax=ig:0.9')")
+    assert page.locator("#corpus-grid .ag-header-cell[col-id='plaus']").count() == 1
+    assert page.errors == []
