@@ -35,6 +35,56 @@ def field(label: str, control: Any) -> html.Div:
     return html.Div([html.Label(label), control], className="field")
 
 
+def segment_names(run: queries.RunInfo | None) -> tuple[str, str]:
+    """The names of a pair run's two texts (its text fields), else first / second text."""
+    fields = str((run.settings if run else {}).get("text_field", "")).split(",")
+    if len(fields) == 2 and all(f.strip() for f in fields):
+        return fields[0].strip(), fields[1].strip()
+    return "first text", "second text"
+
+
+def is_pair_run(run: queries.RunInfo | None) -> bool:
+    return run is not None and "," in str(run.settings.get("text_field", ""))
+
+
+def share_controls(state: CorpusState, run: queries.RunInfo | None) -> html.Div:
+    """Sentence pairs: filter by one text's share of a method's attribution mass ("did it only
+    read the hypothesis?"); hidden, not absent, for runs of one text (callbacks read it)."""
+    first, second = segment_names(run)
+    methods = run.methods if run else list(vocabulary.method_ids())
+    return html.Div(
+        [
+            html.Label("Share of attribution mass on"),
+            html.Div(
+                [
+                    dcc.RadioItems(
+                        [{"label": first, "value": 1}, {"label": second, "value": 2}],
+                        state.seg,
+                        id=ids.SHARE_SEGMENT,
+                        inline=True,
+                    ),
+                    dcc.Dropdown(
+                        methods,
+                        state.share,
+                        id=ids.SHARE_METHOD,
+                        placeholder="method (|scores|)",
+                        className="small-dropdown",
+                    ),
+                ]
+            ),
+            html.Div(
+                [
+                    _number(ids.SHARE_MIN, state.minshare, placeholder="min", min=0, max=1),
+                    _number(ids.SHARE_MAX, state.maxshare, placeholder="max", min=0, max=1),
+                ],
+                className="pair-inputs",
+            ),
+        ],
+        className="field",
+        style=None if is_pair_run(run) else {"display": "none"},
+    )
+
+
 def tag_options(counts: dict[str, int], current: str = "") -> list[dict]:
     """Dropdown options of the run's tags (``{tag: examples}``), the URL's tag kept."""
     if current and current not in counts:
@@ -141,6 +191,7 @@ def controls(
                 ),
             ),
             plausibility_panels.corpus_fields(state, run, plausible),
+            share_controls(state, run),
         ],
         className="controls",
     )
@@ -156,20 +207,39 @@ COLUMNS = [
     {"field": "length", "headerName": "tokens", "width": 90},
     {"field": "x", "headerName": "x agreement", "width": 120},
     {"field": "y", "headerName": "y agreement", "width": 120},
+    {"field": "share", "headerName": "text share", "width": 190},
     {"field": "tags", "headerName": "tags", "width": 160},
     {"field": "plaus", "headerName": "plausibility", "width": 120},  # pmethod's pmeasure
 ]
 
 
-def columns(plausible: bool) -> list[dict]:
-    """The table's columns; the plausibility column only for a run with rationales."""
-    return [c for c in COLUMNS if plausible or c["field"] != "plaus"]
-
-
 SORT_OPTIONS = [{"label": c, "value": c} for c in queries.SORT_COLUMNS]
 
 
-def table(state: CorpusState, rows: list[dict] | None = None, plausible: bool = False) -> html.Div:
+def share_header(state: CorpusState, run: queries.RunInfo | None) -> str:
+    """The share column's header: whose share of which method's mass ("hypothesis share of
+    |ig|"), when the link names a method."""
+    if state.share is None:
+        return "text share"
+    return f"{segment_names(run)[state.seg - 1]} share of |{state.share}|"
+
+
+def columns(state: CorpusState, run: queries.RunInfo | None, plausible: bool = False) -> list[dict]:
+    """The table's columns: the plausibility column only for a run with rationales, the share
+    column only for a sentence-pair run."""
+    pair = is_pair_run(run)
+    shown = [c for c in COLUMNS if (plausible or c["field"] != "plaus")]
+    shown = [c for c in shown if pair or c["field"] != "share"]
+    header = share_header(state, run)
+    return [{**c, "headerName": header} if c["field"] == "share" else c for c in shown]
+
+
+def table(
+    state: CorpusState,
+    rows: list[dict] | None = None,
+    plausible: bool = False,
+    run: queries.RunInfo | None = None,
+) -> html.Div:
     """The table with its bar; ``rows`` are the first page's rows, rendered with the page so
     the table shows without waiting for a callback round trip."""
     return html.Div(
@@ -208,7 +278,7 @@ def table(state: CorpusState, rows: list[dict] | None = None, plausible: bool = 
             ),
             dag.AgGrid(
                 id=ids.GRID,
-                columnDefs=columns(plausible),
+                columnDefs=columns(state, run, plausible),
                 rowData=rows or [],
                 getRowId="params.data.id",
                 defaultColDef={"sortable": False, "resizable": True},

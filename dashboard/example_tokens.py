@@ -91,9 +91,12 @@ def section(first: str | None = None) -> html.Div:
 
 
 def text_panel(detail: example_queries.ExampleDetail) -> html.Div:
-    """The text as a reader sees it: markup as line breaks, the truncated tail greyed."""
+    """The text as a reader sees it: markup as line breaks, the truncated tail greyed; a
+    sentence pair as two paragraphs, each under its text's name."""
     special = np.asarray(detail.special_mask, dtype=bool)
     offsets = detail.offsets if detail.offsets is not None else np.zeros((0, 2))
+    if detail.is_pair:
+        return _pair_panel(detail, special, offsets)
     cut = display_text.seen_end(offsets, special, detail.truncated)
     children = display_text.text_children(detail.text, cut)
     if cut is not None:
@@ -101,18 +104,51 @@ def text_panel(detail: example_queries.ExampleDetail) -> html.Div:
     return html.Div(children, className="example-text", id=ids.EX_TEXT)
 
 
+def _pair_panel(
+    detail: example_queries.ExampleDetail, special: np.ndarray, offsets: np.ndarray
+) -> html.Div:
+    assert detail.text_pair is not None and detail.pair_start is not None  # is_pair
+    second = np.arange(len(special)) >= detail.pair_start
+    paragraphs: list[html.P | html.Div] = []
+    cut_any = False
+    for name, text, part in zip(
+        detail.segment_names, (detail.text, detail.text_pair), (~second, second), strict=True
+    ):
+        cut = display_text.seen_end(offsets[part], special[part], detail.truncated)
+        if cut is None and detail.truncated and not (part & ~special).any():
+            cut = 0  # truncation took the whole text
+        cut_any |= cut is not None
+        children = [html.Span(name, className="segment-name")]
+        paragraphs.append(html.P(children + display_text.text_children(text, cut)))
+    if cut_any:
+        paragraphs.append(html.Div("greyed: cut off by truncation, not seen by the model"))
+    return html.Div(paragraphs, className="example-text pair-text", id=ids.EX_TEXT)
+
+
+def shown_text(detail: example_queries.ExampleDetail) -> tuple[str, np.ndarray]:
+    """(text, offsets [T, 2] into it) as the tracks read an example: a sentence pair's two
+    texts joined (``db.example_queries.joined_text``)."""
+    n = len(detail.tokens)
+    offsets = detail.offsets if detail.offsets is not None else np.zeros((n, 2), dtype=int)
+    return example_queries.joined_text(
+        detail.text, detail.text_pair, offsets, detail.special_mask, detail.pair_start
+    )
+
+
 def _token_text(detail: example_queries.ExampleDetail) -> TokenText:
     """The example's tokens with what the tracks need to group and mark them."""
     n = len(detail.tokens)
-    offsets = detail.offsets if detail.offsets is not None else np.zeros((n, 2), dtype=int)
+    text, offsets = shown_text(detail)
     return TokenText(
         detail.tokens,
         np.asarray(detail.word_ids),
         np.asarray(detail.special_mask, dtype=bool),
-        display_text.token_markup(offsets, detail.text, n),
-        display_text.breaking(detail.text),
-        detail.text,
+        display_text.token_markup(offsets, text, n),
+        display_text.breaking(text),
+        text,
         offsets,
+        detail.pair_start if detail.is_pair else None,
+        detail.segment_names[1] if detail.is_pair else "second text",
     )
 
 

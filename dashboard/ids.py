@@ -38,6 +38,10 @@ CSV_BUTTON = "corpus-csv-button"
 CSV_DOWNLOAD = "corpus-csv-download"
 TAG = "corpus-tag"
 COLOR = "corpus-color"
+SHARE_METHOD = "corpus-share-method"  # sentence pairs: whose attribution mass is split by text
+SHARE_SEGMENT = "corpus-share-segment"
+SHARE_MIN = "corpus-share-min"
+SHARE_MAX = "corpus-share-max"
 STATE = "page-state"  # dcc.Store holding the canonical query string of the current page
 
 # example page

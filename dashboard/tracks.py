@@ -58,6 +58,7 @@ class Units:
     owner: np.ndarray  # [T] int
     markup: np.ndarray  # [U] bool
     special: np.ndarray  # [U] bool
+    boundary: int | None = None  # a sentence pair: the unit where the second text starts
 
     def sums(self, scores: np.ndarray) -> np.ndarray:
         """[U] sum of a method's token scores over each unit."""
@@ -82,6 +83,8 @@ class TokenText:
     breaks: np.ndarray
     text: str = ""
     offsets: np.ndarray | None = None
+    pair_start: int | None = None  # a sentence pair: the second text's first token
+    pair_name: str = "second text"  # its name (the run's second text field)
 
 
 def _same_unit(doc: TokenText, a: int, b: int) -> bool:
@@ -122,7 +125,10 @@ def build_units(doc: TokenText, view: str) -> Units:
             labels.append(BREAK_LABEL)
         else:
             labels.append(_word_label(doc, int(f), int(la)))
-    return Units(labels, first, last, owner, markup, special)
+    boundary = None
+    if doc.pair_start is not None and 0 <= doc.pair_start < n:
+        boundary = int(owner[doc.pair_start])
+    return Units(labels, first, last, owner, markup, special, boundary)
 
 
 def wrap(widths: list[float], budget: float = LINE_BUDGET) -> list[tuple[int, int]]:
@@ -185,22 +191,30 @@ def _cells(track: Track, cells: list[tuple[int, int, str, bool]]) -> str:
     )
 
 
-def _word(units: Units, u: int, pos: int, label: str, pinned: bool) -> str:
+def _word(units: Units, u: int, pos: int, label: str, pinned: bool, pair_name: str) -> str:
     classes = "tok tok-word" + (" tok-markup" if units.markup[u] else "")
     classes += " tok-special" if units.special[u] else ""
     classes += " tok-pinned" if pinned else ""
+    if u == units.boundary:  # a sentence pair's second text starts here
+        classes += " tok-pair-start"
+        label = f"{escape(pair_name)} starts: {label}"
     raw = units.labels[u]
     shown = escape(raw if len(raw) <= MAX_LABEL else raw[: MAX_LABEL - 1] + "…")
     return f'<span class="{classes}" data-pos="{pos}" title="{label}">{shown}</span>'
 
 
 def _line(
-    units: Units, visible: list[int], span: tuple[int, int], tracks: list[Track], pinned: int | None
+    units: Units,
+    visible: list[int],
+    span: tuple[int, int],
+    tracks: list[Track],
+    pinned: int | None,
+    pair_name: str = "",
 ) -> str:
     """One wrapped line: the words once, then one row of cells per method beneath them;
     ``span`` is the line's [first, end) range among the shown units (the overview's columns)."""
     cells = [(u, int(units.first[u]), escape(units.labels[u]), u == pinned) for u in visible]
-    words = "".join(_word(units, *cell) for cell in cells)
+    words = "".join(_word(units, *cell, pair_name) for cell in cells)
     rows = [f'<span class="track-name"></span>{words}']
     for track in tracks:
         name = escape(track.method)
@@ -231,6 +245,9 @@ def _overview(units: Units, shown: np.ndarray, tracks: list[Track], pinned: int 
     if pinned is not None and shown[pinned]:
         left = 100 * int(np.searchsorted(order, pinned)) / len(order)
         marker = f'<div class="ov-pin" style="left:{left:.3f}%"></div>'
+    if units.boundary is not None and len(order):
+        left = 100 * int(np.searchsorted(order, units.boundary)) / len(order)
+        marker += f'<div class="ov-pair" style="left:{left:.3f}%"></div>'
     return (
         f'<div class="overview" data-units="{len(order)}"><div class="ov-names">{"".join(names)}'
         f'</div><div class="ov-area">{"".join(rows)}<div class="ov-viewport"></div>{marker}</div>'
@@ -262,7 +279,7 @@ def tracks_html(
     visible = np.flatnonzero(shown)
     widths = [min(len(units.labels[u]), MAX_LABEL) + CELL_OVERHEAD for u in visible]
     lines = [
-        _line(units, visible[a:b].tolist(), (a, b), tracks, pin)
+        _line(units, visible[a:b].tolist(), (a, b), tracks, pin, doc.pair_name)
         for a, b in wrap(widths, LINE_BUDGET)
     ]
     return (

@@ -18,7 +18,10 @@ all|agree|between|disagree; ``box`` x0,x1,y0,y1 scatter box; ``ids`` lasso-selec
 examples a reader's note tags so; ``color`` correct|tag, what colours the scatter;
 ``pmeasure`` auprc|token_f1|iou_f1, the plausibility measure that ``pmin`` / ``pmax``
 (``method:value`` thresholds, comma-separated: ``pmin=attention:0.6&pmax=ig:0.3``) and the
-table's ``plaus`` column of method ``pmethod`` (``sort=plaus``) read.
+table's ``plaus`` column of method ``pmethod`` (``sort=plaus``) read; sentence pairs:
+``share`` a method id whose attribution mass is split by text, ``seg`` 1|2 which text's share
+(default 2, the second: "hypothesis share of |IG|"), ``minshare`` / ``maxshare`` its range
+(0..1); ``sort=share`` sorts by it.
 Example page: ``view`` subword|word (absent = by length: words for long texts), ``specials``
 1 to show, ``layer`` / ``head`` (absent = mean), ``token`` highlighted position, ``ref``
 ig|shap, ``methods`` the tracks shown in that order (absent = all), ``density``
@@ -54,6 +57,7 @@ FAITHFULNESS_AXES = ("comprehensiveness", "sufficiency")  # the plausibility vie
 _int, _float, _ints, _text = (g.parse_int, g.parse_float, g.parse_ints, g.parse_text)
 _pair, _box, _choice, _bool = (g.parse_pair, g.parse_box, g.parse_choice, g.parse_bool)
 _tag, _correct = g.parse_tag, g.parse_correct
+_method, _segment, _share = g.parse_method, g.parse_segment, g.parse_share
 MAX_IDS = g.MAX_IDS
 
 
@@ -167,6 +171,10 @@ class CorpusState(_Codec):
     pmin: tuple[tuple[str, float], ...] = _spec(g.parse_thresholds, (), g.format_thresholds)
     pmax: tuple[tuple[str, float], ...] = _spec(g.parse_thresholds, (), g.format_thresholds)
     pmethod: str | None = _spec(g.parse_method)
+    share: str | None = _spec(_method)
+    seg: int = _spec(_segment, 2)
+    minshare: float | None = _spec(_share)
+    maxshare: float | None = _spec(_share)
 
     def to_filter(self, run_id: int) -> CorpusFilter:
         return CorpusFilter(
@@ -190,6 +198,10 @@ class CorpusState(_Codec):
             plaus_min=self.pmin,
             plaus_max=self.pmax,
             plaus_method=self.pmethod,
+            share=self.share,
+            segment=self.seg,
+            min_share=self.minshare,
+            max_share=self.maxshare,
         )
 
 

@@ -20,6 +20,7 @@ from scipy.stats import rankdata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attention_atlas.db.example_queries import joined_text
 from attention_atlas.models import vocabulary
 from attention_atlas.models.schema import Attribution, Example, Run
 
@@ -102,13 +103,23 @@ class _Tokens:
 
 
 def _token_info(session: Session, ids: np.ndarray) -> dict[int, _Tokens]:
+    """Tokens of the examples ``ids``; a sentence pair's two texts read as one (so words are
+    matched across tokenizers in both texts)."""
     stmt = select(
-        Example.id, Example.tokens, Example.special_mask, Example.offsets, Example.text
+        Example.id,
+        Example.tokens,
+        Example.special_mask,
+        Example.offsets,
+        Example.text,
+        Example.text_pair,
+        Example.pair_start,
     ).where(Example.id.in_(ids.tolist()))
-    return {
-        int(i): _Tokens(tuple(tokens), np.asarray(special, bool), np.asarray(offsets)[:, 0], text)
-        for i, tokens, special, offsets, text in session.execute(stmt)
-    }
+    out = {}
+    for i, tokens, special, offsets, text, text_pair, pair_start in session.execute(stmt):
+        special = np.asarray(special, bool)
+        text, offsets = joined_text(text, text_pair, offsets, special, pair_start)
+        out[int(i)] = _Tokens(tuple(tokens), special, np.asarray(offsets)[:, 0], text)
+    return out
 
 
 def _scores(session: Session, ids: np.ndarray) -> dict[tuple[int, str], np.ndarray]:

@@ -40,19 +40,29 @@ class ExampleDetail:
     label_names: list[str]
     num_layers: int
     num_heads: int
-    offsets: np.ndarray | None = None  # [T, 2] character spans into text
+    offsets: np.ndarray | None = None  # [T, 2] character spans into text (text_pair from
+    # pair_start on)
     truncated: bool = False
+    # sentence pairs: the second text, the position of its first token, and the names of the
+    # two texts (the run's text fields, e.g. premise, hypothesis); None / () for single texts
+    text_pair: str | None = None
+    pair_start: int | None = None
+    segment_names: tuple[str, ...] = ()
+
+    @property
+    def is_pair(self) -> bool:
+        return self.text_pair is not None and self.pair_start is not None
 
 
 def example_detail(session: Session, example_id: int) -> ExampleDetail | None:
     row = session.execute(
-        select(Example, Run.label_names, Run.num_layers, Run.num_heads)
+        select(Example, Run.label_names, Run.num_layers, Run.num_heads, Run.text_field)
         .join(Run, Run.id == Example.run_id)
         .where(Example.id == example_id)
     ).first()
     if row is None:
         return None
-    e, names, layers, heads = row
+    e, names, layers, heads, text_field = row
     return ExampleDetail(
         e.id,
         e.run_id,
@@ -71,7 +81,40 @@ def example_detail(session: Session, example_id: int) -> ExampleDetail | None:
         heads,
         e.offsets,
         bool(e.truncated),
+        e.text_pair,
+        e.pair_start,
+        segment_names(text_field) if e.text_pair is not None else (),
     )
+
+
+PAIR_GAP = "\n\n"  # between a pair's two texts where they are read as one
+
+
+def joined_text(
+    text: str,
+    text_pair: str | None,
+    offsets: np.ndarray,
+    special: np.ndarray,
+    pair_start: int | None,
+) -> tuple[str, np.ndarray]:
+    """(text, offsets [T, 2] into it) with a sentence pair read as one text: its two texts
+    joined by :data:`PAIR_GAP`, the second text's content tokens' offsets moved past the
+    first. A single text (or offsets that do not fit) comes back as it is."""
+    offsets = np.asarray(offsets)
+    special = np.asarray(special, dtype=bool)
+    if text_pair is None or pair_start is None or len(offsets) != len(special):
+        return text, offsets
+    moved = np.array(offsets, dtype=np.int64).reshape(-1, 2)
+    second = ~special & (np.arange(len(special)) >= pair_start)
+    moved[second] += len(text) + len(PAIR_GAP)
+    return text + PAIR_GAP + text_pair, moved
+
+
+def segment_names(text_field: str) -> tuple[str, ...]:
+    """The names of a pair run's two texts: its text fields (``premise,hypothesis``), else
+    ``first text, second text``."""
+    names = tuple(part.strip() for part in (text_field or "").split(","))
+    return names if len(names) == 2 and all(names) else ("first text", "second text")
 
 
 def example_attributions(session: Session, example_id: int) -> dict[str, np.ndarray]:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from attention_atlas.db import notes
-from attention_atlas.db.queries import BANDS, CorpusFilter
+from attention_atlas.db.queries import BANDS, SEGMENTS, CorpusFilter
 from attention_atlas.db.scalars import as_float, as_int, clean_text
 from attention_atlas.models import vocabulary
 
@@ -125,6 +125,22 @@ def _plausibility_measures() -> tuple[str, ...]:
     return tuple(vocabulary.PLAUSIBILITY)
 
 
+def parse_segment(value: str) -> int:
+    """1 or 2: a sentence pair's first or second text."""
+    segment = int(value)
+    if segment not in SEGMENTS:
+        raise ValueError(value)
+    return segment
+
+
+def parse_share(value: str) -> float:
+    """A share of attribution mass, in [0, 1]."""
+    share = parse_float(value)
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(value)
+    return share
+
+
 # key -> (parser, CorpusFilter field); ``run`` picks the run and is checked by the caller
 FILTER_KEYS: dict[str, tuple[Callable[[str], Any], str]] = {
     "run": (lambda v: parse_int(v, 1), "run_id"),
@@ -147,6 +163,10 @@ FILTER_KEYS: dict[str, tuple[Callable[[str], Any], str]] = {
     "pmin": (parse_thresholds, "plaus_min"),
     "pmax": (parse_thresholds, "plaus_max"),
     "pmethod": (parse_method, "plaus_method"),
+    "share": (parse_method, "share"),
+    "seg": (parse_segment, "segment"),
+    "minshare": (parse_share, "min_share"),
+    "maxshare": (parse_share, "max_share"),
 }
 # keys of a dashboard link that choose how its page shows the examples, not which ones: a link
 # copied from any page parses (tests/test_read_api.py checks the codec has no other keys)

@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from attention_atlas.models import vocabulary
 from attention_atlas.models.schema import (
     Agreement,
+    Attribution,
     Example,
     Faithfulness,
     Note,
@@ -43,9 +44,11 @@ SORT_COLUMNS = (
     "x",
     "y",
     "plaus",
+    "share",
 )
 # a plausibility threshold of the corpus filter: (method, value) of ``plaus_measure``
 Threshold = tuple[str, float]
+SEGMENTS = (1, 2)  # a sentence pair's first and second text
 SNIPPET_CHARS = 140
 
 
@@ -81,6 +84,13 @@ class CorpusFilter:
     plaus_min: tuple[Threshold, ...] = ()
     plaus_max: tuple[Threshold, ...] = ()
     plaus_method: str | None = None
+    # sentence pairs: ``share`` (a method id) gives each example's share of that method's
+    # attribution mass on text ``segment`` (1 or 2); ``min_share`` / ``max_share`` cut it;
+    # it is the table's ``share`` column and sort
+    share: str | None = None
+    segment: int = 2
+    min_share: float | None = None
+    max_share: float | None = None
 
     def without_selection(self) -> CorpusFilter:
         return replace(self, box=None, ids=(), band="all")
@@ -265,6 +275,11 @@ def _base_conditions(f: CorpusFilter) -> list[ColumnElement[bool]]:
     if f.tag:
         tagged = select(Note.example_id).join(NoteTag, NoteTag.note_id == Note.id)
         conditions.append(Example.id.in_(tagged.where(NoteTag.tag == f.tag)))
+    share = share_column(f)
+    if f.min_share is not None:
+        conditions.append(share >= f.min_share)
+    if f.max_share is not None:
+        conditions.append(share <= f.max_share)
     return conditions + _plausibility_conditions(f)
 
 
@@ -297,6 +312,20 @@ def _plaus_value(f: CorpusFilter) -> ColumnElement[Any]:
 def _plaus_sort(f: CorpusFilter) -> ColumnElement[Any] | None:
     """The ``plaus`` sort's column; None (by id) without ``plaus_method``."""
     return _plaus_value(f) if f.plaus_method is not None else None
+
+
+def share_column(f: CorpusFilter) -> ColumnElement[Any]:
+    """The example's share of method ``f.share``'s attribution mass on text ``f.segment``
+    (a correlated read of its attribution row, by the (example, method) unique index); NULL
+    without a method, for single texts and for rows stored before revision 0007."""
+    if f.share is None:
+        return null().label("share")
+    stored = (
+        select(Attribution.pair_share)
+        .where(Attribution.example_id == Example.id, Attribution.method == f.share)
+        .scalar_subquery()
+    )
+    return (stored if f.segment == 2 else 1.0 - stored).label("share")
 
 
 def _selection_conditions(
@@ -336,15 +365,25 @@ TABLE_COLUMNS = [
     "length",
     "x",
     "y",
+    "share",
     "plaus",
 ]
 
 
-def _table_columns() -> list[ColumnSpec]:
+PAIR_JOINER = " ‖ "  # between a sentence pair's two texts in the table's snippet
+
+
+def _shown_text() -> ColumnElement[str]:
+    """The text as the table shows it: a sentence pair's two texts joined by
+    :data:`PAIR_JOINER` (a NULL second text leaves the first alone)."""
+    return Example.text + func.coalesce(PAIR_JOINER + Example.text_pair, "")
+
+
+def _table_columns(f: CorpusFilter) -> list[ColumnSpec]:
     return [
         Example.id,
         Example.source_index,
-        func.substr(Example.text, 1, SNIPPET_CHARS).label("snippet"),
+        func.substr(_shown_text(), 1, SNIPPET_CHARS).label("snippet"),
         Example.label,
         Example.prediction,
         Example.confidence,
@@ -352,11 +391,13 @@ def _table_columns() -> list[ColumnSpec]:
         Example.length,
         _x,
         _y,
+        share_column(f),
     ]
 
 
 def _order(
     stmt: Select,
+    f: CorpusFilter,
     sort: str,
     descending: bool,
     x: ColumnElement[Any],
@@ -373,6 +414,7 @@ def _order(
         "x": x,
         "y": y,
         "plaus": plaus if plaus is not None else Example.id,
+        "share": share_column(f) if f.share is not None else Example.id,
     }
     column = columns.get(sort, Example.id)
     primary = column.desc().nulls_last() if descending else column.asc().nulls_last()
@@ -393,7 +435,7 @@ def corpus_page(
     text snippets of every matching row), then those rows by primary key. ``dashboard.data.service``
     pages through its cached ordered ids instead, without an OFFSET scan."""
     stmt, x, y = _filtered(f, Example.id, need_y=sort == "y")
-    stmt = _order(stmt, sort, descending, x, y, _plaus_sort(f))
+    stmt = _order(stmt, f, sort, descending, x, y, _plaus_sort(f))
     stmt = stmt.offset(max(offset, 0)).limit(limit)
     return corpus_rows(session, f, session.scalars(stmt).all())
 
@@ -406,7 +448,7 @@ def corpus_rows(session: Session, f: CorpusFilter, ids: Iterable[int]) -> pd.Dat
         return pd.DataFrame(columns=TABLE_COLUMNS)
     ax, ay = aliased(Agreement), aliased(Agreement)
     x, y = getattr(ax, f.measure).label("x"), getattr(ay, f.measure).label("y")
-    columns = [c(x, y) if callable(c) else c for c in _table_columns()]
+    columns = [c(x, y) if callable(c) else c for c in _table_columns(f)]
     columns.append(plausibility_column(f))
     stmt = _pair_join(_pair_join(select(*columns).select_from(Example), ax, f.pair), ay, f.y_pair)
     found = {row[0]: row for row in session.execute(stmt.where(Example.id.in_(ids)))}
@@ -417,10 +459,10 @@ def corpus_all(
     session: Session, f: CorpusFilter, sort: str = "id", descending: bool = False
 ) -> pd.DataFrame:
     """Every filtered row (for the CSV download), full text instead of the snippet."""
-    columns = [*_table_columns(), plausibility_column(f)]
+    columns = [*_table_columns(f), plausibility_column(f)]
     columns[2] = Example.text.label("snippet")
     stmt, x, y = _filtered(f, *columns)
-    stmt = _order(stmt, sort, descending, x, y, _plaus_sort(f))
+    stmt = _order(stmt, f, sort, descending, x, y, _plaus_sort(f))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=TABLE_COLUMNS)
     return frame.rename(columns={"snippet": "text"})
 
@@ -430,7 +472,7 @@ def filtered_ids(
 ) -> np.ndarray:
     """Example ids ([N] int64) of the filter in table order (for previous / next)."""
     stmt, x, y = _filtered(f, Example.id, need_y=sort == "y")
-    rows = session.scalars(_order(stmt, sort, descending, x, y, _plaus_sort(f))).all()
+    rows = session.scalars(_order(stmt, f, sort, descending, x, y, _plaus_sort(f))).all()
     return np.asarray(rows, dtype=np.int64)
 
 

@@ -33,6 +33,8 @@ class ExampleRecord:
     stack_attention: dict[str, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict)
     rationale: np.ndarray | None = None  # [T] bool human rationale mask, None without one
     rationale_cut: int = 0  # marked characters truncation cut off
+    text_pair: str | None = None  # a sentence pair's second text
+    pair_start: int | None = None  # position of its first token
 
 
 @dataclass
@@ -54,6 +56,8 @@ class ExampleExplanation:
     top_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # rows for the plausibility table (human rationale): method, auprc, token_f1, iou_f1
     plausibility: list[dict[str, Any]] = field(default_factory=list)
+    # sentence pairs: method -> share of its |scores| mass on the second text's tokens
+    pair_shares: dict[str, float] = field(default_factory=dict)
 
     def scores(self) -> dict[str, np.ndarray]:
         """method -> scores [tokens], in the order they were computed."""

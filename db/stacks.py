@@ -23,6 +23,7 @@ from attention_atlas.models.arrays import decode_array, decode_stacked
 from attention_atlas.models.schema import (
     Agreement,
     Attention,
+    Attribution,
     Example,
     Faithfulness,
     HeadScore,
@@ -109,6 +110,35 @@ def stack_agreements(
     return values
 
 
+def stack_pair_shares(session: Session, run_id: int, method: str, ids: np.ndarray) -> np.ndarray:
+    """[N] float64: each example's share of ``method``'s attribution mass on a sentence pair's
+    second text, aligned with the sorted example ``ids``; NaN where there is none (single
+    texts, rows stored before revision 0007)."""
+    stmt = (
+        select(Attribution.example_id, Attribution.pair_share)
+        .join(Example, Example.id == Attribution.example_id)
+        .where(Example.run_id == run_id, Attribution.method == method)
+    )
+    values = np.full(len(ids), np.nan)
+    rows = _rows(session, stmt)
+    if rows:
+        table = np.array([tuple(r) for r in rows], dtype=np.float64)  # None -> NaN
+        found = table[:, 0].astype(np.int64)
+        where = np.searchsorted(ids, found)
+        inside = where < len(ids)
+        inside[inside] = ids[where[inside]] == found[inside]
+        values[where[inside]] = table[inside, 1]
+    return values
+
+
+def segment_share(second: np.ndarray | None, f: CorpusFilter, n: int) -> np.ndarray:
+    """[N] the share on text ``f.segment`` from the second text's shares ([N], or None
+    without a method: all NaN), as ``db.queries.share_column`` computes it."""
+    if second is None or f.share is None:
+        return np.full(n, np.nan)
+    return second if f.segment == 2 else 1.0 - second
+
+
 def measure_column(measure: str) -> int:
     """The column of ``measure`` in :func:`stack_agreements`."""
     return list(vocabulary.MEASURES).index(measure)
@@ -129,13 +159,27 @@ def base_key(f: CorpusFilter) -> tuple:
         f.plaus_measure,
         f.plaus_min,
         f.plaus_max,
+        f.share if f.min_share is not None or f.max_share is not None else None,
+        f.segment,
+        f.min_share,
+        f.max_share,
     )
 
 
-def base_mask(c: CorpusColumns, f: CorpusFilter) -> np.ndarray:
+def base_mask(
+    c: CorpusColumns, f: CorpusFilter, second_share: np.ndarray | None = None
+) -> np.ndarray:
     """[N] bool: the rows passing the example-level filters of ``f`` (labels, predictions,
-    correctness, length, tag, text), before the agreement band and the scatter selection."""
+    correctness, length, tag, segment share, text), before the agreement band and the scatter
+    selection. ``second_share``: [N] :func:`stack_pair_shares` of ``f.share`` (None: none)."""
     mask = np.ones(len(c), dtype=bool)
+    if f.min_share is not None or f.max_share is not None:
+        values = segment_share(second_share, f, len(c))
+        with np.errstate(invalid="ignore"):
+            if f.min_share is not None:
+                mask &= values >= f.min_share
+            if f.max_share is not None:
+                mask &= values <= f.max_share
     if f.labels:
         mask &= c.label_known & np.isin(c.label, list(f.labels))
     if f.predictions:
@@ -250,10 +294,12 @@ def table_order(
     x: np.ndarray,
     y: np.ndarray | None,
     plaus: np.ndarray | None = None,
+    share: np.ndarray | None = None,
 ) -> np.ndarray:
     """Ids ([M] int64) of the masked rows in table order: ``sort`` column ascending or
     descending with missing values last, ties by id (as ``ORDER BY ... NULLS LAST, id``);
-    ``plaus`` [N] is the ``plaus`` column (None: sorts by id)."""
+    ``plaus`` [N] is the ``plaus`` column, ``share`` [N] the filter's segment share (None:
+    sorting by it sorts by id)."""
     keys = {
         "label": np.where(c.label_known, c.label, np.nan),
         "prediction": c.prediction,
@@ -263,6 +309,7 @@ def table_order(
         "x": x,
         "y": y,
         "plaus": plaus,
+        "share": share,
     }
     ids = c.ids[mask]
     key = keys.get(sort)

@@ -168,6 +168,8 @@ def _example_row(run_id: int, r: ExampleRecord) -> dict[str, Any]:
         "length": len(r.tokens),
         "prediction_position": r.prediction_position,
         "truncated": r.truncated,
+        "text_pair": r.text_pair,
+        "pair_start": r.pair_start,
     }
 
 
@@ -189,6 +191,7 @@ def write_explanations(
                     "scores": np.asarray(scores, dtype=np.float32),
                     "check": _float(check),
                     "seconds": _float(seconds),
+                    "pair_share": _float(ex.pair_shares.get(method)),
                 }
             )
         ids = {"run_id": run_id, "example_id": example_id}

@@ -14,12 +14,18 @@
 Every adapter encodes texts to :class:`EncodedText` (the token sequence every method scores),
 collates them into a right-padded :class:`Batch`, and runs :meth:`Adapter.forward` from ids or
 from input embeddings, with attentions of every layer and head when asked.
+
+Sentence pairs (``--text-field premise,hypothesis``) are encoded as the tokenizer encodes a
+pair (BERT: ``[CLS] a [SEP] b [SEP]`` with segment ids 0 / 1; RoBERTa: ``<s> a </s></s> b </s>``);
+both texts' tokens are content. When the tokenizer gives segment ids (``token_type_ids``),
+every forward pass of every method gets them: the batch's, or the ``token_type_ids`` its caller
+passes row by row (IG steps, SHAP masks, deletion variants keep each row's example's ids).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -46,6 +52,10 @@ class EncodedText:
     word_ids: np.ndarray  # [tokens] int32, word index within the text, -1 for non-content
     prediction_position: int
     truncated: bool
+    # sentence pairs: the position of the second text's first token, and the tokenizer's
+    # segment ids ([tokens]; None when the tokenizer gives none, e.g. RoBERTa's)
+    pair_start: int | None = None
+    token_type_ids: list[int] | None = None
 
     @property
     def length(self) -> int:
@@ -60,6 +70,7 @@ class Batch:
     attention_mask: torch.Tensor  # [B, T] long, 1 for real tokens
     prediction_positions: torch.Tensor  # [B] long
     lengths: list[int]
+    token_type_ids: torch.Tensor | None = None  # [B, T] long, sentence pairs only
 
     @property
     def size(self) -> int:
@@ -115,11 +126,17 @@ class Adapter:
         mask = self.tokenizer.mask_token_id
         return int(mask if mask is not None else self.pad_token_id)
 
-    def encode(self, text: str) -> EncodedText:
-        return self._encode(text)
+    def encode(self, text: str, text_pair: str | None = None) -> EncodedText:
+        """The token sequence of ``text``, or of the pair ``text``, ``text_pair``."""
+        if text_pair is None:
+            return self._encode(text)
+        return self._encode_pair(text, text_pair)
 
     def _encode(self, text: str) -> EncodedText:
         raise NotImplementedError
+
+    def _encode_pair(self, text: str, text_pair: str) -> EncodedText:
+        raise AdapterError(f"a {self.kind} run takes one text per example, not a pair")
 
     def collate(self, items: list[EncodedText]) -> Batch:
         width = max(item.length for item in items)
@@ -129,11 +146,13 @@ class Adapter:
             ids[row, : item.length] = torch.tensor(item.input_ids)
             mask[row, : item.length] = 1
         positions = torch.tensor([item.prediction_position for item in items])
+        types = token_type_rows([item.token_type_ids for item in items], width)
         return Batch(
             input_ids=ids.to(self.device),
             attention_mask=mask.to(self.device),
             prediction_positions=positions.to(self.device),
             lengths=[item.length for item in items],
+            token_type_ids=None if types is None else types.to(self.device),
         )
 
     # -- model ----------------------------------------------------------------------------
@@ -151,12 +170,15 @@ class Adapter:
         prediction_positions: torch.Tensor | None = None,
         output_attentions: bool = False,
         output_hidden: bool = False,
+        token_type_ids: torch.Tensor | None = None,
     ) -> ForwardOutput:
         """Class logits [B', classes] for ``batch`` or for replacement ids/embeddings of the
         same width (B' may be a multiple of B, e.g. IG steps or SHAP masks; pass the matching
-        ``attention_mask`` and ``prediction_positions`` then). ``output_hidden`` keeps the
-        last layer's hidden states (the consistency test's top-5 vectors) from the same pass.
-        ``batch`` is None when ids or embeddings, the mask and the positions are all passed."""
+        ``attention_mask``, ``prediction_positions`` and, for sentence pairs,
+        ``token_type_ids`` then; a one-example batch's are repeated for every row).
+        ``output_hidden`` keeps the last layer's hidden states (the consistency test's top-5
+        vectors) from the same pass. ``batch`` is None when ids or embeddings, the mask, the
+        positions and the segment ids are all passed."""
         if batch is not None:
             if inputs_embeds is None and input_ids is None:
                 input_ids = batch.input_ids
@@ -164,6 +186,8 @@ class Adapter:
                 attention_mask = batch.attention_mask
             if prediction_positions is None:
                 prediction_positions = batch.prediction_positions
+            if token_type_ids is None:
+                token_type_ids = _rows_of(batch.token_type_ids, attention_mask.shape[0])
         if attention_mask is None or prediction_positions is None:
             raise ValueError("without a batch, pass attention_mask and prediction_positions")
         return self._logits(
@@ -173,6 +197,7 @@ class Adapter:
             prediction_positions,
             output_attentions,
             output_hidden,
+            token_type_ids,
         )
 
     def _logits(
@@ -183,8 +208,36 @@ class Adapter:
         positions: torch.Tensor,
         output_attentions: bool,
         output_hidden: bool = False,
+        token_type_ids: torch.Tensor | None = None,
     ) -> ForwardOutput:
         raise NotImplementedError
+
+
+def token_type_rows(rows: list[list[int] | None], width: int) -> torch.Tensor | None:
+    """[len(rows), width] long segment ids, right-padded with 0; None when no row has any."""
+    if all(row is None for row in rows):
+        return None
+    out = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, row in enumerate(rows):
+        if row is not None:
+            out[r, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return out
+
+
+def _rows_of(types: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+    """A batch's segment ids for a pass of ``rows`` rows: as they are, or a one-example
+    batch's repeated (IG's and Captum's steps of one example)."""
+    if types is None or types.shape[0] == rows:
+        return types
+    if types.shape[0] == 1:
+        return types.expand(rows, -1)
+    raise ValueError(f"{rows} rows for a batch of {types.shape[0]}: pass token_type_ids")
+
+
+def _type_kwargs(token_type_ids: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """``token_type_ids`` as a model keyword, only when there are some (DistilBERT's and
+    Llama's forward take none; their tokenizers give none)."""
+    return {} if token_type_ids is None else {"token_type_ids": token_type_ids}
 
 
 def _special_mask_from(encoding: BatchEncoding, length: int) -> np.ndarray:
@@ -203,6 +256,10 @@ def _token_strings(tokenizer: PreTrainedTokenizerBase, ids: list[int]) -> list[s
 def _word_ids(encoding: BatchEncoding, special: np.ndarray) -> np.ndarray:
     raw = encoding.word_ids()
     words = np.array([-1 if w is None else w for w in raw], dtype=np.int32)
+    # a pair numbers the second text's words from 0 again: put them after the first text's
+    second = np.array([s == 1 for s in encoding.sequence_ids()], dtype=bool)
+    if second.any():
+        words[second] += words[~second].max(initial=-1) + 1
     words[special] = -1
     # renumber so the text's first word is 0 and numbering is dense
     kept = words[words >= 0]
@@ -213,12 +270,20 @@ def _word_ids(encoding: BatchEncoding, special: np.ndarray) -> np.ndarray:
 
 
 class _TokenizedAdapter(Adapter):
-    """Encoders and decoder classifiers: the text is the whole input."""
+    """Encoders and decoder classifiers: the text (or the pair of texts) is the whole input."""
 
     def _encode(self, text: str) -> EncodedText:
+        return self._encoded(text, None)
+
+    def _encode_pair(self, text: str, text_pair: str) -> EncodedText:
+        return self._encoded(text, text_pair)
+
+    def _encoded(self, text: str, text_pair: str | None) -> EncodedText:
+        """Offsets of the second text's tokens are spans into ``text_pair``."""
         tokenizer = self.tokenizer
         encoding = tokenizer(
             text,
+            text_pair,
             truncation=True,
             max_length=self.max_length,
             return_offsets_mapping=True,
@@ -237,10 +302,22 @@ class _TokenizedAdapter(Adapter):
             prediction_position=self._prediction_position(ids, special),
             # the fast tokenizer keeps what truncation cut off: no second tokenization
             truncated=bool(encoding.encodings[0].overflowing),
+            **(_pair_fields(encoding, special) if text_pair is not None else {}),
         )
 
     def _prediction_position(self, ids: list[int], special: np.ndarray) -> int:
         raise NotImplementedError
+
+
+def _pair_fields(encoding: BatchEncoding, special: np.ndarray) -> dict[str, Any]:
+    """``pair_start`` and ``token_type_ids`` of a pair's encoding (see :class:`EncodedText`)."""
+    second = [i for i, s in enumerate(encoding.sequence_ids()) if s == 1 and not special[i]]
+    types = encoding.get("token_type_ids")
+    return {
+        # a second text truncated away entirely starts past the end
+        "pair_start": second[0] if second else len(special),
+        "token_type_ids": None if types is None else [int(t) for t in types],
+    }
 
 
 class EncoderAdapter(_TokenizedAdapter):
@@ -257,6 +334,7 @@ class EncoderAdapter(_TokenizedAdapter):
         positions: torch.Tensor,
         output_attentions: bool,
         output_hidden: bool = False,
+        token_type_ids: torch.Tensor | None = None,
     ) -> ForwardOutput:
         out = self.model(
             input_ids=input_ids,
@@ -264,6 +342,7 @@ class EncoderAdapter(_TokenizedAdapter):
             attention_mask=attention_mask,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden,
+            **_type_kwargs(token_type_ids),
         )
         return ForwardOutput(
             out.logits,
@@ -279,6 +358,7 @@ def _pooled_hidden(
     attention_mask: torch.Tensor,
     positions: torch.Tensor,
     output_attentions: bool,
+    token_type_ids: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, torch.Tensor]:
     """(hidden state at ``positions`` [B, D], attentions or None, last hidden states [B, T, D])."""
     out = model.base_model(
@@ -286,6 +366,7 @@ def _pooled_hidden(
         inputs_embeds=inputs_embeds,
         attention_mask=attention_mask,
         output_attentions=output_attentions,
+        **_type_kwargs(token_type_ids),
     )
     rows = torch.arange(positions.shape[0], device=positions.device)
     hidden = out.last_hidden_state[rows, positions]
@@ -306,9 +387,16 @@ class DecoderAdapter(_TokenizedAdapter):
         positions: torch.Tensor,
         output_attentions: bool,
         output_hidden: bool = False,
+        token_type_ids: torch.Tensor | None = None,
     ) -> ForwardOutput:
         hidden, attentions, last = _pooled_hidden(
-            self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions
+            self.model,
+            input_ids,
+            inputs_embeds,
+            attention_mask,
+            positions,
+            output_attentions,
+            token_type_ids,
         )
         return ForwardOutput(self.model.score(hidden), attentions, last if output_hidden else None)
 
@@ -386,6 +474,7 @@ class ZeroShotAdapter(Adapter):
         positions: torch.Tensor,
         output_attentions: bool,
         output_hidden: bool = False,
+        token_type_ids: torch.Tensor | None = None,
     ) -> ForwardOutput:
         hidden, attentions, last = _pooled_hidden(
             self.model, input_ids, inputs_embeds, attention_mask, positions, output_attentions

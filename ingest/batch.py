@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
-from attention_atlas.db.analysis.metrics import agreement_rows, head_grid
+from attention_atlas.db.analysis.metrics import agreement_rows, head_grid, pair_share
 from attention_atlas.db.records import ExampleExplanation
 from attention_atlas.ingest.adapters import REMOVAL_RULE
 from attention_atlas.ingest.faithfulness import faithfulness_batch
@@ -160,20 +161,31 @@ def _compare(
     forward: ForwardOutput,
     out: list[ExampleExplanation],
 ) -> None:
-    """Agreement rows for every stored pair and head grids against the reference methods,
-    for every attention stack (``ig@cross``: the cross-attention's grid against IG)."""
+    """Agreement rows for every stored pair, head grids against the reference methods for
+    every attention stack (``ig@cross``: the cross-attention's grid against IG) and, for
+    sentence pairs, each method's share of mass on the second text."""
     assert forward.attentions is not None  # explain_batch made sure
     stacks = {vocabulary.MAIN_STACK: forward.attentions} | forward.stacks
     for b, (item, explanation) in enumerate(zip(items, out, strict=True)):
         content = ~item.special_mask
         scores = explanation.scores()
         explanation.agreements = agreement_rows(scores, content)
+        explanation.pair_shares = _pair_shares(item, scores)
         references = [m for m in vocabulary.reference_method_ids() if m in scores]
         for stack, layers in stacks.items() if references else ():
             rows = prediction_rows(layers, b, item.prediction_position, item.length)
             for ref in references:
                 key = vocabulary.stack_reference(ref, stack)
                 explanation.head_grids[key] = head_grid(rows, scores[ref], content)
+
+
+def _pair_shares(item: EncodedText, scores: dict[str, np.ndarray]) -> dict[str, float]:
+    """method -> share of its mass on a sentence pair's second text ({} for one text)."""
+    if item.pair_start is None:
+        return {}
+    content = ~item.special_mask
+    shares = {m: pair_share(s, content, item.pair_start) for m, s in scores.items()}
+    return {m: share for m, share in shares.items() if share is not None}
 
 
 def _faithfulness(

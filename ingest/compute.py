@@ -89,6 +89,8 @@ def _records(
                 attention_rows=np.ascontiguousarray(full[:, :, enc.prediction_position, :]),
                 attention_full=full.astype(np.float16) if n <= cap else None,
                 stack_attention=stack_attention,
+                text_pair=item.text_pair,
+                pair_start=enc.pair_start,
             )
         )
     return records

@@ -2,9 +2,11 @@
 
 Whatever the source, the result is a :class:`Corpus`: the selected rows as
 ``(source_index, text, label)`` where ``source_index`` is the row's index in the source (what
-makes ingest resumable), plus label names when the data has them. Empty and whitespace-only
-texts are skipped and counted. Selection is deterministic: ``--sample N --seed S`` draws the
-same rows every time, ``--limit N`` keeps the first N of the (sampled) rows.
+makes ingest resumable), plus label names when the data has them; when ``text_field`` names two
+columns (``premise,hypothesis``: a sentence-pair corpus) each item has a ``text_pair`` too.
+Empty and whitespace-only texts (either text of a pair) are skipped and counted. Selection is
+deterministic: ``--sample N --seed S`` draws the same rows every time, ``--limit N`` keeps the
+first N of the (sampled) rows.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class CorpusItem:
     text: str
     label: int | None
     rationale: Spans | None = None  # character spans a human marked (--rationale-field)
+    text_pair: str | None = None  # the second text of a sentence pair (e.g. the hypothesis)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,16 @@ class _Table:
     split: str | None
 
 
+def text_fields(text_field: str) -> tuple[str, ...]:
+    """``--text-field`` as its columns: one (``text``) or two (``premise,hypothesis``)."""
+    fields = tuple(part.strip() for part in text_field.split(","))
+    if not 1 <= len(fields) <= 2 or not all(fields):
+        raise CorpusError(
+            f"--text-field takes one column or two separated by a comma, got {text_field!r}"
+        )
+    return fields
+
+
 def load_corpus(
     source: str,
     *,
@@ -75,10 +88,15 @@ def load_corpus(
     """Load and select rows of ``source``; raises :class:`CorpusError` on user errors.
 
     ``label_names`` (from ``--labels``) maps string labels to class ids and overrides names
-    from the data. ``rationale_field`` names a column of human rationales in
-    ``rationale_format`` (``ingest.rationales``); a malformed one is an error naming its row."""
+    from the data. ``text_field`` may name two columns (``premise,hypothesis``).
+    ``rationale_field`` names a column of human rationales in ``rationale_format``
+    (``ingest.rationales``); a malformed one is an error naming its row."""
+    fields = text_fields(text_field)
+    if rationale_field is not None and len(fields) == 2:
+        raise CorpusError("--rationale-field takes one --text-field, not a sentence pair")
     table = _open(source, split)
-    roles = ((text_field, "text"), (label_field, "label"), (rationale_field, "rationale"))
+    roles: list[tuple[str | None, str]] = [(name, "text") for name in fields]
+    roles += [(label_field, "label"), (rationale_field, "rationale")]
     for name, role in roles:
         if name is not None and name not in table.columns:
             raise CorpusError(
@@ -86,20 +104,23 @@ def load_corpus(
             )
     indexes = _select(table.n_rows, limit=limit, sample=sample, seed=seed)
     names = tuple(label_names) if label_names else table.label_names.get(label_field or "")
-    texts = table.column(text_field)
+    columns = [table.column(name) for name in fields]
     labels = table.column(label_field) if label_field else None
     rationales = table.column(rationale_field) if rationale_field else None
     items, skipped = [], 0
     for index in indexes:
-        text = texts[index]
-        if not isinstance(text, str) or not text.strip():
+        texts = [column[index] for column in columns]
+        if not all(isinstance(text, str) and text.strip() for text in texts):
             skipped += 1
             continue
         label = _label(labels[index], names, label_field) if labels is not None else None
         marked = None
         if rationales is not None:
-            marked = _rationale(rationales[index], text, rationale_format, index, rationale_field)
-        items.append(CorpusItem(int(index), text, label, marked))
+            marked = _rationale(
+                rationales[index], texts[0], rationale_format, index, rationale_field
+            )
+        pair = texts[1] if len(texts) == 2 else None
+        items.append(CorpusItem(int(index), texts[0], label, marked, text_pair=pair))
     if not items:
         raise CorpusError(f"no non-empty texts in {source} ({len(indexes)} rows selected)")
     return Corpus(source, table.split, tuple(items), len(indexes), skipped, names or None)

@@ -96,6 +96,7 @@ class EncoderDecoderAdapter(_TokenizedAdapter):
         positions: torch.Tensor,
         output_attentions: bool,
         output_hidden: bool = False,
+        token_type_ids: torch.Tensor | None = None,  # BART and T5 take none (nor give any)
     ) -> ForwardOutput:
         if inputs_embeds is None:
             assert input_ids is not None  # Adapter.forward passes one of them

@@ -79,7 +79,7 @@ def estimate_run(
     validate(settings)
     settings = for_adapter(settings, adapter)
     plan = plan_for(settings, token_budget=budget)
-    encoded = [adapter.encode(item.text) for item in corpus_items]
+    encoded = [adapter.encode(item.text, item.text_pair) for item in corpus_items]
     lengths = np.array([e.length for e in encoded])
     batches = _sample_batches(encoded, lengths, settings.batch_size)
     precision = resolve_precision(settings.precision, adapter.device)

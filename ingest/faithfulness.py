@@ -132,6 +132,7 @@ def faithfulness_batch(
         [items[i].prediction_position for i, _ in rows],
         budget=budget,
         report=report,
+        token_types=[items[i].token_type_ids for i, _ in rows],
     )
     probs = torch.softmax(logits, -1)
     target = torch.tensor([targets[i] for i, _ in rows], device=probs.device)

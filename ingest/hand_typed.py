@@ -6,7 +6,10 @@ batch computation and one-transaction write as ingest, so the stored numbers are
 ingesting the text as a one-line corpus. Hand-typed texts get their own runs: the settings'
 dataset is :data:`HAND_TYPED`, so the default run name is ``<checkpoint>-hand-typed-<hash>``
 (one run per checkpoint and settings), and adding a text to a corpus run is refused as a
-settings conflict (its dataset differs).
+settings conflict (its dataset differs). A sentence pair is typed as two texts
+(``--text`` and ``--text-pair``) and goes to a run of its own: its text field is
+:data:`PAIR_FIELDS`, which is part of the settings hash, so pairs and single texts never share
+a run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from attention_atlas.ingest.pipeline import run_ingest
 from attention_atlas.ingest.settings import IngestSettings, SettingsError
 
 HAND_TYPED = "hand-typed"  # the dataset of runs made of hand-typed texts
+PAIR_FIELDS = "text,text_pair"  # the text field of a hand-typed pair's run
 ATTEMPTS = 3  # source indexes tried when concurrent explains of one run race for them
 
 
@@ -32,13 +36,14 @@ class ExplainedText:
     source_index: int
 
 
-def hand_typed_settings(settings: IngestSettings) -> IngestSettings:
-    """``settings`` for a hand-typed text: no corpus to select from, one text per batch."""
+def hand_typed_settings(settings: IngestSettings, pair: bool = False) -> IngestSettings:
+    """``settings`` for a hand-typed text (``pair``: two texts): no corpus to select from, one
+    text per batch."""
     return replace(
         settings,
         dataset=HAND_TYPED,
         split=None,
-        text_field="text",
+        text_field=PAIR_FIELDS if pair else "text",
         label_field=None,
         rationale_field=None,
         limit=None,
@@ -47,20 +52,27 @@ def hand_typed_settings(settings: IngestSettings) -> IngestSettings:
     )
 
 
-def explain_text(text: str, settings: IngestSettings) -> ExplainedText:
-    """Explain ``text`` with ``settings`` (see :func:`hand_typed_settings`) and store it as the
-    next example of run ``settings.name``. Raises SettingsError for an empty text and the
-    pipeline's user errors (RunConflictError for a run with other settings, ...)."""
+def explain_text(
+    text: str, settings: IngestSettings, text_pair: str | None = None
+) -> ExplainedText:
+    """Explain ``text`` (with ``text_pair``, the second text of a sentence pair) with
+    ``settings`` (see :func:`hand_typed_settings`) and store it as the next example of run
+    ``settings.name``. Raises SettingsError for an empty text and the pipeline's user errors
+    (RunConflictError for a run with other settings, ...)."""
     if not text.strip():
         raise SettingsError("--text is empty: give the text to explain")
-    settings = hand_typed_settings(settings)
+    if text_pair is not None and not text_pair.strip():
+        raise SettingsError("--text-pair is empty: give the second text of the pair")
+    if text_pair is not None and settings.zero_shot:
+        raise SettingsError("--text-pair needs a pair classifier: --zero-shot takes one text")
+    settings = hand_typed_settings(settings, pair=text_pair is not None)
     engine = make_engine(settings.db)
     upgrade(engine)
     sessions = session_factory(engine)
     for _ in range(ATTEMPTS):
         with sessions() as session:
             index = writers.next_source_index(session, settings.name)
-        item = CorpusItem(index, text, None)
+        item = CorpusItem(index, text, None, text_pair=text_pair)
         corpus = Corpus(HAND_TYPED, None, (item,), index + 1, 0, settings.labels)
         result = run_ingest(settings, engine=engine, progress=False, corpus=corpus)
         if result.n_new == 1:

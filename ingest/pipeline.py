@@ -300,7 +300,7 @@ def _batches(
     A batch is committed whole, so a resumed run meets exactly the batches an uninterrupted
     run would have (same padding, bit-identical numbers) as long as the batch size is kept;
     the numbers, counted over the whole corpus, are what ``--shard I/N`` deals out."""
-    encoded = [adapter.encode(item.text) for item in items]
+    encoded = [adapter.encode(item.text, item.text_pair) for item in items]
     order = sorted(range(len(items)), key=lambda i: (encoded[i].length, items[i].source_index))
     for number, start in enumerate(range(0, len(order), batch_size)):
         picked = [i for i in order[start : start + batch_size] if items[i].source_index not in done]

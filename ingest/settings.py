@@ -79,7 +79,12 @@ class IngestSettings:
         ),
     )
     text_field: str = field(
-        default="text", metadata=_opt("--text-field", "Column holding the text.")
+        default="text",
+        metadata=_opt(
+            "--text-field",
+            "Column holding the text; two columns separated by a comma (premise,hypothesis) "
+            "for a sentence-pair task, encoded as the tokenizer encodes a pair.",
+        ),
     )
     label_field: str | None = field(
         default=None,
@@ -415,6 +420,8 @@ def validate(settings: IngestSettings) -> IngestSettings:
             raise SettingsError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     if settings.full_attention_max_tokens < 0:
         raise SettingsError("--full-attention-max-tokens must be 0 or more")
+    if settings.zero_shot and "," in settings.text_field:
+        raise SettingsError("--zero-shot takes one --text-field: a prompt has one {text} slot")
     if settings.zero_shot and "{text}" not in settings.prompt:
         raise SettingsError(f"--prompt must contain {{text}}: {settings.prompt!r}")
     if settings.randomize_layers is not None:

@@ -84,7 +84,8 @@ class Example(Base):
     """One corpus item as the model saw it. ``special_mask`` is True for tokens that are not
     from the text (tokenizer specials, and the prompt template in zero-shot runs); comparisons
     skip them by default. ``offsets`` are character spans into ``text`` ((0, 0) for specials);
-    ``word_ids`` map tokens to words (-1 for specials)."""
+    ``word_ids`` map tokens to words (-1 for specials). A sentence pair's second text is
+    ``text_pair``; its tokens start at ``pair_start`` and their offsets index ``text_pair``."""
 
     __tablename__ = "examples"
     __table_args__ = (
@@ -119,6 +120,10 @@ class Example(Base):
     length: Mapped[int] = mapped_column(Integer, index=True)  # stored tokens
     prediction_position: Mapped[int] = mapped_column(Integer)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # sentence pairs (revision 0007): the second text, whose tokens' ``offsets`` are spans into
+    # it, and the position of its first token; None for single texts and older rows
+    text_pair: Mapped[str | None] = mapped_column(Text)
+    pair_start: Mapped[int | None] = mapped_column(Integer)
 
     run: Mapped[Run] = relationship(back_populates="examples", lazy="raise")
 
@@ -180,6 +185,9 @@ class Attribution(Base):
     scores: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
     check: Mapped[float | None] = mapped_column(Float)
     seconds: Mapped[float | None] = mapped_column(Float)
+    # sentence pairs (revision 0007): share of |scores| over the content tokens on the second
+    # text (the first text's is 1 - it); None for single texts and older rows
+    pair_share: Mapped[float | None] = mapped_column(Float)
 
 
 class Agreement(Base):

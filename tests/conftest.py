@@ -26,6 +26,7 @@ from support.checkpoints import (  # noqa: E402 - after the environment is set
     SHARED_DATA,
     save_tiny_bert,
     save_tiny_gpt2,
+    save_tiny_llama,
 )
 
 POSTGRES_ENV = "ATLAS_TEST_POSTGRES_URL"
@@ -62,6 +63,25 @@ def tiny_gpt2_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"real GPT-2 tokenizer files not found at {GPT2_TOKENIZER_DIR}")
     return save_tiny_gpt2(
         tmp_path_factory.mktemp("tiny-gpt2-lm"), lm_head=True, tokenizer_dir=GPT2_TOKENIZER_DIR
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer LlamaForSequenceClassification (grouped-query attention) with the GPT-2
+    tokenizer files."""
+    if not (GPT2_TOKENIZER_DIR / "vocab.json").exists():
+        pytest.skip(f"real GPT-2 tokenizer files not found at {GPT2_TOKENIZER_DIR}")
+    return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"), GPT2_TOKENIZER_DIR)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer LlamaForCausalLM with the GPT-2 tokenizer files (zero-shot path)."""
+    if not (GPT2_TOKENIZER_DIR / "vocab.json").exists():
+        pytest.skip(f"real GPT-2 tokenizer files not found at {GPT2_TOKENIZER_DIR}")
+    return save_tiny_llama(
+        tmp_path_factory.mktemp("tiny-llama-lm"), GPT2_TOKENIZER_DIR, lm_head=True
     )
 
 

@@ -1,5 +1,6 @@
-"""Methods end to end: ingest (CLI) -> DB -> SQL query, over the whole registry for a tiny BERT,
-a tiny GPT-2 classifier and the zero-shot path; and on 200 SST-2 dev sentences one SQL query
+"""Methods end to end: ingest (CLI) -> DB -> SQL query, over the whole registry for each
+checkpoint of the model matrix (a tiny BERT, a GPT-2 classifier, the GPT-2 zero-shot path, a
+Llama classifier and a Llama zero-shot LM); and on 200 SST-2 dev sentences one SQL query
 returning the disagreement cases of a method pair and their head grids, checked against numpy."""
 
 from __future__ import annotations
@@ -38,16 +39,25 @@ def ingest(*args: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("kind", ["bert", "gpt2", "zero_shot"])
+# the model matrix: kind -> the fixture of its tiny checkpoint (Llama: grouped-query attention,
+# 4 query heads over 2 key-value heads, with the GPT-2 tokenizer files)
+CHECKPOINTS = {
+    "bert": "tiny_bert_dir",
+    "gpt2": "tiny_gpt2_dir",
+    "zero_shot": "tiny_gpt2_lm_dir",
+    "llama": "tiny_llama_dir",
+    "llama_zero_shot": "tiny_llama_lm_dir",
+}
+
+
+@pytest.mark.parametrize("kind", list(CHECKPOINTS))
 def test_every_method_through_the_store(
     kind: str,
     request,
     tiny_corpus: Path,
     sqlite_url_factory: Callable[..., str],
 ) -> None:
-    folder = request.getfixturevalue(
-        {"bert": "tiny_bert_dir", "gpt2": "tiny_gpt2_dir", "zero_shot": "tiny_gpt2_lm_dir"}[kind]
-    )
+    folder = request.getfixturevalue(CHECKPOINTS[kind])
     extra = (
         [
             "--zero-shot",
@@ -56,7 +66,7 @@ def test_every_method_through_the_store(
             "--verbalizers",
             " negative, positive",
         ]
-        if kind == "zero_shot"
+        if kind.endswith("zero_shot")
         else []
     )
     url = sqlite_url_factory()

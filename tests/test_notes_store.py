@@ -89,7 +89,7 @@ def head_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.mark.parametrize("revision", ["0002", "0001"])
+@pytest.mark.parametrize("revision", ["0006_rationales_and_plausibility", "0002", "0001"])
 def test_upgrade_to_head_keeps_every_row_on_sqlite(
     tmp_path: Path, head_store: str, revision: str
 ) -> None:

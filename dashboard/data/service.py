@@ -123,6 +123,16 @@ class AtlasData:
         )
         return table[:, stacks.measure_column(measure)]
 
+    def pair_shares(self, run: queries.RunInfo, method: str | None) -> np.ndarray | None:
+        """[N] share of ``method``'s attribution mass on a sentence pair's second text,
+        aligned with :meth:`corpus` ids (NaN where none is stored); None without a method."""
+        if method is None:
+            return None
+        ids = self.corpus(run).ids
+        return self._stack(
+            run, ("pair-shares", method), lambda s: stacks.stack_pair_shares(s, run.id, method, ids)
+        )
+
     def faithfulness(self, run: queries.RunInfo) -> stacks.FaithfulnessStack:
         """The run's faithfulness rows: scores [N, M] and deletion curves [N, M, K+1]."""
         return self._stack(run, "faithfulness", lambda s: stacks.stack_faithfulness(s, run.id))
@@ -217,7 +227,7 @@ class AtlasData:
         key = ("base", stacks.base_key(f))
 
         def compute() -> np.ndarray:
-            mask = stacks.base_mask(self.corpus(run), f)
+            mask = stacks.base_mask(self.corpus(run), f, self.pair_shares(run, f.share))
             if f.plaus_min or f.plaus_max:
                 mask &= stacks.plausibility_mask(self.plausibility(run), f)
             return mask
@@ -237,7 +247,10 @@ class AtlasData:
             plaus = None
             if sort == "plaus" and f.plaus_method is not None:
                 plaus = self.plausibility(run).of(f.plaus_method, f.plaus_measure)
-            return stacks.table_order(corpus, mask, sort, desc, x, y, plaus)
+            share = self.pair_shares(run, f.share) if sort == "share" else None
+            if share is not None:
+                share = stacks.segment_share(share, f, len(corpus))
+            return stacks.table_order(corpus, mask, sort, desc, x, y, plaus, share)
 
         return self.per_filter(run, ("ids", f, sort, desc), compute)
 

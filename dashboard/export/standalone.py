@@ -218,10 +218,22 @@ def standalone_html(export: ExampleExport, options: ExportOptions) -> str:
 <h2 class="page-title">Example {detail.id}</h2>
 <p class="export-meta">Run {escape(run.name)} (id {run.id}) · {escape(run.checkpoint)}
 · {escape(summary_line(export))}</p>
-<p class="example-text">{display_text.html_text(detail.text)}</p>
+{_text_html(detail)}
 <div class="tokens-box">{token_rows_html(export, options)}</div>
 <div class="export-figures">{divs[0]}{divs[1]}</div>
 {divs[2]}
 <script>{_asset("atlas.js")}{_asset("tracks.js")}</script>
 </body></html>
 """
+
+
+def _text_html(detail: example_queries.ExampleDetail) -> str:
+    """The text panel as static HTML: a sentence pair as two paragraphs under their names."""
+    if not detail.is_pair:
+        return f'<p class="example-text">{display_text.html_text(detail.text)}</p>'
+    parts = zip(detail.segment_names, (detail.text, detail.text_pair or ""), strict=True)
+    paragraphs = "".join(
+        f'<p><span class="segment-name">{escape(name)}</span>{display_text.html_text(text)}</p>'
+        for name, text in parts
+    )
+    return f'<div class="example-text pair-text">{paragraphs}</div>'

@@ -12,7 +12,7 @@ import dash
 import numpy as np
 from dash import dcc, html
 
-from attention_atlas.dashboard import components, ids, urls
+from attention_atlas.dashboard import components, example_tokens, ids, urls
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.urlstate import CompareExampleState, CompareState
 from attention_atlas.db.compare import SIMILARITIES
@@ -111,12 +111,13 @@ def layout(**query: Any) -> html.Div:
     id_a, id_b = data.example_at(run_a, state.source), data.example_at(run_b, state.source)
     if id_a is None or id_b is None:
         return _message(f"Source example {state.source} is not in both runs.", state)
-    text = data.example(id_a).text
+    detail = data.example(id_a)
+    assert detail is not None  # example_at found it
     return html.Div(
         [
             html.H2(f"Source example {state.source}, side by side", className="page-title"),
             _toggles(state),
-            html.P(text, className="example-text"),
+            example_tokens.text_panel(detail),
             _similarities(state, run_a, run_b),
             _block("A", state, run_a, id_a),
             _block("B", state, run_b, id_b),

@@ -43,6 +43,10 @@ FILTER_INPUTS = [
     (ids.CO_PMIN, "pmin"),
     (ids.CO_PMAX, "pmax"),
     (ids.CO_PMETHOD, "pmethod"),
+    (ids.SHARE_METHOD, "share"),
+    (ids.SHARE_SEGMENT, "seg"),
+    (ids.SHARE_MIN, "minshare"),
+    (ids.SHARE_MAX, "maxshare"),
 ]
 PAGING_IDS = {ids.PAGE, ids.SORT, ids.DESC}
 
@@ -88,7 +92,7 @@ def corpus_view(state: CorpusState) -> dict[str, Any]:
     names = run.label_names
     frame["label"] = frame["label"].map(lambda v: _name(names, v))
     frame["prediction"] = frame["prediction"].map(lambda v: _name(names, v))
-    frame = frame.round({"confidence": 3, "x": 3, "y": 3, "plaus": 3})
+    frame = frame.round({"confidence": 3, "x": 3, "y": 3, "plaus": 3, "share": 3})
     tags = data.tags_of_examples(frame["id"].tolist())  # read now: a new note's tags show
     frame["tags"] = [", ".join(tags.get(int(i), ())) for i in frame["id"]]
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
@@ -151,7 +155,7 @@ def layout(**query: Any) -> html.Div:
                 ],
                 className="corpus-top",
             ),
-            corpus_layout.table(state, corpus_view(state)["rows"], plausible),
+            corpus_layout.table(state, corpus_view(state)["rows"], plausible, run),
         ]
     )
 

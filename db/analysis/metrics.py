@@ -108,3 +108,14 @@ def agreement_table(scores: np.ndarray) -> dict[tuple[int, int], dict[str, float
             values["jaccard_10pct"] = jaccard_top_k(scores[i], scores[j], k10)
             out[(i, j)] = values
     return out
+
+
+def pair_share(scores: np.ndarray, content: np.ndarray, pair_start: int) -> float | None:
+    """Share of the attribution mass, sum |scores| over the content tokens ([n] each), that
+    falls on a sentence pair's second text (positions from ``pair_start``); the first text's
+    share is 1 minus it. None when the content tokens carry no mass."""
+    mass = np.abs(np.asarray(scores, dtype=np.float64)) * np.asarray(content, dtype=bool)
+    total = float(mass.sum())
+    if not total > 0:
+        return None
+    return float(mass[pair_start:].sum()) / total

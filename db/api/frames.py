@@ -32,6 +32,7 @@ EXAMPLE_COLUMNS = [
     "correct",
     "length",
     "truncated",
+    "text_pair",  # a sentence pair's second text (None for single texts)
 ]
 SCORE_COLUMNS = ["example_id", "position", "token", "word_id", "score"]
 
@@ -66,6 +67,7 @@ def examples(session: Session, f: queries.CorpusFilter) -> pd.DataFrame:
         Example.correct,
         Example.length,
         Example.truncated,
+        Example.text_pair,
     ).where(_in_filter(f))
     rows = session.connection().execute(stmt.order_by(Example.id)).all()
     frame = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)

@@ -75,7 +75,8 @@ class RunReader:
     def examples(self, query: str | None = None, **filters: Any) -> pd.DataFrame:
         """One row per example, by id: id, source_index, text, label, label_name, prediction,
         prediction_name, probabilities ([classes] array), confidence, correct, length,
-        truncated, tags (tuple). No attention or score array is read."""
+        truncated, text_pair (a sentence pair's second text, else None), tags (tuple). No
+        attention or score array is read."""
         f = self.filter(query, **filters)
         frame = self._reader.read(frames.examples, f)
         names = self.info.label_names

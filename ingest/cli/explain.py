@@ -39,6 +39,12 @@ def example_url(server: str, example_id: int, run_id: int) -> str:
 
 @click.command()
 @click.option("--text", required=True, help="The text to explain (quote it).")
+@click.option(
+    "--text-pair",
+    default=None,
+    help="The second text of a sentence pair (a hypothesis after --text's premise), for a "
+    "pair classifier; the pair is encoded as ingest encodes two --text-field columns.",
+)
 @setting_options(exclude=CORPUS_OPTIONS)
 @click.option(
     "--server",
@@ -46,7 +52,7 @@ def example_url(server: str, example_id: int, run_id: int) -> str:
     show_default=True,
     help="Where `attention-atlas serve` will serve the store, for the printed URL.",
 )
-def explain(text: str, server: str, **options: Any) -> None:
+def explain(text: str, text_pair: str | None, server: str, **options: Any) -> None:
     """Explain one text with every selected method and store it as an example of a run.
 
     By default the run is <checkpoint>-hand-typed-<settings hash>: one run per checkpoint
@@ -56,7 +62,7 @@ def explain(text: str, server: str, **options: Any) -> None:
 
     errors = user_errors()
     try:
-        stored = explain_text(text, settings_from_options(options))
+        stored = explain_text(text, settings_from_options(options), text_pair)
     except errors as exc:
         fail(str(exc))
     click.echo(

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 import numpy as np
 import torch
 
+from attention_atlas.ingest.adapters import token_type_rows
+
 if TYPE_CHECKING:
     from attention_atlas.ingest.adapters import Adapter, ForwardOutput
     from attention_atlas.ingest.settings import IngestSettings
@@ -145,10 +147,12 @@ def evaluate_ids(
     *,
     budget: int = DEFAULT_TOKEN_BUDGET,
     report: Report = ignore_report,
+    token_types: Sequence[Sequence[int] | None] | None = None,
 ) -> torch.Tensor:
     """Class logits [N, classes] for N id sequences (each at its own length, no padding waste:
     rows are sorted by length and padded only to the longest row of their chunk). ``report``
-    gets the share of chunks done after each one."""
+    gets the share of chunks done after each one. ``token_types`` are the rows' segment ids
+    (sentence pairs: each row's example's, as masks and deletions keep every position)."""
     order = np.argsort([len(r) for r in rows], kind="stable")
     widths = [len(rows[i]) for i in order]
     logits: dict[int, torch.Tensor] = {}  # row -> [classes], filled chunk by chunk
@@ -162,16 +166,23 @@ def evaluate_ids(
             ids[r, : len(rows[i])] = torch.from_numpy(np.asarray(rows[i], dtype=np.int64))
             mask[r, : len(rows[i])] = 1
         pos = torch.tensor([positions[i] for i in picked])
+        types = token_type_rows([_type_row(token_types, i) for i in picked], width)
         out = adapter.forward(
             None,  # everything is passed explicitly
             input_ids=ids.to(adapter.device),
             attention_mask=mask.to(adapter.device),
             prediction_positions=pos.to(adapter.device),
+            token_type_ids=None if types is None else types.to(adapter.device),
         ).logits.float()
         for r, i in enumerate(picked):
             logits[i] = out[r]
         report(done / len(chunks))
     return torch.stack([logits[i] for i in range(len(rows))])
+
+
+def _type_row(token_types: Sequence[Sequence[int] | None] | None, row: int) -> list[int] | None:
+    found = token_types[row] if token_types is not None else None
+    return None if found is None else list(found)
 
 
 def prediction_rows(

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 
+from attention_atlas.ingest.adapters import token_type_rows
 from attention_atlas.ingest.methods.base import (
     MethodResult,
     Params,
@@ -136,11 +137,16 @@ def integrated_gradients(
             embeds[r, :n] = bases[i] + alpha * (inputs[i] - bases[i])
             mask[r, :n] = 1
         positions = torch.tensor([items[i].prediction_position for i, _ in picked], device=device)
+        types = token_type_rows([items[i].token_type_ids for i, _ in picked], width)
         row_targets = targets[[i for i, _ in picked]]
         with torch.enable_grad():
             embeds.requires_grad_(True)
             logits = adapter.forward(
-                None, inputs_embeds=embeds, attention_mask=mask, prediction_positions=positions
+                None,
+                inputs_embeds=embeds,
+                attention_mask=mask,
+                prediction_positions=positions,
+                token_type_ids=None if types is None else types.to(device),
             ).logits.float()
             values = explained(logits, row_targets, params.output)
             (grads,) = torch.autograd.grad(values.sum(), embeds)
@@ -170,6 +176,7 @@ def _finish(
             adapter,
             [np.asarray(it.input_ids) for it in items],
             [it.prediction_position for it in items],
+            token_types=[it.token_type_ids for it in items],
         )
     f_input = explained(logits, targets, params.output)
     results = []

@@ -69,7 +69,8 @@ class ShapParams(Params):
         return shap_evals_for(tokens, self.evals)
 
 
-Evaluate = Callable[[list[np.ndarray], list[int]], torch.Tensor]  # id rows, positions -> logits
+# (id rows, positions, token_types=each row's segment ids or None) -> logits
+Evaluate = Callable[..., torch.Tensor]
 
 
 class TokenMasker(shap.maskers.Masker):
@@ -124,7 +125,9 @@ class _Model:
                 ids = template.copy()
                 ids[self.content] = np.frombuffer(key, dtype=rows.dtype)
                 full.append(ids)
-            logits = self.evaluate(full, [self.item.prediction_position] * len(full))
+            positions = [self.item.prediction_position] * len(full)
+            types = [self.item.token_type_ids] * len(full)
+            logits = self.evaluate(full, positions, token_types=types)
             targets = torch.full((len(full),), self.target, device=logits.device)
             values = explained(logits, targets, self.params.output).cpu().numpy()
             self.cache.update(zip(todo, values.tolist(), strict=True))
@@ -229,6 +232,7 @@ def text_masker_reference(
             adapter,
             [np.asarray(e.input_ids) for e in encoded],
             [e.prediction_position for e in encoded],
+            token_types=[e.token_type_ids for e in encoded],
         )
         targets = torch.full((len(encoded),), target, device=logits.device)
         return explained(logits, targets, params.output).cpu().numpy()

@@ -38,6 +38,7 @@ class _Slot:
 
     rows: list[np.ndarray]
     positions: list[int]
+    token_types: list[list[int] | None]
     out: torch.Tensor | None = None
 
 
@@ -49,9 +50,15 @@ class LockstepPasses:
         self.cond = threading.Condition()
         self.pending: list[_Slot] = []
 
-    def evaluate(self, rows: list[np.ndarray], positions: list[int]) -> torch.Tensor:
-        """Worker side: logits [len(rows), classes], once the shared pass has run."""
-        slot = _Slot(rows, positions)
+    def evaluate(
+        self,
+        rows: list[np.ndarray],
+        positions: list[int],
+        token_types: list[list[int] | None] | None = None,
+    ) -> torch.Tensor:
+        """Worker side: logits [len(rows), classes], once the shared pass has run;
+        ``token_types``: each row's segment ids (sentence pairs)."""
+        slot = _Slot(rows, positions, list(token_types or [None] * len(rows)))
         with self.cond:
             self.pending.append(slot)
             self.cond.notify_all()
@@ -76,7 +83,10 @@ class LockstepPasses:
                 slots, self.pending = self.pending, []
             rows = [r for s in slots for r in s.rows]
             positions = [p for s in slots for p in s.positions]
-            logits = evaluate_ids(self.adapter, rows, positions, budget=self.budget)
+            types = [t for s in slots for t in s.token_types]
+            logits = evaluate_ids(
+                self.adapter, rows, positions, budget=self.budget, token_types=types
+            )
             with self.cond:
                 start = 0
                 for slot in slots:

@@ -23,7 +23,22 @@ def _sample_sentences() -> list[str]:
     return [" ".join(words[(i * 7 + j * 3) % len(words)] for j in range(12)) for i in range(200)]
 
 
-def save_tiny_bert(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
+NLI_LABELS = ("entailment", "neutral", "contradiction")
+
+
+def _label_maps(names: tuple[str, ...]) -> dict:
+    return {
+        "num_labels": len(names),
+        "id2label": dict(enumerate(names)),
+        "label2id": {name: i for i, name in enumerate(names)},
+    }
+
+
+def save_tiny_bert(
+    folder: Path, num_labels: int = 2, seed: int = 0, labels: tuple[str, ...] | None = None
+) -> Path:
+    """A 2-layer, 4-head BERT classifier; ``labels`` names its classes (default: negative,
+    positive, cut to ``num_labels``)."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
@@ -41,9 +56,7 @@ def save_tiny_bert(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
         num_attention_heads=4,
         intermediate_size=64,
         max_position_embeddings=256,
-        num_labels=num_labels,
-        id2label={i: name for i, name in enumerate(["negative", "positive"][:num_labels])},
-        label2id={name: i for i, name in enumerate(["negative", "positive"][:num_labels])},
+        **_label_maps(labels or ("negative", "positive")[:num_labels]),
     )
     model = BertForSequenceClassification(config)
     model.save_pretrained(folder)
@@ -101,12 +114,7 @@ def save_tiny_gpt2(
 
 
 def _tiny_seq2seq_labels(num_labels: int) -> dict:
-    names = ["negative", "positive", "neutral"][:num_labels]
-    return {
-        "num_labels": num_labels,
-        "id2label": dict(enumerate(names)),
-        "label2id": {name: i for i, name in enumerate(names)},
-    }
+    return _label_maps(("negative", "positive", "neutral")[:num_labels])
 
 
 def save_tiny_bart(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
@@ -138,6 +146,34 @@ def save_tiny_bart(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
         **_tiny_seq2seq_labels(num_labels),
     )
     BartForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_roberta(folder: Path, tokenizer_dir: Path, labels: tuple[str, ...] = NLI_LABELS):
+    """A 2-layer, 4-head RoBERTa classifier with the GPT-2 BPE files read by
+    ``RobertaTokenizerFast`` (which adds ``<s> </s> <pad> <mask>``: a pair is
+    ``<s> a </s></s> b </s>``)."""
+    import torch
+    from transformers import RobertaConfig, RobertaForSequenceClassification, RobertaTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = RobertaTokenizerFast.from_pretrained(str(_roberta_vocab(folder, tokenizer_dir)))
+    torch.manual_seed(0)
+    config = RobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=258,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        type_vocab_size=1,
+        **_label_maps(labels),
+    )
+    RobertaForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
@@ -177,5 +213,60 @@ def save_tiny_t5(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
         **_tiny_seq2seq_labels(num_labels),
     )
     T5ForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def _roberta_vocab(folder: Path, tokenizer_dir: Path) -> Path:
+    """The GPT-2 BPE files with RoBERTa's specials first (``<s>`` 0, ``<pad>`` 1, ``</s>`` 2,
+    ``<unk>`` 3, as in roberta-base): RoBERTa's position table is indexed past ``pad``."""
+    import json
+    import shutil
+
+    vocab = json.loads((tokenizer_dir / "vocab.json").read_text())
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    shifted = {t: i for i, t in enumerate(specials)}
+    shifted |= {t: i + len(specials) for t, i in sorted(vocab.items(), key=lambda kv: kv[1])}
+    shifted["<mask>"] = len(shifted)
+    out = folder / "bpe"
+    out.mkdir(exist_ok=True)
+    (out / "vocab.json").write_text(json.dumps(shifted))
+    shutil.copyfile(tokenizer_dir / "merges.txt", out / "merges.txt")
+    return out
+
+
+def save_tiny_llama(folder: Path, tokenizer_dir: Path, *, lm_head: bool = False) -> Path:
+    """A 2-layer Llama (4 query heads, 2 key-value heads: grouped-query attention) with the
+    GPT-2 tokenizer files: a 2-class ``LlamaForSequenceClassification``, or a
+    ``LlamaForCausalLM`` for the zero-shot path. Pad is a token of its own, so the classifier's
+    pooling (the last non-pad token) finds the text's end."""
+    import torch
+    from transformers import (
+        GPT2TokenizerFast,
+        LlamaConfig,
+        LlamaForCausalLM,
+        LlamaForSequenceClassification,
+    )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = GPT2TokenizerFast.from_pretrained(str(tokenizer_dir))
+    tokenizer.add_special_tokens({"pad_token": "<pad>"})
+    eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        bos_token_id=eos,
+        eos_token_id=eos,
+        pad_token_id=tokenizer.pad_token_id,
+        **_label_maps(("negative", "positive")),
+    )
+    model = LlamaForCausalLM(config) if lm_head else LlamaForSequenceClassification(config)
+    model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
