@@ -81,8 +81,14 @@ def share_controls(state: CorpusState, run: queries.RunInfo | None) -> html.Div:
             ),
         ],
         className="field",
-        style=None if is_pair_run(run) else {"display": "none"},
+        id=ids.SHARE_FIELD,
+        style=share_style(run),
     )
+
+
+def share_style(run: queries.RunInfo | None) -> dict | None:
+    """The share fields' style: shown for a sentence-pair run, hidden otherwise."""
+    return None if is_pair_run(run) else {"display": "none"}
 
 
 def tag_options(counts: dict[str, int], current: str = "") -> list[dict]:

@@ -42,6 +42,7 @@ SHARE_METHOD = "corpus-share-method"  # sentence pairs: whose attribution mass i
 SHARE_SEGMENT = "corpus-share-segment"
 SHARE_MIN = "corpus-share-min"
 SHARE_MAX = "corpus-share-max"
+SHARE_FIELD = "corpus-share-field"  # the share fields' box, hidden for runs of one text
 STATE = "page-state"  # dcc.Store holding the canonical query string of the current page
 
 # example page

@@ -202,3 +202,11 @@ def test_a_truncated_pair_greys_what_each_text_lost() -> None:
     assert "cut off by truncation" in panel
     text, offsets = example_tokens.shown_text(detail)
     assert text[offsets[4][0] : offsets[4][1]] == "d" and text[offsets[2][0] : offsets[2][1]] == "b"
+
+
+def test_switching_runs_shows_the_share_fields_only_for_a_pair_run(ctx) -> None:
+    from attention_atlas.dashboard.pages import corpus
+
+    run = service().run(None)
+    _plausibility, columns, share_style = corpus.show_plausibility(run.id)
+    assert share_style is None and any(c["field"] == "share" for c in columns)

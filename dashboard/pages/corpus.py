@@ -218,11 +218,14 @@ def update_scatter(*args: Any):
 
 
 def show_plausibility(run_id: Any) -> tuple:
-    """Run dropdown -> the plausibility fields shown (or hidden) and the table's columns."""
+    """Run dropdown -> the plausibility fields shown (or hidden), the table's columns and
+    the sentence-pair share fields shown (or hidden)."""
     data = service()
-    plausible = data.has_plausibility(data.run(inputs.as_int(run_id, 1)))
+    run = data.run(inputs.as_int(run_id, 1))
+    plausible = data.has_plausibility(run)
     style = None if plausible else plausibility_panels.HIDDEN
-    return style, corpus_layout.columns(plausible)
+    columns = corpus_layout.columns(CorpusState(), run, plausible)
+    return style, columns, corpus_layout.share_style(run)
 
 
 def update_selection(selected: Any, _clear: Any) -> dict | None:
@@ -290,6 +293,7 @@ def register_callbacks(app: dash.Dash) -> None:
     app.callback(
         Output(ids.CO_PLAUS, "style"),
         Output(ids.GRID, "columnDefs"),
+        Output(ids.SHARE_FIELD, "style"),
         Input(ids.RUN, "value"),
         prevent_initial_call=True,
     )(show_plausibility)
