@@ -103,6 +103,12 @@ HD_TREND = "heads-trend"
 HD_TABLE = "heads-examples"
 HD_SELECTED = "heads-selected"
 HD_STACK = "heads-stack"
+HD_IMP = "heads-importance-kind"
+HD_IMP_GRID = "heads-importance-grid"
+HD_ROLE_GRID = "heads-role-grid"
+HD_LAYERS = "heads-sentiment-structure"
+HD_CORR = "heads-correlation"
+HD_IMP_TABLE = "heads-importance-examples"
 
 # faithfulness page
 FA_CURVES = "faithfulness-curves"

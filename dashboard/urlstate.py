@@ -26,7 +26,8 @@ Example page: ``view`` subword|word (absent = by length: words for long texts), 
 1 to show, ``layer`` / ``head`` (absent = mean), ``token`` highlighted position, ``ref``
 ig|shap, ``methods`` the tracks shown in that order (absent = all), ``density``
 normal|compact. Heads page: ``ref``, ``stat``
-rho|first|special, ``layer`` / ``head`` the selected head. Example and heads pages, on an
+rho|first|special, ``layer`` / ``head`` the selected head, ``imp`` gradient|ablation the
+importance grid's measure. Example and heads pages, on an
 encoder-decoder run: ``stack`` encoder|decoder|cross, the attention whose heads, rows and
 heatmap are shown (absent = encoder; a run without stacks ignores it). Compare page: ``a`` /
 ``b`` run ids, ``method``, ``sim`` spearman|spearman_signed|jaccard_5, ``ref``; its side-by-side
@@ -255,6 +256,7 @@ class HeadsState(_WithFilter):
     layer: int | None = _spec(lambda v: _int(v, 0))
     head: int | None = _spec(lambda v: _int(v, 0))
     stack: str = _spec(_choice(lambda: vocabulary.STACKS), vocabulary.MAIN_STACK)
+    imp: str = _spec(_choice(lambda: tuple(vocabulary.HEAD_IMPORTANCE)), "gradient")
 
 
 @dataclass(frozen=True)

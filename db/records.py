@@ -37,6 +37,16 @@ class ExampleRecord:
     pair_start: int | None = None  # position of its first token
 
 
+@dataclass(frozen=True)
+class HeadStats:
+    """Per-head arrays of one example, each [layers, heads] (``roles`` [layers, heads, 5])."""
+
+    gradient: np.ndarray | None  # |d explained output / d gate|, None where gates are unsupported
+    ablation: np.ndarray | None  # probability drop of the predicted class, head zeroed (opt-in)
+    roles: np.ndarray  # db.analysis.head_roles.ROLE_STATS of each head
+    structure_share: np.ndarray  # prediction row's share on frame and punctuation tokens
+
+
 @dataclass
 class ExampleExplanation:
     """Everything computed for one example; arrays are token-aligned ([tokens])."""
@@ -48,6 +58,11 @@ class ExampleExplanation:
     agreements: list[dict[str, Any]] = field(default_factory=list)
     # reference method -> [layers, heads] Spearman grid
     head_grids: dict[str, np.ndarray] = field(default_factory=dict)
+    # reference method -> [layers, heads] share of each head's prediction row on the tokens
+    # the reference ranks in its top 10%
+    head_top_shares: dict[str, np.ndarray] = field(default_factory=dict)
+    # causal importance and roles of every head (None when not computed)
+    head_stats: HeadStats | None = None
     # rows for the faithfulness table: method, comprehensiveness, sufficiency, fractions,
     # comprehensiveness_at, sufficiency_at, deletion, deletion_same, deletion_bottom,
     # deletion_bottom_same (the last two None for unsigned methods and random)

@@ -7,7 +7,10 @@ importance, agreements and head scores are computed from the stored arrays with
 ``db.analysis.metrics`` (the functions ingest uses), and the deletion curves follow from each
 method's ranking of that hidden importance. Accuracy and
 bottom-k curves and the consistency test's top-5 vectors (revision 0003) come from their own
-per-example generators, so adding them left every older number as it was.
+per-example generators, so adding them left every older number as it was; so do the head
+statistics and top-10% shares (revision 0007): importance is made to follow each head's
+agreement with IG (so the correlation the heads page shows is positive), roles come from the
+full attention where it is stored.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from attention_atlas.db.analysis import metrics
+from attention_atlas.db.analysis import head_roles, metrics
 from attention_atlas.db.analysis.plausibility import plausibility, random_scores
 from attention_atlas.db.writers import attention_row
 from attention_atlas.models import vocabulary
@@ -29,6 +32,7 @@ from attention_atlas.models.schema import (
     Example,
     Faithfulness,
     HeadScore,
+    HeadStat,
     Plausibility,
     Rationale,
     Run,
@@ -205,6 +209,9 @@ def _derived(
             "example_id": example_id,
             "reference": ref,
             "grid": metrics.head_grid(item["rows"], item["scores"][ref], keep),
+            "top_share": head_roles.row_share(
+                item["rows"], head_roles.top_token_mask(item["scores"][ref], keep)
+            ),
         }
         for ref in vocabulary.reference_method_ids()
         if ref in scores
@@ -229,6 +236,31 @@ def _derived(
         "head_scores": head_scores,
         "faith": faithfulness,
         "vectors": vectors,
+        "head_stats": _head_stats(item, head_scores, run_id),
+    }
+
+
+def _head_stats(item: dict, head_scores: list[dict], run_id: int) -> dict:
+    """Importance growing with each head's agreement with the first reference (own generator:
+    the older numbers stay as they were), roles from the full attention (NaN without it)."""
+    example_id = item["example"]["id"]
+    rng = np.random.default_rng([example_id, 5])
+    rows, special = item["rows"], item["special"]
+    layers, heads, n = rows.shape
+    agreement = np.nan_to_num(head_scores[0]["grid"]) if head_scores else np.zeros((layers, heads))
+    noise = rng.lognormal(sigma=0.3, size=(layers, heads))
+    gradient = (0.02 * noise * np.exp(3 * agreement)).astype(np.float32)
+    punctuation = head_roles.punctuation_mask(item["example"]["tokens"])
+    roles = np.full((layers, heads, len(head_roles.ROLE_STATS)), np.nan, dtype=np.float32)
+    if item["full"] is not None:
+        roles = head_roles.role_stats(item["full"], special, punctuation)
+    return {
+        "run_id": run_id,
+        "example_id": example_id,
+        "gradient": gradient,
+        "ablation": (gradient * rng.uniform(0.5, 1.5, size=(layers, heads))).astype(np.float32),
+        "roles": roles,
+        "structure_share": head_roles.row_share(rows, special | punctuation),
     }
 
 
@@ -316,6 +348,7 @@ def _write_batch(session: Session, items: list[dict], derived: list[dict]) -> No
         rows = [r for d in derived for r in d.get(key, [])]
         if rows:
             session.execute(insert(model), rows)
+    session.execute(insert(HeadStat), [d["head_stats"] for d in derived])
 
 
 def fill_synthetic_store(

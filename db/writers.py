@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from attention_atlas.db.records import ExampleExplanation, ExampleRecord
+from attention_atlas.db.records import ExampleExplanation, ExampleRecord, HeadStats
 from attention_atlas.models import (
     Agreement,
     Attention,
@@ -22,6 +22,7 @@ from attention_atlas.models import (
     Example,
     Faithfulness,
     HeadScore,
+    HeadStat,
     Plausibility,
     Rationale,
     Run,
@@ -181,7 +182,8 @@ def write_explanations(
     explanations: Sequence[ExampleExplanation],
 ) -> None:
     """Write attributions, agreements, head grids, faithfulness and top-5 vectors of a batch."""
-    attributions, agreements, heads, faithful, vectors, plausible = [], [], [], [], [], []
+    attributions, agreements, heads, faithful, vectors = [], [], [], [], []
+    plausible, stats = [], []
     for example_id, ex in zip(example_ids, explanations, strict=True):
         for method, (scores, check, seconds) in ex.attributions.items():
             attributions.append(
@@ -198,8 +200,11 @@ def write_explanations(
         agreements += [{**ids, **_clean(row)} for row in ex.agreements]
         heads += [
             {**ids, "reference": ref, "grid": np.asarray(grid, dtype=np.float32)}
+            | {"top_share": _array(ex.head_top_shares.get(ref))}
             for ref, grid in ex.head_grids.items()
         ]
+        if ex.head_stats is not None:
+            stats.append({**ids, **_head_stat_row(ex.head_stats)})
         faithful += [{**ids, **_clean(row)} for row in ex.faithfulness]
         vectors += [
             {**ids, "method": m, "vector": np.asarray(v, dtype=np.float16)}
@@ -213,9 +218,23 @@ def write_explanations(
         (Faithfulness, faithful),
         (TopVector, vectors),
         (Plausibility, plausible),
+        (HeadStat, stats),
     ):
         if rows:
             session.execute(insert(model), rows)
+
+
+def _array(value: np.ndarray | None) -> np.ndarray | None:
+    return None if value is None else np.asarray(value, dtype=np.float32)
+
+
+def _head_stat_row(stats: HeadStats) -> dict[str, Any]:
+    return {
+        "gradient": _array(stats.gradient),
+        "ablation": _array(stats.ablation),
+        "roles": _array(stats.roles),
+        "structure_share": _array(stats.structure_share),
+    }
 
 
 def _float(value: Any) -> float | None:

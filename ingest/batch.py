@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from attention_atlas.db.analysis.head_roles import row_share, top_token_mask
 from attention_atlas.db.analysis.metrics import agreement_rows, head_grid, pair_share
 from attention_atlas.db.records import ExampleExplanation
 from attention_atlas.ingest.adapters import REMOVAL_RULE
 from attention_atlas.ingest.faithfulness import faithfulness_batch
+from attention_atlas.ingest.head_importance import ablation_batch, head_stats_batch
 from attention_atlas.ingest.methods.base import (
     DEFAULT_TOKEN_BUDGET,
     Params,
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 
 METRICS_TOKENS = "non-special"  # agreements and head grids skip special / prompt tokens
 FAITHFULNESS = "faithfulness"  # the progress stage after the methods
+HEADS = "heads"  # head importance (gate gradient) and roles, after the methods
+HEAD_ABLATION = "head_ablation"  # opt-in: L x H forwards per example
 OnProgress = Callable[[str, float], None]  # (stage: a method id or FAITHFULNESS, share done)
 
 
@@ -54,11 +58,14 @@ class ExplainPlan:
     faithfulness: bool = True  # ERASER scores and deletion curves for every method + random
     # rows x width of one batched evaluation pass (deletion tests); speed only, not recorded
     token_budget: int = DEFAULT_TOKEN_BUDGET
+    explain_output: str = "prob"  # what head importance differentiates (as the methods)
+    head_ablation: bool = False  # --head-ablation: L x H forwards per example
 
     @property
     def stages(self) -> tuple[str, ...]:
         """What a batch reports progress on, in order."""
-        return self.methods + ((FAITHFULNESS,) if self.faithfulness else ())
+        heads = (HEADS, HEAD_ABLATION) if self.head_ablation else (HEADS,)
+        return self.methods + heads + ((FAITHFULNESS,) if self.faithfulness else ())
 
     def provenance(self) -> dict[str, Any]:
         """How the methods read the settings, for ``runs.settings`` (JSON-ready)."""
@@ -74,7 +81,15 @@ def plan_for(
     """The plan for ``settings``: each selected method's parameters from the settings."""
     methods = validate_methods(settings.methods)
     params = {m: method(m).params.from_settings(settings, token_budget) for m in methods}
-    return ExplainPlan(methods, params, settings.seed, faithfulness, token_budget)
+    return ExplainPlan(
+        methods,
+        params,
+        settings.seed,
+        faithfulness,
+        token_budget,
+        explain_output=settings.explain_output,
+        head_ablation=settings.head_ablation,
+    )
 
 
 def for_adapter(settings: IngestSettings, adapter: Adapter) -> IngestSettings:
@@ -135,6 +150,7 @@ def explain_batch(
             if result is not None:
                 explanation.attributions[method_id] = (result.scores, result.check, seconds)
     _compare(items, forward, out)
+    _heads(adapter, batch, items, forward, plan, out, on_progress)
     vectors = top_vectors(hidden, items, [e.scores() for e in out])
     for explanation, by_method in zip(out, vectors, strict=True):
         explanation.top_vectors = by_method
@@ -177,6 +193,36 @@ def _compare(
             for ref in references:
                 key = vocabulary.stack_reference(ref, stack)
                 explanation.head_grids[key] = head_grid(rows, scores[ref], content)
+                top = top_token_mask(scores[ref], content)
+                explanation.head_top_shares[key] = row_share(rows, top)
+
+
+def _heads(
+    adapter: Adapter,
+    batch: Batch,
+    items: list[EncodedText],
+    forward: ForwardOutput,
+    plan: ExplainPlan,
+    out: list[ExampleExplanation],
+    on_progress: OnProgress | None,
+) -> None:
+    """Head importance and roles of every example (``ingest.head_importance``)."""
+    report = _reporter(on_progress, HEADS)
+    assert forward.attentions is not None  # explain_batch made sure
+    stats = head_stats_batch(
+        adapter, batch, items, forward.attentions, forward.logits, plan.explain_output
+    )
+    report(1.0)
+    if plan.head_ablation:
+        report = _reporter(on_progress, HEAD_ABLATION)
+        if all(s.gradient is not None for s in stats):  # else no gate: nothing to ablate
+            drops = ablation_batch(
+                adapter, items, forward.logits, budget=plan.token_budget, report=report
+            )
+            stats = [replace(s, ablation=d) for s, d in zip(stats, drops, strict=True)]
+        report(1.0)
+    for explanation, example_stats in zip(out, stats, strict=True):
+        explanation.head_stats = example_stats
 
 
 def _pair_shares(item: EncodedText, scores: dict[str, np.ndarray]) -> dict[str, float]:

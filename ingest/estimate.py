@@ -4,12 +4,14 @@ device and predict the whole run's wall time, per stage, and what the main lever
 Each stage's cost is modelled as seconds per *work unit*, where a unit is one token through one
 model pass of that stage: an example of n tokens costs n units to the forward pass and the
 attention methods, (steps + 1) * n to IG, evaluations(n) * n to SHAP and (deletion rows) * n to
-the faithfulness tests. A few real batches (``--batch-size`` examples of neighbouring lengths, as
-the run cuts them) at the 10%, 50% and 90% points of the corpus's length order are run as the
-run would run them (after a warm-up), each stage's seconds divided by its units give its rate,
-and the rates times the units of every example give the estimate. Nothing is written to the
-database. A corpus of three batches or fewer (:func:`timing_is_the_run`) has no sample smaller
-than itself: timing it is running it, so the CLI ingests and stores it instead.
+the faithfulness tests, n to head importance (one forward and backward pass) and
+layers * heads * n to ``--head-ablation``. A few real batches (``--batch-size`` examples of
+neighbouring lengths, as the run cuts them) at the 10%, 50% and 90% points of the corpus's
+length order are run as the run would run them (after a warm-up), each stage's seconds divided
+by its units give its rate, and the rates times the units of every example give the estimate.
+Nothing is written to the database. A corpus of three batches or fewer
+(:func:`timing_is_the_run`) has no sample smaller than itself: timing it is running it, so the
+CLI ingests and stores it instead.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import torch
 from attention_atlas.ingest.adapters import Adapter, EncodedText
 from attention_atlas.ingest.batch import (
     FAITHFULNESS,
+    HEAD_ABLATION,
     ExplainPlan,
     explain_batch,
     for_adapter,
@@ -57,9 +60,12 @@ def timing_is_the_run(n_examples: int, batch_size: int) -> bool:
     return math.ceil(n_examples / batch_size) <= len(QUANTILES)
 
 
-def units(stage: str, n: int, settings: IngestSettings, n_methods: int) -> float:
-    """Work units of ``stage`` for an example of ``n`` tokens (see the module docstring)."""
+def units(stage: str, n: int, settings: IngestSettings, n_methods: int, n_heads: int = 1) -> float:
+    """Work units of ``stage`` for an example of ``n`` tokens (see the module docstring);
+    ``n_heads`` is the model's layers x heads."""
     n = min(n, settings.max_length)
+    if stage == HEAD_ABLATION:
+        return float(n_heads * n)
     if stage == "ig":
         return (settings.ig_steps + 1) * n
     if stage == "shap":
@@ -86,16 +92,17 @@ def estimate_run(
     _time_batches(adapter, [batches[0][:1]], plan, precision)  # warm-up, not counted
     spent = _time_batches(adapter, batches, plan, precision)
     stages = (FORWARD, *plan.stages)
-    n_methods = len(plan.methods)
+    n_methods, n_heads = len(plan.methods), adapter.num_layers * adapter.num_heads
     sample = [e for batch in batches for e in batch]
     rates = {
-        s: spent[s] / max(sum(units(s, e.length, settings, n_methods) for e in sample), 1e-9)
+        s: spent[s]
+        / max(sum(units(s, e.length, settings, n_methods, n_heads) for e in sample), 1e-9)
         for s in stages
     }
 
     def predict(chosen: IngestSettings, kept: tuple[str, ...] = stages) -> dict[str, float]:
         return {
-            s: rates[s] * float(sum(units(s, int(n), chosen, n_methods) for n in lengths))
+            s: rates[s] * float(sum(units(s, int(n), chosen, n_methods, n_heads) for n in lengths))
             for s in kept
         }
 
@@ -113,6 +120,8 @@ def _levers(
     for method in ("shap", "ig"):
         if method in seconds:
             levers[f"--methods without {method}"] = seconds[method]
+    if HEAD_ABLATION in seconds:
+        levers["without --head-ablation"] = seconds[HEAD_ABLATION]
     if "shap" in seconds and (settings.shap_evals or 10**9) > 200:
         fewer = predict(replace(settings, shap_evals=200))["shap"]
         levers["--shap-evals 200"] = seconds["shap"] - fewer

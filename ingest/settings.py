@@ -317,6 +317,17 @@ class IngestSettings:
             "int",
         ),
     )
+    head_ablation: bool = field(
+        default=False,
+        metadata=_opt(
+            "--head-ablation",
+            "Also measure each head's importance by ablation: the predicted class's "
+            "probability drop with that head's output zeroed (layers x heads forward passes "
+            "per example). The gate-gradient importance is always computed.",
+            "flag",
+            recorded_when_set=True,
+        ),
+    )
     flow_max_tokens: int = field(
         default=64,
         metadata=_opt(
@@ -334,7 +345,7 @@ class IngestSettings:
             if f.name in _NOT_RUN_DEFINING:
                 continue
             value = getattr(self, f.name)
-            if value is None and f.metadata.get("recorded_when_set"):
+            if (value is None or value is False) and f.metadata.get("recorded_when_set"):
                 continue  # added later: runs stored before it keep their identity
             partner = f.metadata.get("recorded_with")
             if partner is not None and getattr(self, partner) is None:

@@ -247,6 +247,30 @@ class HeadScore(Base):
     )
     reference: Mapped[str] = mapped_column(String(40))
     grid: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
+    # [layers, heads] share of each head's prediction row on the reference's top-10% tokens;
+    # None in rows stored before revision 0007
+    top_share: Mapped[np.ndarray | None] = mapped_column(NumpyArray("float32"))
+
+
+class HeadStat(Base):
+    """Per-head arrays of one example ([layers, heads] float32): causal importance of each
+    head (``gradient``: |d explained output / d gate| with a gate on the head's output, Michel
+    et al. 2019; ``ablation``: the predicted class's probability drop with the head's output
+    zeroed, opt-in, else None), its role statistics (``roles`` [layers, heads, 5], in
+    ``db.analysis.head_roles.ROLE_STATS`` order) and the share of its prediction row on frame
+    and punctuation tokens. ``gradient`` is None where the architecture's heads could not be
+    gated. Examples stored before revision 0007 have no row."""
+
+    __tablename__ = "head_stats"
+
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), primary_key=True
+    )
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    gradient: Mapped[np.ndarray | None] = mapped_column(NumpyArray("float32"))
+    ablation: Mapped[np.ndarray | None] = mapped_column(NumpyArray("float32"))
+    roles: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
+    structure_share: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
 
 
 class Faithfulness(Base):

@@ -188,6 +188,13 @@ MEASURES: dict[str, str] = {
 # ``plausibility``: id -> label. The first is the default of every plausibility view.
 PLAUSIBILITY: dict[str, str] = {"auprc": "AUPRC", "token_f1": "token F1", "iou_f1": "IOU F1"}
 
+# Causal head importance, stored per example as [layers, heads] in ``head_stats``: id -> label.
+# ``gradient`` is always computed, ``ablation`` with --head-ablation.
+HEAD_IMPORTANCE: dict[str, str] = {
+    "gradient": "gate gradient |∂f/∂ξ|",
+    "ablation": "ablation Δp",
+}
+
 # SHAP's evaluation budget when --shap-evals is not given (one rule, read by the method, the
 # CLI help, the stored provenance and the dashboard).
 SHAP_MIN_EVALS = 500

@@ -99,6 +99,11 @@ class AtlasData:
         run's per-filter results; ``key`` names everything it depends on besides the run."""
         return self._cache.run_filter(run, key, compute)
 
+    def run_stack(self, run: queries.RunInfo, key: Hashable, build: Callable[[Session], T]) -> T:
+        """``build(session)``, a whole-run read, cached with the run's stacks under ``key``
+        (for reads that live beside their page, such as ``dashboard.data.heads``)."""
+        return self._stack(run, key, build)
+
     # -- runs ---------------------------------------------------------------------------------
     def run(self, run_id: int | None) -> queries.RunInfo | None:
         """The run ``run_id`` (the newest when None), read now."""

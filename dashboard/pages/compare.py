@@ -18,6 +18,7 @@ import numpy as np
 from dash import Input, Output, State, dcc, html
 
 from attention_atlas.dashboard import ids, inputs, urls
+from attention_atlas.dashboard.data import heads as head_data
 from attention_atlas.dashboard.data.compare import (
     Comparison,
     accuracy_confidence,
@@ -180,6 +181,30 @@ def heads_figure(state: CompareState, found: Comparison) -> dict:
     )
 
 
+def importance_grids(state: CompareState, found: Comparison | str | None = None) -> list:
+    """Both runs' mean gate-gradient head importance over the shared filtered examples, on one
+    colour scale (a randomized model's heads should not keep the trained one's importance)."""
+    found = load(state) if found is None else found
+    if isinstance(found, str):
+        return []
+    data = service()
+    grids = [
+        head_data.mean_importance(data, found.a, found.ids_a),
+        head_data.mean_importance(data, found.b, found.ids_b),
+    ]
+    if any(g is None for g in grids):
+        return [charts.empty_figure("no head importance stored in both runs")]
+    top = max(float(np.nanmax(g)) for g in grids if g is not None)
+    label = vocabulary.HEAD_IMPORTANCE["gradient"]
+    figures = []
+    for name, grid in zip(("run A", "run B"), grids, strict=True):
+        assert grid is not None
+        figure = charts.head_grid(grid, f"{name}: head importance", label, signed=False)
+        figure["data"][0]["zmax"] = max(top, 1e-9)
+        figures.append(figure)
+    return figures
+
+
 def accuracy_figure(found: Comparison) -> dict:
     """Both runs' relative accuracy curves on one plot (Karpekov & Miller's chart 4): run A
     full colour, run B faded with crosses."""
@@ -291,6 +316,9 @@ def layout(**query: Any) -> html.Div:
                 className="example-controls",
             ),
             dcc.Graph(figure=heads, id=ids.CP_HEADS),
+            html.Div(
+                [dcc.Graph(figure=f) for f in importance_grids(state, found)], className="two-col"
+            ),
             dcc.Graph(figure=deletion, id=ids.CP_DELETION),
             dcc.Graph(figure=accuracy_figure(found), id=ids.CP_ACCURACY),
             _outcomes(found),

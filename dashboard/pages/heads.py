@@ -13,7 +13,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from attention_atlas.dashboard import ids, inputs, stack_picker, urls
+from attention_atlas.dashboard import head_panels, ids, inputs, stack_picker, urls
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.figures import charts
 from attention_atlas.dashboard.provenance import run_provenance
@@ -50,10 +50,12 @@ def layout(**query: Any) -> html.Div:
                         id=ids.HD_STAT,
                         inline=True,
                     ),
+                    *head_panels.importance_control(state),
                 ],
                 className="example-controls",
             ),
-            html.Div([dcc.Graph(id=ids.HD_GRID), dcc.Graph(id=ids.HD_TREND)], className="two-col"),
+            head_panels.grids_row(dcc.Graph(id=ids.HD_GRID)),
+            head_panels.summary_row(dcc.Graph(id=ids.HD_TREND)),
             html.Div(id=ids.HD_TABLE),
         ]
     )
@@ -147,12 +149,13 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.STATE, "data", allow_duplicate=True),
         Input(ids.HD_REF, "value"),
         Input(ids.HD_STAT, "value"),
-        Input(ids.HD_GRID, "clickData"),
+        Input(ids.HD_SELECTED, "data"),  # a click on any grid (head_panels.select_head)
         State(ids.HD_SELECTED, "data"),
         State(ids.STATE, "data"),
         Input(ids.HD_STACK, "value"),
         prevent_initial_call="initial_duplicate",
     )(update_heads)
+    head_panels.register_callbacks(app)
 
 
 # Registered last so the registry holds this module's layout (no folder scan).

@@ -11,6 +11,7 @@ returns one result per example, scores sliced to the example's real length.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from attention_atlas.ingest.adapters import token_type_rows
+from attention_atlas.ingest.head_gates import head_gates
 
 if TYPE_CHECKING:
     from attention_atlas.ingest.adapters import Adapter, ForwardOutput
@@ -148,11 +150,14 @@ def evaluate_ids(
     budget: int = DEFAULT_TOKEN_BUDGET,
     report: Report = ignore_report,
     token_types: Sequence[Sequence[int] | None] | None = None,
+    gates: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Class logits [N, classes] for N id sequences (each at its own length, no padding waste:
     rows are sorted by length and padded only to the longest row of their chunk). ``report``
     gets the share of chunks done after each one. ``token_types`` are the rows' segment ids
-    (sentence pairs: each row's example's, as masks and deletions keep every position)."""
+    (sentence pairs: each row's example's, as masks and deletions keep every position).
+    ``gates`` [N, L, H] multiplies each row's head outputs (``ingest.head_gates``; head
+    ablation)."""
     order = np.argsort([len(r) for r in rows], kind="stable")
     widths = [len(rows[i]) for i in order]
     logits: dict[int, torch.Tensor] = {}  # row -> [classes], filled chunk by chunk
@@ -167,22 +172,29 @@ def evaluate_ids(
             mask[r, : len(rows[i])] = 1
         pos = torch.tensor([positions[i] for i in picked])
         types = token_type_rows([_type_row(token_types, i) for i in picked], width)
-        out = adapter.forward(
-            None,  # everything is passed explicitly
-            input_ids=ids.to(adapter.device),
-            attention_mask=mask.to(adapter.device),
-            prediction_positions=pos.to(adapter.device),
-            token_type_ids=None if types is None else types.to(adapter.device),
-        ).logits.float()
+        with _gated(adapter, gates, picked):
+            out = adapter.forward(
+                None,  # everything is passed explicitly
+                input_ids=ids.to(adapter.device),
+                attention_mask=mask.to(adapter.device),
+                prediction_positions=pos.to(adapter.device),
+                token_type_ids=None if types is None else types.to(adapter.device),
+            ).logits.float()
         for r, i in enumerate(picked):
             logits[i] = out[r]
         report(done / len(chunks))
     return torch.stack([logits[i] for i in range(len(rows))])
 
 
-def _type_row(token_types: Sequence[Sequence[int] | None] | None, row: int) -> list[int] | None:
-    found = token_types[row] if token_types is not None else None
-    return None if found is None else list(found)
+    token_types: Sequence[Sequence[int] | None] | None = None,
+    gates: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Class logits [N, classes] for N id sequences (each at its own length, no padding waste:
+    rows are sorted by length and padded only to the longest row of their chunk). ``report``
+    gets the share of chunks done after each one. ``token_types`` are the rows' segment ids
+    (sentence pairs: each row's example's, as masks and deletions keep every position).
+    ``gates`` [N, L, H] multiplies each row's head outputs (``ingest.head_gates``; head
+    ablation)."""
 
 
 def prediction_rows(

@@ -167,8 +167,8 @@ def check_constraints(engine: Engine) -> None:
 def check_write_explanations(engine: Engine) -> None:
     """attention_atlas.db.writers.write_explanations stores every part of an ExampleExplanation."""
     from attention_atlas.db import writers
-    from attention_atlas.db.records import ExampleExplanation
-    from attention_atlas.models import Agreement, Attribution, Faithfulness, HeadScore
+    from attention_atlas.db.records import ExampleExplanation, HeadStats
+    from attention_atlas.models import Agreement, Attribution, Faithfulness, HeadScore, HeadStat
 
     upgrade(engine)
     grid = np.arange(8, dtype=np.float32).reshape(2, 4) / 10
@@ -190,6 +190,10 @@ def check_write_explanations(engine: Engine) -> None:
             }
         ],
         head_grids={"ig": grid},
+        head_top_shares={"ig": grid / 2},
+        head_stats=HeadStats(
+            gradient=grid, ablation=None, roles=np.ones((2, 4, 5)), structure_share=grid / 4
+        ),
         faithfulness=[
             {
                 "method": "ig",
@@ -214,12 +218,17 @@ def check_write_explanations(engine: Engine) -> None:
         agreement = session.scalars(select(Agreement)).one()
         head = session.scalars(select(HeadScore)).one()
         faithful = session.scalars(select(Faithfulness)).one()
+        stats = session.scalars(select(HeadStat)).one()
     np.testing.assert_allclose(scores["ig"].scores, [0.1, -0.2, 0.3], rtol=1e-6)
     assert scores["ig"].scores.dtype == np.float32 and scores["ig"].check == pytest.approx(0.01)
     assert scores["attention"].check is None  # NaN is stored as NULL on both back ends
     assert (agreement.spearman, agreement.kendall) == (0.5, pytest.approx(0.4))
     assert agreement.spearman_signed is None and agreement.run_id == run_id
     np.testing.assert_array_equal(head.grid, grid)
+    np.testing.assert_array_equal(head.top_share, grid / 2)
+    np.testing.assert_array_equal(stats.gradient, grid)
+    assert stats.ablation is None and stats.roles.shape == (2, 4, 5)
+    assert (stats.example_id, stats.run_id) == (example_id, run_id)
     assert (head.reference, head.example_id) == ("ig", example_id)
     np.testing.assert_allclose(faithful.deletion, [1, 2 / 3, 1 / 3, 0], rtol=1e-6)
     assert faithful.fractions.dtype == np.float32

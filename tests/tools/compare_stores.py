@@ -28,6 +28,7 @@ KEYS = {
     "attributions": ["method"],
     "agreements": ["method_a", "method_b"],
     "head_scores": ["reference"],
+    "head_stats": [],
     "faithfulness": ["method"],
 }
 
