@@ -8,7 +8,7 @@ importance, agreements and head scores are computed from the stored arrays with
 method's ranking of that hidden importance. Accuracy and
 bottom-k curves and the consistency test's top-5 vectors (revision 0003) come from their own
 per-example generators, so adding them left every older number as it was; so do the head
-statistics and top-10% shares (revision 0007): importance is made to follow each head's
+statistics and top-10% shares (revision 0008): importance is made to follow each head's
 agreement with IG (so the correlation the heads page shows is positive), roles come from the
 full attention where it is stored.
 """

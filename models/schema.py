@@ -248,7 +248,7 @@ class HeadScore(Base):
     reference: Mapped[str] = mapped_column(String(40))
     grid: Mapped[np.ndarray] = mapped_column(NumpyArray("float32"))
     # [layers, heads] share of each head's prediction row on the reference's top-10% tokens;
-    # None in rows stored before revision 0007
+    # None in rows stored before revision 0008
     top_share: Mapped[np.ndarray | None] = mapped_column(NumpyArray("float32"))
 
 
@@ -259,7 +259,7 @@ class HeadStat(Base):
     zeroed, opt-in, else None), its role statistics (``roles`` [layers, heads, 5], in
     ``db.analysis.head_roles.ROLE_STATS`` order) and the share of its prediction row on frame
     and punctuation tokens. ``gradient`` is None where the architecture's heads could not be
-    gated. Examples stored before revision 0007 have no row."""
+    gated. Examples stored before revision 0008 have no row."""
 
     __tablename__ = "head_stats"
 

@@ -186,15 +186,19 @@ def evaluate_ids(
     return torch.stack([logits[i] for i in range(len(rows))])
 
 
-    token_types: Sequence[Sequence[int] | None] | None = None,
-    gates: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Class logits [N, classes] for N id sequences (each at its own length, no padding waste:
-    rows are sorted by length and padded only to the longest row of their chunk). ``report``
-    gets the share of chunks done after each one. ``token_types`` are the rows' segment ids
-    (sentence pairs: each row's example's, as masks and deletions keep every position).
-    ``gates`` [N, L, H] multiplies each row's head outputs (``ingest.head_gates``; head
-    ablation)."""
+def _type_row(token_types: Sequence[Sequence[int] | None] | None, row: int) -> list[int] | None:
+    found = token_types[row] if token_types is not None else None
+    return None if found is None else list(found)
+
+
+def _gated(
+    adapter: Adapter, gates: torch.Tensor | None, picked: list[int]
+) -> AbstractContextManager[None]:
+    """The chunk's head gates (rows ``picked`` of ``gates``), or nothing."""
+    if gates is None:
+        return nullcontext()
+    chunk = gates[torch.tensor(picked)].to(adapter.device)
+    return head_gates(adapter.model, chunk, adapter.num_layers, adapter.num_heads)
 
 
 def prediction_rows(

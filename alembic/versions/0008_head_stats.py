@@ -6,8 +6,8 @@ and per reference method the prediction row's share on that method's top-10% tok
 nullable column of head_scores). Only a new table and a nullable column: no data is
 rewritten; examples stored before have no head_stats row and a NULL top_share.
 
-Revision ID: 0007_head_stats
-Revises: 0006_rationales_and_plausibility
+Revision ID: 0008_head_stats
+Revises: 0007_sentence_pairs
 Create Date: 2026-12-03 12:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0007_head_stats"
-down_revision = "0006_rationales_and_plausibility"
+revision = "0008_head_stats"
+down_revision = "0007_sentence_pairs"
 branch_labels = None
 depends_on = None
 
