@@ -132,6 +132,7 @@ CP_OUTCOMES = "compare-outcomes"
 CP_SIDE_A = "compare-side-a"
 CP_SIDE_B = "compare-side-b"
 FA_VIEW = "faithfulness-view"  # probability | accuracy
+FA_AXIS = "faithfulness-axis"  # k | fraction
 FA_CURVES_NOTE = "faithfulness-curves-note"
 FA_METHOD = "faithfulness-method"  # the consistency scatter's method
 FA_CONSISTENCY = "faithfulness-consistency"  # silhouette per method

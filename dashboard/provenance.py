@@ -14,7 +14,7 @@ from dash import html
 
 from attention_atlas.dashboard import ids
 from attention_atlas.db.queries import RunInfo
-from attention_atlas.models import vocabulary
+from attention_atlas.models import deletion_grid, vocabulary
 
 ZERO_SHOT_ONLY = ("prompt", "verbalizers")
 
@@ -46,6 +46,7 @@ def summary_parts(settings: dict[str, Any]) -> list[str]:
         parts.append(f"SHAP {settings.get('shap_explainer', '')} {_shap_evals(settings)}")
     if "removal" in settings:
         parts.append(f"removal: {settings['removal']}")
+        parts.append(f"deletion curves: {deletion_grid.grid_of(settings).describe()}")
     if "effective_max_length" in settings:
         parts.append(f"max {settings['effective_max_length']} tokens")
     if settings.get("zero_shot"):

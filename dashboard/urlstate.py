@@ -32,9 +32,11 @@ encoder-decoder run: ``stack`` encoder|decoder|cross, the attention whose heads,
 heatmap are shown (absent = encoder; a run without stacks ignores it). Compare page: ``a`` /
 ``b`` run ids, ``method``, ``sim`` spearman|spearman_signed|jaccard_5, ``ref``; its side-by-side
 view ``/compare/example``: ``a``, ``b``, ``source`` (source index), ``view``, ``specials``.
-Faithfulness page: ``view`` probability|accuracy (the deletion curves' y axis), ``method``
-the consistency scatter's method, ``pfaith`` comprehensiveness|sufficiency (the plausibility
-view's x axis; its y is the filter's ``pmeasure``).
+Faithfulness page: ``view`` probability|accuracy (the deletion curves' y axis), ``x``
+k|fraction (their x axis: tokens deleted, or the deleted fraction of each example's content
+tokens), ``method`` the consistency scatter's method, ``pfaith``
+comprehensiveness|sufficiency (the plausibility view's x axis; its y is the filter's
+``pmeasure``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from attention_atlas.dashboard import inputs
 from attention_atlas.db import filter_grammar as g
+from attention_atlas.db.analysis import deletion_axes
 from attention_atlas.db.compare import SIMILARITIES
 from attention_atlas.db.queries import BANDS, SORT_COLUMNS, CorpusFilter
 from attention_atlas.models import vocabulary
@@ -54,6 +57,7 @@ VIEWS = ("subword", "word")
 DENSITIES = ("normal", "compact")
 FAITHFULNESS_VIEWS = ("probability", "accuracy")
 FAITHFULNESS_AXES = ("comprehensiveness", "sufficiency")  # the plausibility view's x
+DELETION_AXES = deletion_axes.AXES  # the deletion curves' x: tokens deleted, or the fraction
 # the corpus filter keys' parsers are db's (the read API parses a copied link with them)
 _int, _float, _ints, _text = (g.parse_int, g.parse_float, g.parse_ints, g.parse_text)
 _pair, _box, _choice, _bool = (g.parse_pair, g.parse_box, g.parse_choice, g.parse_bool)
@@ -262,10 +266,12 @@ class HeadsState(_WithFilter):
 @dataclass(frozen=True)
 class FaithfulnessState(_WithFilter):
     """Faithfulness page ``/faithfulness``: ``view`` of the deletion curves (probability of
-    the predicted class, or Karpekov & Miller's accuracy relative to k = 0), ``method`` whose
-    consistency-test projection is drawn (absent = the first with stored vectors)."""
+    the predicted class, or Karpekov & Miller's accuracy relative to k = 0), ``x`` their x
+    axis (tokens deleted, or the deleted fraction), ``method`` whose consistency-test
+    projection is drawn (absent = the first with stored vectors)."""
 
     view: str = _spec(_choice(FAITHFULNESS_VIEWS), FAITHFULNESS_VIEWS[0])
+    x: str = _spec(_choice(DELETION_AXES), DELETION_AXES[0])
     method: str | None = _spec(_choice(vocabulary.method_ids))
     pfaith: str = _spec(_choice(FAITHFULNESS_AXES), FAITHFULNESS_AXES[0])
 

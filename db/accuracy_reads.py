@@ -4,7 +4,8 @@ reads one run's stored blobs once, in one query, into the arrays ``db.analysis``
 
 :func:`stack_curves` decodes the ``deletion_same`` / ``deletion_bottom`` /
 ``deletion_bottom_same`` blobs into a ``CurveStack`` (``db.analysis.accuracy_curves``; runs
-ingested before revision 0003 have NULL there: their stack says so);
+ingested before revision 0003 have NULL there: their stack says so), with the run's deletion
+grid and each example's content tokens (``db.curve_axes``);
 :func:`stack_top_vectors` reads a method's top-5 vectors (``TopVector``), the consistency
 test's input, and :func:`vector_methods` the methods that have them.
 """
@@ -17,6 +18,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, LargeBinary, select, type_coerce
 from sqlalchemy.orm import Session
 
+from attention_atlas.db import curve_axes
 from attention_atlas.db.analysis.accuracy_curves import CurveStack
 from attention_atlas.models import vocabulary
 from attention_atlas.models.arrays import decode_array, decode_stacked
@@ -65,7 +67,8 @@ def stack_curves(session: Session, run_id: int) -> CurveStack:
     arrays = [np.full((len(ids), len(methods), width), np.nan, np.float32) for _ in CURVE_COLUMNS]
     for index, out in enumerate(arrays):
         _fill(out, [r[2 + index] for r in rows], row_of, column)
-    return CurveStack(ids, methods, *arrays)
+    k = curve_axes.run_grid(session, run_id).first(width)
+    return CurveStack(ids, methods, *arrays, k, curve_axes.content_tokens(session, run_id, ids))
 
 
 def _longest(rows: list) -> int:

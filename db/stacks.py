@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, Executable, LargeBinary, Row, select, type_coerce
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from attention_atlas.db import curve_axes
 from attention_atlas.db.queries import CorpusFilter, Counts
 from attention_atlas.models import vocabulary
 from attention_atlas.models.arrays import decode_array, decode_stacked
@@ -376,7 +377,9 @@ class FaithfulnessStack:
     methods: list[str]  # [M], registry order, random last
     comprehensiveness: np.ndarray  # [N, M]
     sufficiency: np.ndarray  # [N, M]
-    deletion: np.ndarray  # [N, M, K+1], NaN past a shorter curve
+    deletion: np.ndarray  # [N, M, G] on the run's deletion grid, NaN past a shorter curve
+    k: np.ndarray  # [G] tokens deleted at each grid point (``models.deletion_grid``)
+    content: np.ndarray  # [N] content tokens of each example (k / content: deleted fraction)
 
 
 def _curves_by_length(blobs: list, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -423,7 +426,9 @@ def stack_faithfulness(session: Session, run_id: int) -> FaithfulnessStack:
     for pick, block in groups:
         at = position[pick]
         curves[row_of[at], column[at], : block.shape[1]] = block
-    return FaithfulnessStack(ids, methods, comp, suff, curves)
+    k = curve_axes.run_grid(session, run_id).first(width)
+    content = curve_axes.content_tokens(session, run_id, ids)
+    return FaithfulnessStack(ids, methods, comp, suff, curves, k, content)
 
 
 def stack_deletion(

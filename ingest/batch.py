@@ -36,6 +36,7 @@ from attention_atlas.ingest.methods.base import (
 from attention_atlas.ingest.methods.registry import method, validate_methods
 from attention_atlas.ingest.top_vectors import top_vectors
 from attention_atlas.models import vocabulary
+from attention_atlas.models.deletion_grid import GRID, SETTINGS_KEY
 
 if TYPE_CHECKING:
     from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
@@ -72,7 +73,8 @@ class ExplainPlan:
         out: dict[str, Any] = {"methods": list(self.methods), "faithfulness": self.faithfulness}
         for method_id in self.methods:
             out |= self.params[method_id].provenance()
-        return out | {"removal": REMOVAL_RULE, "metrics_tokens": METRICS_TOKENS}
+        out |= {"removal": REMOVAL_RULE, "metrics_tokens": METRICS_TOKENS}
+        return out | {SETTINGS_KEY: GRID.provenance()}  # the k of the deletion curves
 
 
 def plan_for(

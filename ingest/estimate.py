@@ -34,9 +34,10 @@ from attention_atlas.ingest.batch import (
     plan_for,
 )
 from attention_atlas.ingest.corpus import CorpusItem
-from attention_atlas.ingest.faithfulness import FRACTIONS, MAX_DELETION
+from attention_atlas.ingest.faithfulness import FRACTIONS
 from attention_atlas.ingest.precision import precision_context, resolve_precision
 from attention_atlas.ingest.settings import IngestSettings, validate
+from attention_atlas.models.deletion_grid import GRID
 from attention_atlas.models.vocabulary import shap_evals_for
 
 FORWARD = "forward"
@@ -73,7 +74,7 @@ def units(stage: str, n: int, settings: IngestSettings, n_methods: int, n_heads:
     if stage == "flow":
         return n**3 if n <= settings.flow_max_tokens else 0.0
     if stage == FAITHFULNESS:
-        rows = 1 + (n_methods + 1) * (2 * len(FRACTIONS) + min(MAX_DELETION, n) + 1)
+        rows = 1 + (n_methods + 1) * (2 * len(FRACTIONS) + len(GRID.ks(n)))
         return rows * n
     return float(n)
 

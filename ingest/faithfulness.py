@@ -9,7 +9,9 @@ originally predicted class p (whatever ``explain_output`` is):
 - comprehensiveness@q = p(x) - p(x without the top ceil(q * n) tokens)
 - sufficiency@q = p(x) - p(x with only the top ceil(q * n) tokens)
 - their means over q in ``FRACTIONS`` (AOPC)
-- deletion[k] = p(x without the top-k tokens), k = 0..min(20, n)
+- deletion[k] = p(x without the top-k tokens), k on the run's deletion grid
+  (``models.deletion_grid``: every k up to 20, then 4 points per doubling, until half the n
+  content tokens are deleted)
 - deletion_same[k] = whether the predicted class is unchanged after that removal (the accuracy
   curve of Karpekov & Miller: on an originally correct example, "still correct")
 - for signed methods, deletion_bottom[k] / deletion_bottom_same[k]: the same after removing the
@@ -37,10 +39,10 @@ from attention_atlas.ingest.methods.base import (
     ignore_report,
 )
 from attention_atlas.models import vocabulary
+from attention_atlas.models.deletion_grid import GRID, DeletionGrid
 from attention_atlas.models.vocabulary import RANDOM
 
 FRACTIONS = (0.01, 0.05, 0.10, 0.20, 0.50)
-MAX_DELETION = 20
 
 
 def random_order(item: EncodedText, seed: int) -> np.ndarray:
@@ -63,18 +65,22 @@ def bottom_ranking(item: EncodedText, scores: np.ndarray) -> np.ndarray:
     return content[np.argsort(scores[content], kind="stable")]
 
 
-def _deletions(item: EncodedText, order: np.ndarray, removal: int) -> list[np.ndarray]:
-    """The ids without the first k positions of ``order``, k = 0..min(MAX_DELETION, n)."""
+def _deletions(
+    item: EncodedText, order: np.ndarray, removal: int, grid: DeletionGrid
+) -> list[np.ndarray]:
+    """The ids without the first k positions of ``order``, k on ``grid`` for n = len(order)."""
     ids = np.asarray(item.input_ids, dtype=np.int64)
     out = []
-    for k in range(min(MAX_DELETION, len(order)) + 1):
+    for k in grid.ks(len(order)).tolist():
         variant = ids.copy()
         variant[order[:k]] = removal
         out.append(variant)
     return out
 
 
-def _variants(item: EncodedText, order: np.ndarray, removal: int) -> dict[str, list[np.ndarray]]:
+def _variants(
+    item: EncodedText, order: np.ndarray, removal: int, grid: DeletionGrid
+) -> dict[str, list[np.ndarray]]:
     ids = np.asarray(item.input_ids, dtype=np.int64)
     n = len(order)
     ks = [max(1, math.ceil(q * n)) for q in FRACTIONS] if n else [0] * len(FRACTIONS)
@@ -92,7 +98,7 @@ def _variants(item: EncodedText, order: np.ndarray, removal: int) -> dict[str, l
     return {
         "comp": [without(order[:k]) for k in ks],
         "suff": [only(order[:k]) for k in ks],
-        "deletion": _deletions(item, order, removal),
+        "deletion": _deletions(item, order, removal, grid),
     }
 
 
@@ -105,8 +111,10 @@ def faithfulness_batch(
     seed: int = 0,
     budget: int = DEFAULT_TOKEN_BUDGET,
     report: Report = ignore_report,
+    grid: DeletionGrid = GRID,
 ) -> list[list[dict]]:
-    """Per example, one faithfulness row per method of ``scores[i]`` plus ``random``."""
+    """Per example, one faithfulness row per method of ``scores[i]`` plus ``random``, its
+    curves on ``grid``."""
     # per example: its full text's row and, per method and curve, the rows of its variants
     plans: list[tuple[int, dict[str, dict[str, list[int]]]]] = []
     rows: list[tuple[int, np.ndarray]] = []  # (example, ids) to evaluate, each once
@@ -119,11 +127,10 @@ def faithfulness_batch(
         full = _slot(np.asarray(item.input_ids, dtype=np.int64), i, rows, index)
         plan: dict[str, dict[str, list[int]]] = {}
         for method, order in orders.items():
-            variants = _variants(item, order, removal)
+            variants = _variants(item, order, removal, grid)
             if method in signed:
-                variants["bottom"] = _deletions(
-                    item, bottom_ranking(item, scores[i][method]), removal
-                )
+                bottom = bottom_ranking(item, scores[i][method])
+                variants["bottom"] = _deletions(item, bottom, removal, grid)
             plan[method] = {k: [_slot(v, i, rows, index) for v in vs] for k, vs in variants.items()}
         plans.append((full, plan))
     logits = evaluate_ids(

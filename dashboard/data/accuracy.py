@@ -57,14 +57,17 @@ def correct_ids(run: queries.RunInfo, f: queries.CorpusFilter) -> np.ndarray:
     return corpus.ids[mask]
 
 
-def accuracy_curves(run: queries.RunInfo, f: queries.CorpusFilter) -> curve_analysis.AccuracyCurves:
-    """Relative accuracy after deleting k = 0..K tokens over the originally correct examples
-    of ``f``: ``.top[method]`` (``random`` included) and ``.bottom[method]`` (signed methods),
-    each [K+1]; ``.n`` examples. Empty when the run stores no accuracy curves (before 0003)."""
+def accuracy_curves(
+    run: queries.RunInfo, f: queries.CorpusFilter, axis: str = "k"
+) -> curve_analysis.AccuracyCurves:
+    """Relative accuracy over the originally correct examples of ``f`` at each ``.x`` of
+    ``axis`` (the run's k grid, or the deleted fractions): ``.top[method]`` (``random``
+    included) and ``.bottom[method]`` (signed methods); ``.n`` examples. Empty when the run
+    stores no accuracy curves (before 0003)."""
     data, wanted = service(), correct_ids(run, f)
     stack = data.curve_stack(run)
-    key = ("accuracy", _digest(wanted))
-    return data.per_filter(run, key, lambda: curve_analysis.accuracy_curves(stack, wanted))
+    key = ("accuracy", axis, _digest(wanted))
+    return data.per_filter(run, key, lambda: curve_analysis.accuracy_curves(stack, wanted, axis))
 
 
 def warm(run: queries.RunInfo) -> None:

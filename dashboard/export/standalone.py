@@ -25,6 +25,7 @@ from attention_atlas.dashboard.figures import example as example_figures
 from attention_atlas.dashboard.urlstate import ExampleState
 from attention_atlas.db import example_queries, plausibility_reads, queries
 from attention_atlas.models import vocabulary
+from attention_atlas.models.deletion_grid import grid_of
 
 ASSETS_PACKAGE = "attention_atlas.dashboard.assets"
 PAGE_CSS = """
@@ -161,8 +162,10 @@ def panel_figures(export: ExampleExport, options: ExportOptions) -> dict[str, di
     )
     wanted = set(shown_attributions(export, options)) | {vocabulary.RANDOM.id}
     curves = {m: c for m, c in export.deletion.items() if m in wanted}
+    longest = max((len(c) for c in curves.values()), default=0)
+    k = grid_of(export.run.settings).first(longest)
     deletion = (
-        figures.deletion_curves(curves, title="Deletion curve of this example")
+        figures.deletion_curves(curves, title="Deletion curve of this example", x=k)
         if curves
         else figures.empty_figure("no faithfulness curves stored").to_plotly_json()
     )

@@ -189,38 +189,48 @@ def layout_dict(title: str, height: int) -> LayoutDict:
     }
 
 
+X_HOVER = {"k": "k = %{x}", "fraction": "deleted %{x:.0%}"}  # a deletion plot's hover x
+
+
+def deletion_xaxis(x: np.ndarray, axis: str = "k", title: str = "") -> dict:
+    """The x axis of a deletion plot: tokens deleted (a tick per k while the grid is dense,
+    as before the grid reached beyond k = 20) or the deleted fraction of the content tokens."""
+    if axis == "fraction":
+        return {
+            "title": {"text": "deleted fraction of the content tokens" + title},
+            "tickformat": ".0%",
+            "gridcolor": "#e8e8e8",
+        }
+    out = {"title": {"text": "tokens deleted" + title}, "gridcolor": "#e8e8e8"}
+    if len(x) and np.max(x) <= 20:
+        out["dtick"] = 1
+    return out
+
+
 def deletion_curves(
     curves: dict[str, np.ndarray],
     spread: dict[str, np.ndarray] | None = None,
     title: str = "Deletion curves",
+    x: np.ndarray | None = None,
+    axis: str = "k",
 ) -> FigureDict:
-    """Probability of the predicted class after deleting the top-k tokens, k = 0..K, one line
-    per method; 'random' dashed grey; optional ± spread band. A plain figure dict."""
+    """Probability of the predicted class after deleting the top-k tokens at each ``x`` (the
+    run's k grid, default 0..K; or deleted fractions with ``axis="fraction"``), one line per
+    method; 'random' dashed grey; optional ± spread band. A plain figure dict."""
     data: list[TraceDict] = []
+    longest = max((len(c) for c in curves.values()), default=0)
+    xs = np.arange(longest) if x is None else np.asarray(x)
     for method, curve in curves.items():
         curve = np.asarray(curve, dtype=float)
-        x = np.arange(len(curve))
+        at = xs[: len(curve)]
         color = vocabulary.color_of(method)
         if spread is not None and method in spread:
-            upper, lower = curve + spread[method], curve - spread[method]
-            data.append(
-                {
-                    "type": "scatter",
-                    "x": np.concatenate([x, x[::-1]]).tolist(),
-                    "y": np.concatenate([upper, lower[::-1]]).tolist(),
-                    "fill": "toself",
-                    "line": {"width": 0},
-                    "fillcolor": color,
-                    "opacity": 0.15,
-                    "hoverinfo": "skip",
-                    "showlegend": False,
-                }
-            )
+            data.append(_band(at, curve, spread[method], color))
         data.append(
             {
                 "type": "scatter",
-                "x": x.tolist(),
-                "y": curve.tolist(),
+                "x": at.tolist(),
+                "y": [None if np.isnan(v) else float(v) for v in curve],
                 "mode": "lines+markers",
                 "name": method,
                 "line": {
@@ -228,21 +238,34 @@ def deletion_curves(
                     "width": 3,
                     "dash": "dash" if method == vocabulary.RANDOM.id else "solid",
                 },
-                "hovertemplate": "k = %{x}<br>p = %{y:.4f}<extra>" + method + "</extra>",
+                "hovertemplate": X_HOVER[axis] + "<br>p = %{y:.4f}<extra>" + method + "</extra>",
             }
         )
     layout = layout_dict(title, 440)
-    layout["xaxis"] = {
-        "title": {"text": "tokens deleted (top-k by the method)"},
-        "dtick": 1,
-        "gridcolor": "#e8e8e8",
-    }
+    layout["xaxis"] = deletion_xaxis(xs, axis, " (top-k by the method)")
     layout["yaxis"] = {
         "title": {"text": "probability of predicted class"},
         "gridcolor": "#e8e8e8",
         "automargin": True,
     }
     return {"data": data, "layout": layout}
+
+
+def _band(x: np.ndarray, curve: np.ndarray, spread: np.ndarray, color: str) -> TraceDict:
+    """A ± ``spread`` band around ``curve`` (points without a value left out)."""
+    keep = ~(np.isnan(curve) | np.isnan(spread))
+    x, upper, lower = x[keep], (curve + spread)[keep], (curve - spread)[keep]
+    return {
+        "type": "scatter",
+        "x": np.concatenate([x, x[::-1]]).tolist(),
+        "y": np.concatenate([upper, lower[::-1]]).tolist(),
+        "fill": "toself",
+        "line": {"width": 0},
+        "fillcolor": color,
+        "opacity": 0.15,
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
 
 
 def layer_trend(mean: np.ndarray, std: np.ndarray, title: str, y_title: str) -> go.Figure:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from attention_atlas.dashboard.figures import FigureDict
-from attention_atlas.dashboard.figures.charts import DIVERGING, layout_dict
+from attention_atlas.dashboard.figures.charts import DIVERGING, deletion_xaxis, layout_dict
 from attention_atlas.models import vocabulary
 
 
@@ -107,19 +107,27 @@ def heatmap_trio(
 
 
 def deletion_overlay(
-    curves_a: dict[str, np.ndarray], curves_b: dict[str, np.ndarray]
+    curves_a: dict[str, np.ndarray],
+    curves_b: dict[str, np.ndarray],
+    grids: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> FigureDict:
     """Mean deletion curves of both runs on one plot: A solid, B dotted, one colour per
-    method (the random baseline grey in both)."""
+    method (the random baseline grey in both), each at its run's k (``grids``, default
+    0..K)."""
     data = []
-    for run, curves, dash in (("A", curves_a, "solid"), ("B", curves_b, "dot")):
+    grid_a, grid_b = grids if grids is not None else (None, None)
+    for run, curves, dash, grid in (
+        ("A", curves_a, "solid", grid_a),
+        ("B", curves_b, "dot", grid_b),
+    ):
         for method, curve in curves.items():
             curve = np.asarray(curve, dtype=float)
             present = ~np.isnan(curve)
+            k = np.arange(len(curve)) if grid is None else np.asarray(grid)[: len(curve)]
             data.append(
                 {
                     "type": "scatter",
-                    "x": np.flatnonzero(present).tolist(),
+                    "x": k[present].tolist(),
                     "y": curve[present].round(5).tolist(),
                     "mode": "lines+markers",
                     "name": f"{method} ({run})",
@@ -129,6 +137,9 @@ def deletion_overlay(
                 }
             )
     layout = layout_dict("Mean deletion curves: run A solid, run B dotted", 440)
-    layout["xaxis"] = {"title": {"text": "tokens deleted (top-k by the method)"}, "dtick": 1}
+    layout["xaxis"] = deletion_xaxis(
+        np.concatenate([t["x"] for t in data]) if data else np.zeros(0),
+        title=" (top-k by the method)",
+    )
     layout["yaxis"] = {"title": {"text": "probability of predicted class"}}
     return {"data": data, "layout": layout}

@@ -211,7 +211,7 @@ def accuracy_figure(found: Comparison) -> dict:
     data, traces, counts = service(), [], []
     for key, run, chosen in (("A", found.a, found.ids_a), ("B", found.b, found.ids_b)):
         result = accuracy_curves_over(data, run, chosen)
-        lines = accuracy_curves.accuracy_lines(result.top, result.bottom, f" ({key})")
+        lines = accuracy_curves.accuracy_lines(result.top, result.bottom, f" ({key})", result.x)
         if key == "B":
             for line in lines:
                 line.update(opacity=0.55, marker={"symbol": "x", "size": 8})
@@ -295,6 +295,7 @@ def layout(**query: Any) -> html.Div:
     deletion = compare.deletion_overlay(
         deletion_means(service(), found.a, found.ids_a),
         deletion_means(service(), found.b, found.ids_b),
+        (service().faithfulness(found.a).k, service().faithfulness(found.b).k),
     )
     return html.Div(
         [

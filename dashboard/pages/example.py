@@ -30,6 +30,7 @@ from attention_atlas.dashboard.reading_group import notes_panel
 from attention_atlas.dashboard.urlstate import DENSITIES, VIEWS, ExampleState
 from attention_atlas.db import example_queries, queries
 from attention_atlas.models import vocabulary
+from attention_atlas.models.deletion_grid import grid_of
 
 
 def not_found(example_id: Any) -> html.Div:
@@ -167,7 +168,7 @@ def _summary(detail: example_queries.ExampleDetail) -> html.Div:
     )
 
 
-def _deletion(example_id: int) -> Any:
+def _deletion(example_id: int, run: queries.RunInfo | None) -> Any:
     frame = service().example_faithfulness(example_id)
     if frame.empty:
         return charts.empty_figure("no faithfulness curves stored")
@@ -177,7 +178,9 @@ def _deletion(example_id: int) -> Any:
         for m in order
         if m in set(frame["method"])
     }
-    return charts.deletion_curves(curves, title="Deletion curve of this example")
+    longest = max(len(c) for c in curves.values())
+    k = grid_of(run.settings if run is not None else None).first(longest)
+    return charts.deletion_curves(curves, title="Deletion curve of this example", x=k)
 
 
 def layout(example_id: Any = None, **query: Any) -> html.Div:
@@ -211,7 +214,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
             ),
             _attention(),
             _topk(detail, attributions),
-            dcc.Graph(figure=_deletion(number), id=ids.EX_DELETION),
+            dcc.Graph(figure=_deletion(number, run), id=ids.EX_DELETION),
             plausibility_panels.example_scores(
                 data.example_faithfulness(number), data.example_plausibility(number)
             ),

@@ -6,13 +6,17 @@ of the predicted class after deleting the top-k tokens (per-run cached stack, nu
 filtered ids), and ``accuracy``, Karpekov & Miller's share of the originally correct examples
 still classified correctly, relative to k = 0, with the bottom-k strategy dashed for signed
 methods (``dashboard.data.accuracy``). Comprehensiveness / sufficiency means come from the cached
-stack too; AOPC is the mean drop of the deletion curve, mean over k = 1..K of (p_0 - p_k).
+stack too; AOPC is the mean drop of the deletion curve, mean over k = 1..20 of (p_0 - p_k).
+Both views plot against ``x`` in the URL: k, the run's deletion grid (every k to 20, then
+log-spaced to half the content tokens; runs stored before it stop at 20), or the deleted
+fraction of each example's content tokens (``db.analysis.deletion_axes``).
 The consistency test (Liu et al. 2021) is the silhouette of the classes' clusters of each
 method's top-5 vectors, with the 2-D projection of one method (``method`` in the URL).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import dash
@@ -26,14 +30,16 @@ from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.figures import accuracy_curves, charts
 from attention_atlas.dashboard.provenance import run_provenance
 from attention_atlas.dashboard.urlstate import (
+    DELETION_AXES,
     FAITHFULNESS_AXES,
     FAITHFULNESS_VIEWS,
     FaithfulnessState,
 )
 from attention_atlas.db import queries, stacks
-from attention_atlas.db.analysis import consistency
+from attention_atlas.db.analysis import consistency, deletion_axes
 from attention_atlas.models import vocabulary
 
+AOPC_MAX_K = 20  # AOPC over k = 1..20, the dense part of every run's grid
 NOT_STORED = (
     "This run was ingested before accuracy and bottom-k curves were stored (revision 0003): "
     "re-ingest it into a new run to see them."
@@ -46,44 +52,67 @@ def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):
     if run is None:
         return charts.empty_figure("no run"), pd.DataFrame()
     f = state.corpus.to_filter(run.id)
-    ids_all, methods, curves_ = data.deletion_stack(run)
-    wanted = data.ids(run, f, "id", False)
-    if curves_ is None or len(wanted) == 0:
+    stack = data.faithfulness(run)
+    rows = stacks.rows_of(stack.ids, data.ids(run, f, "id", False))
+    if not rows.any():
         return charts.empty_figure("no faithfulness rows match the filter"), pd.DataFrame()
-    subset = stacks.take(ids_all, curves_, wanted)  # [N, M, K+1]
-    mean = np.nanmean(subset, axis=0)
-    spread = np.nanstd(subset, axis=0) / np.sqrt(max(len(subset), 1))  # standard error
+    subset = stack.deletion[rows]  # [N, M, G]
+    on_axis = subset
+    if state.x == "fraction":
+        on_axis = deletion_axes.on_fractions(subset, stack.k, stack.content[rows])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a point no example reaches: NaN
+        mean = np.nanmean(on_axis, axis=0)
+        spread = np.nanstd(on_axis, axis=0) / np.sqrt(max(len(subset), 1))  # standard error
+        aopc = _aopc(subset, stack.k)
     fig = charts.deletion_curves(
-        {m: mean[i] for i, m in enumerate(methods)},
-        {m: spread[i] for i, m in enumerate(methods)},
+        {m: mean[i] for i, m in enumerate(stack.methods)},
+        {m: spread[i] for i, m in enumerate(stack.methods)},
         f"Mean deletion curves over {len(subset)} examples (band: ± 1 standard error)",
+        x=deletion_axes.x_values(state.x, stack.k),
+        axis=state.x,
     )
-    aopc = np.nanmean(subset[:, :, :1] - subset[:, :, 1:], axis=(0, 2))
     table = data.faithfulness_table(run, f)  # means over the cached per-run stack
-    table["aopc"] = table["method"].map(dict(zip(methods, aopc.astype(float), strict=True)))
-    order = {m: i for i, m in enumerate(methods)}
+    table["aopc"] = table["method"].map(dict(zip(stack.methods, aopc.astype(float), strict=True)))
+    order = {m: i for i, m in enumerate(stack.methods)}
     table = table.astype({"aopc": float}).sort_values("method", key=lambda s: s.map(order)).round(4)
     return fig, table
+
+
+def _aopc(curves: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """[M] mean over examples and k = 1..20 of (p_0 - p_k): the dense part of the grid, which
+    every run has, so runs stored before and after the grid compare."""
+    dense = np.flatnonzero((k >= 1) & (k <= AOPC_MAX_K))
+    return np.nanmean(curves[:, :, :1] - curves[:, :, dense], axis=(0, 2))
 
 
 def accuracy_view(state: FaithfulnessState, run: queries.RunInfo | None):
     """(accuracy figure, note) over the originally correct examples of the filter."""
     if run is None:
         return charts.empty_figure("no run"), ""
-    result = accuracy.accuracy_curves(run, state.corpus.to_filter(run.id))
+    result = accuracy.accuracy_curves(run, state.corpus.to_filter(run.id), state.x)
     if not service().curve_stack(run).stored:
         return charts.empty_figure("accuracy curves not stored for this run"), NOT_STORED
     if result.n == 0:
         return charts.empty_figure("no correctly classified examples match the filter"), ""
     title = f"Relative accuracy over {result.n} originally correct examples"
-    fig = accuracy_curves.accuracy_figure(
-        accuracy_curves.accuracy_lines(result.top, result.bottom), title
-    )
-    return fig, (
-        "Solid: the method's top-k tokens deleted; dashed: its bottom-k (the tokens pushing "
-        "most toward another class), signed methods only; dotted: random order. An example "
-        "with fewer than k content tokens counts as with all of them deleted."
-    )
+    lines = accuracy_curves.accuracy_lines(result.top, result.bottom, x=result.x, axis=state.x)
+    fig = accuracy_curves.accuracy_figure(lines, title, state.x)
+    return fig, ACCURACY_NOTE + (FRACTION_NOTE if state.x == "fraction" else K_NOTE)
+
+
+ACCURACY_NOTE = (
+    "Solid: the method's top-k tokens deleted; dashed: its bottom-k (the tokens pushing "
+    "most toward another class), signed methods only; dotted: random order. "
+)
+K_NOTE = (
+    "An example with fewer than k content tokens counts as with all of them deleted; one whose "
+    "curve stops at half its tokens counts up to there."
+)
+FRACTION_NOTE = (
+    "Each example is read at k = fraction x its content tokens, linearly between the stored k; "
+    "runs stored before the deletion grid stop at k = 20, so long texts count only up to 20 / n."
+)
 
 
 def curves_figure(state: FaithfulnessState, run: queries.RunInfo | None):
@@ -154,10 +183,13 @@ def _consistency_table(rows: list) -> html.Table:
 
 def _controls(state: FaithfulnessState, run: queries.RunInfo | None) -> html.Div:
     methods = service().vector_methods(run) if run is not None else []
+    axes = [{"label": AXIS_LABELS[a], "value": a} for a in DELETION_AXES]
     return html.Div(
         [
             html.Label("deletion curves"),
             dcc.RadioItems(list(FAITHFULNESS_VIEWS), state.view, id=ids.FA_VIEW, inline=True),
+            html.Label("against"),
+            dcc.RadioItems(axes, state.x, id=ids.FA_AXIS, inline=True),
             html.Label("consistency scatter"),
             dcc.RadioItems(
                 [{"label": vocabulary.label_of(m), "value": m} for m in methods],
@@ -168,6 +200,9 @@ def _controls(state: FaithfulnessState, run: queries.RunInfo | None) -> html.Div
         ],
         className="example-controls",
     )
+
+
+AXIS_LABELS = {"k": "tokens deleted", "fraction": "fraction deleted"}
 
 
 def layout(**query: Any) -> html.Div:
@@ -236,11 +271,13 @@ def update_plausibility(measure: Any, axis: Any, search: Any):
     return plausibility_panels.plausibility_figure(summary, state), table, state.to_search()
 
 
-def update_faithfulness(view: Any, method: Any, search: Any):
-    """The view and scatter method controls -> the curves, the scatter and the URL state."""
+def update_faithfulness(view: Any, method: Any, search: Any, axis: Any = None):
+    """The view, x axis and scatter method controls -> the curves, the scatter and the URL
+    state."""
     state = FaithfulnessState.parse(inputs.as_search(search))
     state = state.with_(
         view=inputs.as_choice(view, FAITHFULNESS_VIEWS, state.view),
+        x=inputs.as_choice(axis, DELETION_AXES, state.x),
         method=inputs.as_choice(method, vocabulary.method_ids(), state.method),
     )
     run = service().run(state.corpus.run)
@@ -259,6 +296,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.FA_VIEW, "value"),
         Input(ids.FA_METHOD, "value"),
         State(ids.STATE, "data"),
+        Input(ids.FA_AXIS, "value"),
         prevent_initial_call="initial_duplicate",
     )(update_faithfulness)
     app.callback(

@@ -167,15 +167,26 @@ def per_method(ids: np.ndarray, methods: list[str], **values: np.ndarray) -> pd.
     return frame[frame[first].notna()].reset_index(drop=True)
 
 
-def curves(ids: np.ndarray, methods: list[str], columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Long rows (example_id, method, k, each curve of ``columns`` [N, M, K+1]) where the
-    ``deletion`` curve has a value."""
+def curves(
+    ids: np.ndarray,
+    methods: list[str],
+    columns: dict[str, np.ndarray],
+    k: np.ndarray | None = None,
+    content: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Long rows (example_id, method, k, fraction, each curve of ``columns`` [N, M, G]) where
+    the ``deletion`` curve has a value: ``k`` [G] the run's deletion grid (default 0..G-1),
+    ``fraction`` = k / the example's content tokens ``content`` [N]."""
     n, m, width = columns["deletion"].shape if columns["deletion"].ndim == 3 else (0, 0, 0)
+    grid = np.arange(width) if k is None else np.asarray(k)[:width]
+    tokens = np.repeat(np.zeros(n) if content is None else content, m * width)
+    at = np.tile(grid, n * m)
     frame = pd.DataFrame(
         {
             "example_id": np.repeat(ids, m * width),
             "method": np.tile(np.repeat(np.asarray(methods, dtype=object), width), n),
-            "k": np.tile(np.arange(width), n * m),
+            "k": at,
+            "fraction": np.divide(at, tokens, out=np.full(len(at), np.nan), where=tokens > 0),
             **{name: array.reshape(n * m * width) for name, array in columns.items()},
         }
     )

@@ -21,7 +21,7 @@ from attention_atlas.db import accuracy_reads, example_queries, plausibility_rea
 from attention_atlas.db import filter_grammar as grammar
 from attention_atlas.db.api import frames
 from attention_atlas.db.api.reader import Reader, StoreError
-from attention_atlas.models import vocabulary
+from attention_atlas.models import deletion_grid, vocabulary
 
 
 @dataclass(frozen=True)
@@ -135,9 +135,12 @@ class RunReader:
         return self._reader.read(plausibility_reads.rationale_rows, self.filter(query, **filters))
 
     def curves(self, query: str | None = None, **filters: Any) -> pd.DataFrame:
-        """One row per (example, method, k): the deletion curves, k = 0..K tokens removed:
-        ``deletion`` (probability of the predicted class), ``same`` (1 if it is still
-        predicted), ``bottom`` / ``bottom_same`` (removing the bottom k; signed methods only)."""
+        """One row per (example, method, k): the deletion curves on the run's deletion grid
+        (every k to 20, then 4 per doubling up to half the example's content tokens; runs
+        stored before the grid: k = 0..20), ``k`` tokens removed and ``fraction`` = k / the
+        example's content tokens: ``deletion`` (probability of the predicted class), ``same``
+        (1 if it is still predicted), ``bottom`` / ``bottom_same`` (removing the bottom k;
+        signed methods only). ``.attrs["grid"]`` is the grid as recorded on the run."""
         wanted = self.ids(query, **filters)
         stack = self._reader.read(stacks.stack_faithfulness, self.id)
         extra = self._reader.read(accuracy_reads.stack_curves, self.id)
@@ -148,7 +151,9 @@ class RunReader:
             pick = stacks.rows_of(extra.ids, wanted)
             for name in ("same", "bottom", "bottom_same"):
                 columns[name] = getattr(extra, name)[pick]
-        return frames.curves(stack.ids[rows], stack.methods, columns)
+        frame = frames.curves(stack.ids[rows], stack.methods, columns, stack.k, stack.content[rows])
+        frame.attrs["grid"] = deletion_grid.grid_of(self.info.settings).provenance()
+        return frame
 
     # -- aggregates and single examples ------------------------------------------------------------
     def head_grid(
