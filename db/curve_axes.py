@@ -34,7 +34,7 @@ def content_tokens(session: Session, run_id: int, ids: np.ndarray) -> np.ndarray
     stored = np.fromiter((r[0] for r in rows), np.int64, len(rows))
     counts = _content_counts([r[1] for r in rows])
     out = np.zeros(len(ids), dtype=np.int64)
-    where = np.searchsorted(stored, ids).clip(max(len(stored) - 1, 0))
+    where = np.searchsorted(stored, ids).clip(0, max(len(stored) - 1, 0))
     found = (stored[where] == ids) if len(stored) else np.zeros(len(ids), bool)
     out[found] = counts[where[found]]
     return out

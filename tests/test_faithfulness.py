@@ -13,6 +13,7 @@ from support.methods import TEXTS, build_adapter, options, run_forward, save_che
 from attention_atlas.ingest.batch import explain_batch
 from attention_atlas.ingest.faithfulness import FRACTIONS, faithfulness_batch, random_order, ranking
 from attention_atlas.ingest.methods.base import targets_of
+from attention_atlas.models.deletion_grid import GRID
 
 torch.set_num_threads(1)
 
@@ -49,7 +50,7 @@ def test_known_answers_from_direct_forwards(adapter) -> None:
         full = _prob(adapter, ids, pos, target)
         order = ranking(item, score["ig"])
         n = len(order)
-        assert len(row["deletion"]) == min(20, n) + 1
+        assert len(row["deletion"]) == len(GRID.ks(n))  # k = 0..n for these short texts
         assert math.isclose(row["deletion"][0], full, abs_tol=1e-5)
         k = max(1, math.ceil(0.2 * n))
         removed = ids.copy()

@@ -59,7 +59,7 @@ def faithfulness_view(state: FaithfulnessState, run: queries.RunInfo | None):
     subset = stack.deletion[rows]  # [N, M, G]
     on_axis = subset
     if state.x == "fraction":
-        on_axis = deletion_axes.on_fractions(subset, stack.k, stack.content[rows])
+        on_axis = deletion_axes.on_axis(subset, stack.k, stack.content[rows], "fraction")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a point no example reaches: NaN
         mean = np.nanmean(on_axis, axis=0)
@@ -110,8 +110,9 @@ K_NOTE = (
     "curve stops at half its tokens counts up to there."
 )
 FRACTION_NOTE = (
-    "Each example is read at k = fraction x its content tokens, linearly between the stored k; "
-    "runs stored before the deletion grid stop at k = 20, so long texts count only up to 20 / n."
+    "Each example is read at k = fraction x its content tokens, linearly between the stored k, "
+    "up to the fraction every example reaches (50%; runs stored before the deletion grid stop "
+    "at k = 20, so at 20 / n of their longest text)."
 )
 
 

@@ -7,7 +7,8 @@ example's n. Past its last point an example is *carried* (its last value repeate
 that point deleted all of its content tokens: deleting more leaves it as it was. A curve that
 stops at half the tokens is not carried, so a mean at large k covers the examples that reach
 it. On the fraction axis each example's curve is read at k = f * n by linear interpolation
-between its two neighbouring grid points (NaN past its last point).
+between its two neighbouring grid points (NaN past its last point), and a method's curves are
+kept up to the fraction all of them reach (:func:`shared`).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def on_fractions(
     value = np.where(exact, below, value)
     beyond = (target > k[width - 1])[:, None, :]
     empty = (content[:, None, None] <= 0) & (fractions > 0)[None, None, :]
-    value[beyond | empty] = np.nan
+    value[np.broadcast_to(beyond | empty, value.shape)] = np.nan
     return value.astype(np.float32)
 
 
@@ -70,8 +71,20 @@ def x_values(axis: str, k: np.ndarray) -> np.ndarray:
     return FRACTION_AXIS if axis == "fraction" else k
 
 
+def shared(values: np.ndarray) -> np.ndarray:
+    """[N, M, X] ``values`` kept only at the points every curve of a method reaches (NaN
+    elsewhere), so a mean over examples covers one population all along the axis."""
+    has = ~np.isnan(values[:, :, :1])
+    missing = (np.isnan(values) & has).any(axis=0)  # [M, X]
+    out = values.copy()
+    out[np.broadcast_to(missing, out.shape)] = np.nan
+    return out
+
+
 def on_axis(curves: np.ndarray, k: np.ndarray, content: np.ndarray, axis: str) -> np.ndarray:
-    """``curves`` [N, M, G] on ``axis``: carried on the k grid, or interpolated on fractions."""
+    """``curves`` [N, M, G] on ``axis``: carried on the k grid, or interpolated on fractions
+    up to the fraction every example reaches (all of them to 50% on the grid; runs stored
+    before it stop at k = 20, so at 20 / n of their longest text)."""
     if axis == "fraction":
-        return on_fractions(curves, k, content)
+        return shared(on_fractions(curves, k, content))
     return carried(curves, k, content)
