@@ -67,8 +67,10 @@ def stack_curves(session: Session, run_id: int) -> CurveStack:
     arrays = [np.full((len(ids), len(methods), width), np.nan, np.float32) for _ in CURVE_COLUMNS]
     for index, out in enumerate(arrays):
         _fill(out, [r[2 + index] for r in rows], row_of, column)
+    same, bottom, bottom_same = arrays
     k = curve_axes.run_grid(session, run_id).first(width)
-    return CurveStack(ids, methods, *arrays, k, curve_axes.content_tokens(session, run_id, ids))
+    content = curve_axes.content_tokens(session, run_id, ids)
+    return CurveStack(ids, methods, same, bottom, bottom_same, k, content)
 
 
 def _longest(rows: list) -> int:

@@ -192,7 +192,7 @@ def layout_dict(title: str, height: int) -> LayoutDict:
 X_HOVER = {"k": "k = %{x}", "fraction": "deleted %{x:.0%}"}  # a deletion plot's hover x
 
 
-def deletion_xaxis(x: np.ndarray, axis: str = "k", title: str = "") -> dict:
+def deletion_xaxis(x: np.ndarray, axis: str = "k", title: str = "") -> LayoutDict:
     """The x axis of a deletion plot: tokens deleted (a tick per k while the grid is dense,
     as before the grid reached beyond k = 20) or the deleted fraction of the content tokens."""
     if axis == "fraction":
@@ -201,7 +201,7 @@ def deletion_xaxis(x: np.ndarray, axis: str = "k", title: str = "") -> dict:
             "tickformat": ".0%",
             "gridcolor": "#e8e8e8",
         }
-    out = {"title": {"text": "tokens deleted" + title}, "gridcolor": "#e8e8e8"}
+    out: LayoutDict = {"title": {"text": "tokens deleted" + title}, "gridcolor": "#e8e8e8"}
     if len(x) and np.max(x) <= 20:
         out["dtick"] = 1
     return out
