@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from unittest import mock
@@ -81,8 +80,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
-    if not args.data.exists():
-        sys.exit(f"no IMDb sample at {args.data} (pass --data)")
+    if not args.data.exists():  # a clone without ../shared: nothing to measure on
+        print(f"skipped: no IMDb sample at {args.data} (pass --data)")
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
     adapter = load_adapter(args.model, 512)
