@@ -240,6 +240,21 @@ def test_page_plots_against_k_and_fraction_and_reads_old_stores(long_store, view
         for line in lines:  # one population all along: up to where every example reaches
             assert all(y is not None for y, r in zip(line["y"], reached, strict=True) if r)
             assert all(y is None for y, r in zip(line["y"], reached, strict=True) if not r)
-    for axis in ("k", "fraction"):
-        page = app.server.test_client().get(f"/faithfulness{search}&x={axis}")
-        assert page.status_code == 200
+    client = app.server.test_client()
+    for axis in ("k", "fraction", "junk"):
+        assert client.get(f"/faithfulness{search}&x={axis}").status_code == 200
+
+
+def test_example_page_plots_an_example_curve_at_its_k(long_store) -> None:
+    from attention_atlas.dashboard.server.app import create_app
+
+    url, run_id = long_store
+    app = create_app(url)
+    from attention_atlas.dashboard.pages import example  # after the app: dash pages
+
+    examples = attention_atlas.open(url).run(run_id).examples()
+    longest = examples.loc[examples["length"].idxmax(), "id"]
+    with app.server.test_request_context("/"):
+        run = attention_atlas.open(url).run(run_id).info
+        fig = example._deletion(int(longest), run)
+    assert {tuple(t["x"]) for t in fig["data"]} == {tuple(GRID.ks(200).tolist())}
