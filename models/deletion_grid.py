@@ -96,10 +96,12 @@ def grid_of(settings: dict[str, Any] | None) -> DeletionGrid:
     if not isinstance(recorded, dict):
         return LEGACY
     try:
-        return DeletionGrid(
+        grid = DeletionGrid(
             dense=int(recorded["dense"]),
             per_doubling=int(recorded["per_doubling"]),
             reach=float(recorded["reach"]),
         )
     except (KeyError, TypeError, ValueError):
         return LEGACY
+    usable = grid.dense >= 1 and grid.per_doubling >= 1 and 0 <= grid.reach <= 1
+    return grid if usable else LEGACY  # a grid with no next point would never end

@@ -70,6 +70,8 @@ def test_every_example_stops_at_half_on_one_shared_axis() -> None:
         ({"removal": "mask, else pad"}, LEGACY),
         ({SETTINGS_KEY: "junk"}, LEGACY),
         ({SETTINGS_KEY: {"dense": 20}}, LEGACY),
+        ({SETTINGS_KEY: {"dense": 0, "per_doubling": 4, "reach": 0.5}}, LEGACY),
+        ({SETTINGS_KEY: {"dense": 20, "per_doubling": 0, "reach": 0.5}}, LEGACY),
         ({SETTINGS_KEY: GRID.provenance()}, GRID),
     ],
 )
