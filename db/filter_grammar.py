@@ -172,7 +172,7 @@ FILTER_KEYS: dict[str, tuple[Callable[[str], Any], str]] = {
 # copied from any page parses (tests/test_read_api.py checks the codec has no other keys)
 VIEW_KEYS = frozenset(
     "sort desc page color view specials layer head token ref methods density stat a b method "
-    "sim source stack pfaith x".split()
+    "sim source stack pfaith x imp".split()
 )
 
 
