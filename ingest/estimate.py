@@ -3,9 +3,9 @@ device and predict the whole run's wall time, per stage, and what the main lever
 
 Each stage's cost is modelled as seconds per *work unit*, where a unit is one token through one
 model pass of that stage: an example of n tokens costs n units to the forward pass and the
-attention methods, (steps + 1) * n to IG, evaluations(n) * n to SHAP and (deletion rows) * n to
-the faithfulness tests, n to head importance (one forward and backward pass) and
-layers * heads * n to ``--head-ablation``. A few real batches (``--batch-size`` examples of
+attention methods, (steps + 1) * n to IG, evaluations(n) * n to SHAP, samples * n to LIME,
+(deletion rows) * n to the faithfulness tests, n to head importance (one forward and backward
+pass) and layers * heads * n to ``--head-ablation``. A few real batches (``--batch-size`` examples of
 neighbouring lengths, as the run cuts them) at the 10%, 50% and 90% points of the corpus's
 length order are run as the run would run them (after a warm-up), each stage's seconds divided
 by its units give its rate, and the rates times the units of every example give the estimate.
@@ -38,7 +38,7 @@ from attention_atlas.ingest.faithfulness import FRACTIONS
 from attention_atlas.ingest.precision import precision_context, resolve_precision
 from attention_atlas.ingest.settings import IngestSettings, validate
 from attention_atlas.models.deletion_grid import GRID
-from attention_atlas.models.vocabulary import shap_evals_for
+from attention_atlas.models.vocabulary import LIME_DEFAULT_SAMPLES, shap_evals_for
 
 FORWARD = "forward"
 QUANTILES = (0.1, 0.5, 0.9)  # where in the length order the timed batches are cut
@@ -71,12 +71,19 @@ def units(stage: str, n: int, settings: IngestSettings, n_methods: int, n_heads:
         return (settings.ig_steps + 1) * n
     if stage == "shap":
         return shap_evals_for(n, settings.shap_evals) * n
+    if stage == "lime":
+        return lime_samples_of(settings) * n
     if stage == "flow":
         return n**3 if n <= settings.flow_max_tokens else 0.0
     if stage == FAITHFULNESS:
         rows = 1 + (n_methods + 1) * (2 * len(FRACTIONS) + len(GRID.ks(n)))
         return rows * n
     return float(n)
+
+
+def lime_samples_of(settings: IngestSettings) -> int:
+    samples = settings.lime_samples
+    return LIME_DEFAULT_SAMPLES if samples is None else samples
 
 
 def estimate_run(
@@ -118,7 +125,7 @@ def _levers(
 ) -> dict[str, float]:
     total = sum(seconds.values())
     levers: dict[str, float] = {}
-    for method in ("shap", "ig"):
+    for method in ("shap", "lime", "ig"):
         if method in seconds:
             levers[f"--methods without {method}"] = seconds[method]
     if HEAD_ABLATION in seconds:
@@ -126,6 +133,9 @@ def _levers(
     if "shap" in seconds and (settings.shap_evals or 10**9) > 200:
         fewer = predict(replace(settings, shap_evals=200))["shap"]
         levers["--shap-evals 200"] = seconds["shap"] - fewer
+    if "lime" in seconds and lime_samples_of(settings) > 200:
+        fewer = predict(replace(settings, lime_samples=200))["lime"]
+        levers["--lime-samples 200"] = seconds["lime"] - fewer
     if "ig" in seconds and settings.ig_steps > 20:
         levers["--ig-steps 20"] = seconds["ig"] - predict(replace(settings, ig_steps=20))["ig"]
     for length in (256, 128):

@@ -328,6 +328,16 @@ class IngestSettings:
             recorded_when_set=True,
         ),
     )
+    lime_samples: int | None = field(
+        default=None,
+        metadata=_opt(
+            "--lime-samples",
+            "LIME samples (model evaluations) per example, drawn with --seed. Default: "
+            f"{vocabulary.LIME_DEFAULT_SAMPLES}.",
+            "int",
+            recorded_when_set=True,
+        ),
+    )
     flow_max_tokens: int = field(
         default=64,
         metadata=_opt(
@@ -422,6 +432,7 @@ def validate(settings: IngestSettings) -> IngestSettings:
         "limit",
         "sample",
         "shap_evals",
+        "lime_samples",
         "threads",
         "workers",
     )

@@ -29,7 +29,9 @@ class MethodInfo:
     color: str  # one colour per method in every figure
     paper: str  # the reference the method code follows
     summary: str  # one line for --help and the README
-    head_reference: bool = False  # per-head grids are computed against this method
+    # per-head grids are computed against this method at ingest: every method of the main
+    # stack (runs stored before issue 22 have grids against IG and SHAP only)
+    head_reference: bool = False
     # an encoder-decoder run's attention stack the method reads (``decoder`` or ``cross``);
     # None: the run's main stack (the encoder of an encoder-decoder run), or not attention
     stack: str | None = None
@@ -44,6 +46,7 @@ METHODS: tuple[MethodInfo, ...] = (
         color="#7b3294",
         paper="Jain & Wallace 2019; Karpekov & Miller, eq. 1",
         summary="last-layer attention from the prediction position, mean over heads",
+        head_reference=True,
     ),
     MethodInfo(
         "attention_decoder",
@@ -75,6 +78,7 @@ METHODS: tuple[MethodInfo, ...] = (
         color="#c2a5cf",
         paper="Abnar & Zuidema 2020",
         summary="attention rollout (Abnar & Zuidema 2020), residual-corrected",
+        head_reference=True,
     ),
     MethodInfo(
         "flow",
@@ -84,6 +88,7 @@ METHODS: tuple[MethodInfo, ...] = (
         color="#a6611a",
         paper="Abnar & Zuidema 2020",
         summary="attention flow (Abnar & Zuidema 2020), max-flow; length-capped, opt-in",
+        head_reference=True,
     ),
     MethodInfo(
         "agrad",
@@ -93,6 +98,7 @@ METHODS: tuple[MethodInfo, ...] = (
         color="#dfc27d",
         paper="Liu et al. 2022",
         summary="-dL/dalpha * alpha, last layer, prediction row, mean over heads (Liu 2022)",
+        head_reference=True,
     ),
     MethodInfo(
         "agrad_decoder",
@@ -122,6 +128,27 @@ METHODS: tuple[MethodInfo, ...] = (
         color="#80cdc1",
         paper="Shrikumar et al. 2016",
         summary="gradient x input embeddings, summed over the embedding dimension",
+        head_reference=True,
+    ),
+    MethodInfo(
+        "saliency",
+        "saliency",
+        signed=False,
+        default=False,
+        color="#92c5de",
+        paper="Simonyan et al. 2014",
+        summary="L2 norm of the explained output's gradient at each input embedding",
+        head_reference=True,
+    ),
+    MethodInfo(
+        "grad_rollout",
+        "grad rollout",
+        signed=False,
+        default=False,
+        color="#5e3c99",
+        paper="Chefer, Gur & Wolf 2021",
+        summary="gradient-weighted attention rollout, R += mean_heads(ReLU(dA * A)) R (Chefer 2021)",
+        head_reference=True,
     ),
     MethodInfo(
         "ig",
@@ -141,6 +168,16 @@ METHODS: tuple[MethodInfo, ...] = (
         color="#e66101",
         paper="Lundberg & Lee 2017",
         summary="Partition SHAP over the stored tokens (Lundberg & Lee 2017)",
+        head_reference=True,
+    ),
+    MethodInfo(
+        "lime",
+        "LIME",
+        signed=True,
+        default=False,
+        color="#b2182b",
+        paper="Ribeiro et al. 2016",
+        summary="LIME over the content tokens: weighted ridge on --lime-samples removals",
         head_reference=True,
     ),
 )
@@ -169,6 +206,9 @@ STACK_LABELS: dict[str, str] = {
     "decoder": "decoder self-attention",
     "cross": "cross-attention (decoder over encoder)",
 }
+
+# The head grids' reference when the URL names none.
+DEFAULT_REFERENCE = "ig"
 
 # The corpus page's scatter: x and y method pairs when the URL names none.
 DEFAULT_PAIR = ("attention", "ig")
@@ -200,6 +240,9 @@ HEAD_IMPORTANCE: dict[str, str] = {
 SHAP_MIN_EVALS = 500
 SHAP_EVALS_RULE = f"max({SHAP_MIN_EVALS}, 2 * tokens + 1)"
 
+
+# LIME's samples per example when --lime-samples is not given.
+LIME_DEFAULT_SAMPLES = 500
 
 # IG's baselines and the positions each replaces: ``content`` keeps special tokens and a
 # zero-shot prompt's frame at their real embeddings (the counterfactual SHAP and the deletion
@@ -261,7 +304,9 @@ def reference_method_ids() -> tuple[str, ...]:
 
 
 def default_reference() -> str:
-    return reference_method_ids()[0]
+    """The head grid's reference when the URL names none: IG (else the first reference)."""
+    ids = reference_method_ids()
+    return DEFAULT_REFERENCE if DEFAULT_REFERENCE in ids else ids[0]
 
 
 def signed_method_ids() -> frozenset[str]:

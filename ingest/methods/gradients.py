@@ -67,13 +67,15 @@ def agrad_scores(attention: np.ndarray, loss_grad: np.ndarray) -> np.ndarray:
     return -(loss_grad * attention).mean(axis=0)
 
 
-def _shared_pass(
+def shared_input_gradients(
     adapter: Adapter,
     batch: Batch,
     forward: ForwardOutput,
     params: OutputParams,
     shared: Shared | None,
 ) -> InputGradients:
+    """The batch's one gradient pass, made by the first method of the batch that needs it
+    (grad x input, AGrad, saliency) and reused by the others."""
     shared = shared if shared is not None else Shared()
     return shared.get(
         ("input_gradients", params.output),
@@ -89,7 +91,7 @@ def compute_grad_input(
     params: OutputParams,
     shared: Shared | None = None,
 ) -> list[MethodResult]:
-    grads = _shared_pass(adapter, batch, forward, params, shared)
+    grads = shared_input_gradients(adapter, batch, forward, params, shared)
     scores = (grads.output_grad * grads.embeds).sum(-1).float().cpu().numpy()
     return [
         MethodResult(scores[b, : item.length].astype(np.float32)) for b, item in enumerate(items)
@@ -106,7 +108,7 @@ def compute_agrad(
     stack: str = MAIN_STACK,
 ) -> list[MethodResult]:
     """AGrad of ``stack``'s last layer (``agrad_decoder``, ... pass theirs)."""
-    grads = _shared_pass(adapter, batch, forward, params, shared)
+    grads = shared_input_gradients(adapter, batch, forward, params, shared)
     if stack not in grads.attention:
         raise ValueError(f"no {stack} attention: {stack} methods need an encoder-decoder model")
     last, last_grad = grads.attention[stack]

@@ -18,8 +18,11 @@ from attention_atlas.ingest.methods.attention import (
     compute_rollout,
 )
 from attention_atlas.ingest.methods.base import Method, NoParams, OutputParams
+from attention_atlas.ingest.methods.grad_rollout import compute_grad_rollout
 from attention_atlas.ingest.methods.gradients import compute_agrad, compute_grad_input
 from attention_atlas.ingest.methods.ig import IGParams, compute_ig
+from attention_atlas.ingest.methods.lime import LimeParams, compute_lime
+from attention_atlas.ingest.methods.saliency import compute_saliency
 from attention_atlas.ingest.methods.shap_method import ShapParams, compute_shap
 from attention_atlas.models import vocabulary
 
@@ -35,8 +38,11 @@ COMPUTE: dict[str, Method] = {
         Method("agrad_decoder", partial(compute_agrad, stack="decoder"), OutputParams),
         Method("agrad_cross", partial(compute_agrad, stack="cross"), OutputParams),
         Method("grad_input", compute_grad_input, OutputParams),
+        Method("saliency", compute_saliency, OutputParams),
+        Method("grad_rollout", compute_grad_rollout, OutputParams),
         Method("ig", compute_ig, IGParams),
         Method("shap", compute_shap, ShapParams),
+        Method("lime", compute_lime, LimeParams),
     )
 }
 
