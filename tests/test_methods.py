@@ -53,7 +53,7 @@ def test_registry_ids_and_defaults() -> None:
     assert set(defaults) < set(COMPUTE) and "flow" in COMPUTE
     assert validate_methods(["shap", "attention", "shap"]) == ("attention", "shap")
     with pytest.raises(ValueError, match="unknown method"):
-        validate_methods(["lime"])
+        validate_methods(["lime_plus"])
 
 
 @pytest.mark.parametrize("method", vocabulary.method_ids())
@@ -64,7 +64,8 @@ def test_every_method_on_every_adapter(adapter, method: str) -> None:
         with pytest.raises(ValueError, match=f"no {stack} attention"):
             explain_batch(adapter, batch, items, forward, options(method))
         return
-    out = explain_batch(adapter, batch, items, forward, options(method, shap_evals=64))
+    plan = options(method, shap_evals=64, lime_samples=64)
+    out = explain_batch(adapter, batch, items, forward, plan)
     for item, explanation in zip(items, out, strict=True):
         scores, check, seconds = explanation.attributions[method]
         assert scores.dtype == np.float32 and scores.shape == (item.length,)

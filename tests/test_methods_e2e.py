@@ -83,6 +83,8 @@ def test_every_method_through_the_store(
         ",".join(ONE_STACK),
         "--shap-evals",
         "64",
+        "--lime-samples",
+        "64",
         "--ig-steps",
         "16",
         "--batch-size",
@@ -93,6 +95,7 @@ def test_every_method_through_the_store(
     with session_factory(make_engine(url))() as session:
         run = session.scalars(select(Run)).one()
         assert run.settings["ig_steps"] == 16 and run.settings["explain_output"] == "prob"
+        assert run.settings["lime_samples"] == 64 and "ridge" in run.settings["lime_regression"]
         examples = session.scalars(select(Example).where(Example.run_id == run.id)).all()
         assert len(examples) == 12
         for example in examples:

@@ -219,6 +219,7 @@ def captum_reference(
         x,
         baselines=adapter.removal_token_id,
         n_samples=params.samples,
+        perturbations_per_eval=min(params.samples, 64),
         feature_mask=torch.arange(len(content), device=adapter.device)[None],
     )
     scores = np.zeros(item.length)
