@@ -120,3 +120,13 @@ def token_rows(
         return html.Div("No attributions stored for this example.", className="muted")
     body = dcc.Markdown(f'<div class="tok-rows">{"".join(rows)}</div>', dangerously_allow_html=True)
     return html.Div([legend(), body])
+
+
+def reference_choices(methods: list[str] | None, current: str) -> list[dict[str, str]]:
+    """The head-grid reference options: the run's methods that are references (every stored
+    method since grids are computed against each), in canonical order, plus ``current``; every
+    reference when the run is unknown."""
+    known = vocabulary.reference_method_ids()
+    chosen = [m for m in methods or known if m in known]
+    ids = vocabulary.in_order([*chosen, current])
+    return [{"label": vocabulary.label_of(m), "value": m} for m in ids]

@@ -147,7 +147,7 @@ METHODS: tuple[MethodInfo, ...] = (
         default=False,
         color="#5e3c99",
         paper="Chefer, Gur & Wolf 2021",
-        summary="gradient-weighted attention rollout, R += mean_heads(ReLU(dA * A)) R (Chefer 2021)",
+        summary="gradient-weighted rollout: R += mean_heads(ReLU(dA * A)) R (Chefer 2021)",
         head_reference=True,
     ),
     MethodInfo(

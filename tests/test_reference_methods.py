@@ -76,9 +76,7 @@ def test_grad_rollout_respects_the_causal_mask(tmp_path) -> None:
     row (which attends to itself only) credits no other token."""
     ad = build_adapter("gpt2", save_checkpoint("gpt2", tmp_path))
     items, batch, forward = run_forward(ad, TEXTS[:2])
-    attentions, grads = grad_rollout.attention_gradients(
-        ad, batch, targets_of(forward), "prob"
-    )
+    attentions, grads = grad_rollout.attention_gradients(ad, batch, targets_of(forward), "prob")
     relevance = grad_rollout.relevance_rows(attentions, grads)[0].numpy()
     n = items[0].length
     assert np.allclose(np.triu(relevance[:n, :n], k=1), 0)

@@ -19,6 +19,7 @@ from dash import Input, Output, State, dcc, html
 
 from attention_atlas.dashboard import ids, inputs, urls
 from attention_atlas.dashboard.data import heads as head_data
+from attention_atlas.dashboard.components import reference_choices
 from attention_atlas.dashboard.data.compare import (
     Comparison,
     accuracy_confidence,
@@ -311,7 +312,10 @@ def layout(**query: Any) -> html.Div:
                 [
                     html.Label("head grid reference"),
                     dcc.RadioItems(
-                        vocabulary.reference_method_ids(), state.ref, id=ids.CP_REF, inline=True
+                        reference_choices(_common(found.a.methods, found.b.methods), state.ref),
+                        state.ref,
+                        id=ids.CP_REF,
+                        inline=True,
                     ),
                 ],
                 className="example-controls",
@@ -325,6 +329,11 @@ def layout(**query: Any) -> html.Div:
             _outcomes(found),
         ]
     )
+
+
+def _common(a: list[str], b: list[str]) -> list[str]:
+    """Methods both runs computed (the head grids the A - B difference can use)."""
+    return [m for m in a if m in b]
 
 
 def update_compare(method: Any, sim: Any, ref: Any, search: Any):

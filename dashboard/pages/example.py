@@ -22,6 +22,7 @@ from attention_atlas.dashboard import (
     stack_picker,
     urls,
 )
+from attention_atlas.dashboard.components import reference_choices
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.export import button
 from attention_atlas.dashboard.figures import attention_rows, charts, example
@@ -136,7 +137,10 @@ def _controls(
             ),
             html.Label("head grid reference"),
             dcc.RadioItems(
-                vocabulary.reference_method_ids(), state.ref, id=ids.EX_REF, inline=True
+                reference_choices(list(service().head_scores(detail.id)), state.ref),
+                state.ref,
+                id=ids.EX_REF,
+                inline=True,
             ),
         ],
         className="example-controls",

@@ -14,6 +14,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from attention_atlas.dashboard import head_panels, ids, inputs, stack_picker, urls
+from attention_atlas.dashboard.components import reference_choices
 from attention_atlas.dashboard.data.service import service
 from attention_atlas.dashboard.figures import charts
 from attention_atlas.dashboard.provenance import run_provenance
@@ -41,7 +42,10 @@ def layout(**query: Any) -> html.Div:
                     stack_picker.picker(ids.HD_STACK, run, state.stack),
                     html.Label("reference"),
                     dcc.RadioItems(
-                        vocabulary.reference_method_ids(), state.ref, id=ids.HD_REF, inline=True
+                        reference_choices(run.methods if run else None, state.ref),
+                        state.ref,
+                        id=ids.HD_REF,
+                        inline=True,
                     ),
                     html.Label("statistic"),
                     dcc.RadioItems(
@@ -71,6 +75,10 @@ def heads_view(state: HeadsState):
     f = state.corpus.to_filter(run.id)
     state = state.with_(stack=stack_picker.stack_for(run, state.stack))
     summary = data.heads_summary(run, f, state.ref, state.stat, state.stack)
+    grids = vocabulary.stack_reference(state.ref, state.stack)
+    if state.stat == "rho" and data.head_stack(run, grids)[1] is None:
+        empty = charts.empty_figure(_no_grids(state.ref))
+        return empty, empty, ""
     if summary.mean is None:
         empty = charts.empty_figure("no examples match the filter")
         return empty, empty, ""
@@ -87,6 +95,13 @@ def heads_view(state: HeadsState):
     )
     trend = charts.layer_trend(summary.mean, summary.std, f"{label} by layer", label)
     return grid, trend, _extremes(state, run, f, selected)
+
+
+def _no_grids(ref: str) -> str:
+    return (
+        f"this run stored no head grids against {vocabulary.label_of(ref)} (runs ingested "
+        "before every method became a reference have them for IG and SHAP only)"
+    )
 
 
 def _selected(state: HeadsState, run) -> tuple[int, int] | None:
