@@ -98,10 +98,8 @@ def heads_view(state: HeadsState):
 
 
 def _no_grids(ref: str) -> str:
-    return (
-        f"this run stored no head grids against {vocabulary.label_of(ref)} (runs ingested "
-        "before every method became a reference have them for IG and SHAP only)"
-    )
+    # runs ingested before every method became a reference have grids for IG and SHAP only
+    return f"no head grids against {vocabulary.label_of(ref)} in this run (older runs: IG, SHAP)"
 
 
 def _selected(state: HeadsState, run) -> tuple[int, int] | None:
