@@ -205,7 +205,9 @@ def captum_reference(
     def perturb(_inputs: torch.Tensor, **_kwargs: object) -> torch.Tensor:
         return next(samples)[None].float()
 
-    def similarity(_x: object, _perturbed: object, interpretable: torch.Tensor, **_: object):
+    def similarity(
+        _x: object, _perturbed: object, interpretable: torch.Tensor, **_: object
+    ) -> float:
         return float(kernel_weights(interpretable.cpu().numpy().astype(np.int8))[0])
 
     lime = Lime(
