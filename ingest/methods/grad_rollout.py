@@ -50,14 +50,15 @@ def attention_gradients(
 def relevance_rows(
     attentions: tuple[torch.Tensor, ...], grads: tuple[torch.Tensor, ...]
 ) -> torch.Tensor:
-    """R after every layer, [B, T, T] float32: R = I; R += mean_heads(ReLU(grad * A)) R."""
+    """R - I after every layer, [B, T, T] float32, for R = I; R += mean_heads(ReLU(grad * A)) R.
+    Kept as Q = R - I (Q += cam + cam Q): subtracting the identity's 1 from a float32 R at the
+    end would cancel the small relevance moved to the prediction position itself."""
     batch, _, width, _ = attentions[0].shape
-    eye = torch.eye(width, device=attentions[0].device)
-    relevance = eye.expand(batch, width, width).clone()
+    moved = torch.zeros(batch, width, width, device=attentions[0].device)
     for attention, grad in zip(attentions, grads, strict=True):
         cam = (grad.float() * attention.float()).clamp(min=0).mean(dim=1)
-        relevance = relevance + cam @ relevance
-    return relevance
+        moved = moved + cam + cam @ moved
+    return moved
 
 
 def compute_grad_rollout(
@@ -69,13 +70,11 @@ def compute_grad_rollout(
     shared: Shared | None = None,
 ) -> list[MethodResult]:
     attentions, grads = attention_gradients(adapter, batch, targets_of(forward), params.output)
-    relevance = relevance_rows(attentions, grads)
+    moved = relevance_rows(attentions, grads)
     results = []
     for b, item in enumerate(items):
-        pos = item.prediction_position
-        row = relevance[b, pos, : item.length].double().cpu().numpy()
-        row[pos] -= 1.0  # the identity's own 1: relevance no layer moved
-        results.append(MethodResult(row.astype(np.float32)))
+        row = moved[b, item.prediction_position, : item.length]
+        results.append(MethodResult(row.cpu().numpy().astype(np.float32)))
     return results
 
 
