@@ -23,6 +23,7 @@ from attention_atlas.dashboard.export.standalone import (
 from attention_atlas.dashboard.export.static import slide_figure
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.ingest.cli import main
+from attention_atlas.models import vocabulary
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 
@@ -35,7 +36,7 @@ def outside_plotly_js(html: str) -> str:
     return html.replace(bundle, "")
 
 
-METHODS = ["attention", "rollout", "flow", "agrad", "grad_input", "ig", "shap"]
+METHODS = list(vocabulary.method_ids())  # the synthetic store computes every method
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from support.dash_fixtures import build_store
 
 from attention_atlas.dashboard.data import accuracy as curves
+from attention_atlas.dashboard.data.cache import AtlasCache
 from attention_atlas.dashboard.data.service import AtlasData, service
 from attention_atlas.dashboard.server.app import create_app
 from attention_atlas.dashboard.urlstate import FaithfulnessState
@@ -141,6 +142,9 @@ def test_large_filters_are_subsampled_with_a_fixed_seed(ctx, monkeypatch) -> Non
     from attention_atlas.dashboard.pages import faithfulness
 
     url, run_id = ctx
+    # an earlier test may have cached this filter's draw (the same correct examples) before the
+    # limit was lowered: start from an empty cache
+    monkeypatch.setattr(service(), "_cache", AtlasCache())
     monkeypatch.setattr(consistency, "MAX_POINTS", 12)
     monkeypatch.setattr(consistency.subsample, "__defaults__", (12, consistency.SUBSAMPLE_SEED))
     run = service().run(run_id)

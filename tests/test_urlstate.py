@@ -65,14 +65,14 @@ def test_parse_accepts_dash_query_mapping_with_lists() -> None:
         (ExampleState, "?view=word", "view", "word"),
         (ExampleState, "?view=chars", "view", None),  # None: the view follows the length
         (ExampleState, "?methods=ig,attention,ig", "methods", ("ig", "attention")),
-        (ExampleState, "?methods=ig,lime", "methods", ()),
+        (ExampleState, "?methods=ig,unknown_method", "methods", ()),
         (ExampleState, "?methods=,", "methods", ()),
         (ExampleState, "?density=compact", "density", "compact"),
         (ExampleState, "?density=tiny", "density", "normal"),
         (ExampleState, "?specials=1", "specials", True),
         (ExampleState, "?token=x", "token", None),
         (HeadsState, "?ref=shap&stat=first", "stat", "first"),
-        (HeadsState, "?ref=lime", "ref", "ig"),
+        (HeadsState, "?ref=unknown_method", "ref", "ig"),
     ],
 )
 def test_page_states(cls, search: str, field: str, value) -> None:
