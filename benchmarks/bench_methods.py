@@ -176,10 +176,13 @@ def ranking(args: argparse.Namespace) -> None:
     rows.sort(key=lambda r: -r[1])
     k = len(next(iter(curves.top.values()))) - 1
     print(f"run {run.name}: {curves.n} originally correct examples, k = 1..{k}")
-    print(f"{'method':<13} {'AOAC top-k':>10} {'compreh.':>9} {'AOAC bottom':>11} {'s/ex':>8}")
+    print("s/ex: seconds per example ingest recorded (a gradient pass several methods share is")
+    print("charged to the first that needs it: AGrad); x IG: that over IG's, the same run")
+    header = f"{'method':<13} {'AOAC top-k':>10} {'compreh.':>9} {'AOAC bottom':>11}"
+    print(f"{header} {'s/ex':>8} {'x IG':>7}")
     for m, top, comp, bottom, sec in rows:
         low = f"{area_over(bottom):11.3f}" if bottom is not None else f"{'':>11}"
-        spent = f"{sec:8.3f}" if sec is not None else f"{'':>8}"
+        spent = f"{sec:8.3f} {sec / seconds['ig']:7.3f}" if sec is not None else ""
         print(f"{vocabulary.label_of(m):<13} {top:10.3f} {comp:9.3f} {low} {spent}")
 
 
