@@ -36,7 +36,7 @@ def outside_plotly_js(html: str) -> str:
     return html.replace(bundle, "")
 
 
-METHODS = list(vocabulary.method_ids())  # the synthetic store computes every method
+METHODS = list(vocabulary.one_stack_method_ids())  # the synthetic store computes each
 
 
 @pytest.fixture(scope="module")

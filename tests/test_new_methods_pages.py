@@ -45,7 +45,8 @@ def app(tmp_path_factory):
 
 
 def test_the_url_codec_takes_any_method_as_the_head_reference() -> None:
-    for method in vocabulary.method_ids():
+    assert vocabulary.reference_method_ids() == vocabulary.one_stack_method_ids()
+    for method in vocabulary.reference_method_ids():
         assert HeadsState.parse(f"ref={method}").ref == method
         assert ExampleState.parse(f"ref={method}").ref == method
         assert CompareState.parse(f"ref={method}").ref == method
