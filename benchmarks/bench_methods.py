@@ -134,7 +134,7 @@ def cost(args: argparse.Namespace) -> None:
     texts = sorted(demo_texts(args.n), key=len)
     batches = [forward_of(adapter, texts[i : i + 8]) for i in range(0, len(texts), 8)]
     seconds_per_example(adapter, batches[:1], "ig", args.samples)  # warm-up
-    chosen = ("ig", "grad_input", "shap", *NEW)
+    chosen = ("ig", "grad_input", *NEW)
     measured = {m: seconds_per_example(adapter, batches, m, args.samples) for m in chosen}
     print(f"demo MiniLM, {len(texts)} reviews, batches of 8, {torch.get_num_threads()} threads")
     print(f"{'method':<13} {'s/example':>10} {'x IG':>7}")
