@@ -25,7 +25,7 @@ T = TypeVar("T")
 RunVersion = tuple[int, str, int]
 
 RUNS = 4  # runs whose entries are kept (the compare page reads two at once)
-STACKS_PER_RUN = 64  # whole-run stacks: one per kind, reference, method or method pair
+STACKS_PER_RUN = 96  # whole-run stacks: one per kind, reference (every method), method or pair
 FILTERS_PER_RUN = 128  # per-filter results (ordered ids, counts, reduced grids, curves)
 PAIRS = 8  # run-vs-run similarities
 EXAMPLES = 16  # decoded attention of single examples
