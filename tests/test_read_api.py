@@ -153,9 +153,9 @@ def test_curves_hold_every_stored_deletion_curve(stores) -> None:
         (lambda s: s.run(999), "no run 999"),
         (lambda s: s.run("demo").examples("?lable=1"), "unknown filter key 'lable'"),
         (lambda s: s.run("demo").examples(correct="maybe"), "bad value 'maybe' for .*'correct'"),
-        (lambda s: s.run("demo").examples("?pair=attention,lime"), "bad value .* 'pair'"),
+        (lambda s: s.run("demo").examples("?pair=attention,nosuch"), "bad value .* 'pair'"),
         (lambda s: s.run("demo").examples("?run=99"), "the filter is for run 99"),
-        (lambda s: s.run("demo").scores("lime"), "has no 'lime' scores"),
+        (lambda s: s.run("demo").scores("nosuch"), "has no 'nosuch' scores"),
         (lambda s: s.run("demo").attention(10**6), "has no example 1000000"),
     ],
 )
