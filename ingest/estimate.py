@@ -2,16 +2,15 @@
 device and predict the whole run's wall time, per stage, and what the main levers would save.
 
 Each stage's cost is modelled as seconds per *work unit*, where a unit is one token through one
-model pass of that stage: an example of n tokens costs n units to the forward pass and the
-attention methods, (steps + 1) * n to IG, evaluations(n) * n to SHAP, samples * n to LIME,
-(deletion rows) * n to the faithfulness tests, n to head importance (one forward and backward
-pass) and layers * heads * n to ``--head-ablation``. A few real batches (``--batch-size`` examples of
-neighbouring lengths, as the run cuts them) at the 10%, 50% and 90% points of the corpus's
-length order are run as the run would run them (after a warm-up), each stage's seconds divided
-by its units give its rate, and the rates times the units of every example give the estimate.
-Nothing is written to the database. A corpus of three batches or fewer
-(:func:`timing_is_the_run`) has no sample smaller than itself: timing it is running it, so the
-CLI ingests and stores it instead.
+model pass of that stage: an example of n tokens costs n units to the forward pass and the attention
+methods, (steps + 1) * n to IG, evaluations(n) * n to SHAP, samples * n to LIME, (deletion rows) * n
+to the faithfulness tests, n to head importance (one forward and backward pass) and layers * heads *
+n to ``--head-ablation``. A few real batches (``--batch-size`` examples of neighbouring lengths, as
+the run cuts them) at the 10%, 50% and 90% points of the corpus's length order are run as the run
+would run them (after a warm-up), each stage's seconds divided by its units give its rate, and the
+rates times the units of every example give the estimate. Nothing is written to the database. A
+corpus of three batches or fewer (:func:`timing_is_the_run`) has no sample smaller than itself:
+timing it is running it, so the CLI ingests and stores it instead.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ import numpy as np
 from dash import Input, Output, State, dcc, html
 
 from attention_atlas.dashboard import ids, inputs, urls
-from attention_atlas.dashboard.data import heads as head_data
 from attention_atlas.dashboard.components import reference_choices
+from attention_atlas.dashboard.data import heads as head_data
 from attention_atlas.dashboard.data.compare import (
     Comparison,
     accuracy_confidence,
