@@ -42,7 +42,9 @@ def test_ingest_stores_importance_roles_and_shares_per_example(
         assert row.roles.shape == (*shape, 5) and row.structure_share.shape == shape
         assert np.all(row.gradient >= 0) and np.isfinite(row.ablation).all()
         assert np.all((row.structure_share > 0) & (row.structure_share <= 1 + 1e-6))
-    assert scores == []  # no reference method (IG, SHAP) ran: no head grids, no top shares
+    # every computed method is a head-grid reference (issue 22): grids against both, per example
+    assert sorted({s.reference for s in scores}) == ["attention", "grad_input"]
+    assert len(scores) == 2 * n
 
 
 def test_without_the_flag_no_ablation_and_the_run_identity_is_unchanged(
