@@ -55,6 +55,7 @@ EX_STACK = "example-stack"
 EX_TOKENS = "example-tokens"
 EX_TOKEN = "example-token"
 EX_HEATMAP = "example-heatmap"
+EX_ATTENTION_NOTE = "example-attention-note"  # what the run did not store (--attention-rows)
 EX_HEADGRID = "example-headgrid"
 EX_TOPK = "example-topk"
 EX_DELETION = "example-deletion"

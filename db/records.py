@@ -27,14 +27,16 @@ class ExampleRecord:
     probabilities: np.ndarray  # [classes] float32
     prediction_position: int
     truncated: bool
-    attention_rows: np.ndarray  # [layers, heads, T] float32
-    attention_full: np.ndarray | None  # [layers, heads, T, T] or None above the length cap
+    attention_rows: np.ndarray  # [layers, heads, T] float32, every layer (shares, grids)
+    # [stored layers, heads, T, T] float16 or None above the length cap
+    attention_full: np.ndarray | None
     # an encoder-decoder's other stacks: stack -> (rows [layers, heads, T], full or None)
     stack_attention: dict[str, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict)
     rationale: np.ndarray | None = None  # [T] bool human rationale mask, None without one
     rationale_cut: int = 0  # marked characters truncation cut off
     text_pair: str | None = None  # a sentence pair's second text
     pair_start: int | None = None  # position of its first token
+    stored_layers: str = "all"  # --attention-rows: which layers' rows the store keeps
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from attention_atlas.models import (
     RunShard,
     StackAttention,
     TopVector,
+    vocabulary,
 )
 
 
@@ -111,7 +112,7 @@ def write_examples(session: Session, run_id: int, records: Sequence[ExampleRecor
     statement = insert(Example).returning(Example.id, sort_by_parameter_order=True)
     ids = list(session.scalars(statement, rows))
     attention = [
-        attention_row(i, r.attention_rows, r.attention_full, r.special_mask)
+        attention_row(i, r.attention_rows, r.attention_full, r.special_mask, r.stored_layers)
         for i, r in zip(ids, records, strict=True)
     ]
     session.execute(insert(Attention), attention)
@@ -134,21 +135,34 @@ def write_examples(session: Session, run_id: int, records: Sequence[ExampleRecor
 
 
 def attention_row(
-    example_id: int, rows: np.ndarray, full: np.ndarray | None, special_mask: np.ndarray
+    example_id: int,
+    rows: np.ndarray,
+    full: np.ndarray | None,
+    special_mask: np.ndarray,
+    stored_layers: str = vocabulary.DEFAULT_ATTENTION_ROWS,
 ) -> dict[str, Any]:
-    """The ``attention`` row of one example: prediction-position rows [layers, heads, tokens],
-    the optional full tensor, and per-head shares of the rows on the first token and on the
-    non-content tokens ([layers, heads])."""
+    """The ``attention`` row of one example: prediction-position rows [layers, heads, tokens]
+    of the layers ``stored_layers`` (``--attention-rows``) keeps ([0, heads, tokens] for
+    none), the optional full tensor (already cut to those layers), and per-head shares of
+    every layer's rows on the first token and on the non-content tokens ([layers, heads])."""
     total = rows.sum(axis=-1)
     total = np.where(total > 0, total, 1.0)
     mask = np.asarray(special_mask, dtype=bool)
     return {
         "example_id": example_id,
-        "rows": rows,
+        "rows": kept_layers(rows, stored_layers),
         "full": full,
         "first_share": (rows[..., 0] / total).astype(np.float32),
         "special_share": (rows[..., mask].sum(axis=-1) / total).astype(np.float32),
     }
+
+
+def kept_layers(rows: np.ndarray, stored_layers: str) -> np.ndarray:
+    """``rows`` [layers, ...] cut to the layers ``--attention-rows`` stores."""
+    if stored_layers == vocabulary.DEFAULT_ATTENTION_ROWS:
+        return rows
+    layers = vocabulary.stored_layers(stored_layers, rows.shape[0])
+    return rows[layers.start : layers.stop]
 
 
 def _example_row(run_id: int, r: ExampleRecord) -> dict[str, Any]:

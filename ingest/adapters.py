@@ -36,6 +36,8 @@ REMOVAL_RULE = "mask token, else pad"
 if TYPE_CHECKING:
     from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
+    from attention_atlas.ingest.attention_capture import ExampleAttention
+
 
 class AdapterError(ValueError):
     """A checkpoint or setting the adapter cannot work with (a user error: exit code 2)."""
@@ -85,6 +87,8 @@ class ForwardOutput:
     # an encoder-decoder's other stacks (``decoder``, ``cross``) when attentions are asked:
     # layers x [B, heads, T, T], decoder positions on the input's (``attentions`` = encoder's)
     stacks: dict[str, tuple[torch.Tensor, ...]] = field(default_factory=dict)
+    # per example, the attention kept layer by layer (ingest.attention_capture), when captured
+    captured: list[ExampleAttention] | None = None
 
 
 class Adapter:

@@ -16,14 +16,19 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from attention_atlas.db.analysis.head_roles import row_share, top_token_mask
 from attention_atlas.db.analysis.metrics import agreement_rows, head_grid, pair_share
 from attention_atlas.db.records import ExampleExplanation
 from attention_atlas.ingest.adapters import REMOVAL_RULE
+from attention_atlas.ingest.attention_capture import (
+    CaptureSpec,
+    capture_from_tuple,
+)
+from attention_atlas.ingest.attention_hooks import captured_forward
 from attention_atlas.ingest.faithfulness import faithfulness_batch
-from attention_atlas.ingest.head_importance import ablation_batch, head_stats_batch
+from attention_atlas.ingest.head_importance import ablation_batch, head_stats_batch, role_sink_ids
+from attention_atlas.ingest.methods.attention import FlowParams
 from attention_atlas.ingest.methods.base import (
     DEFAULT_TOKEN_BUDGET,
     Params,
@@ -136,10 +141,8 @@ def explain_batch(
     out = [ExampleExplanation() for _ in items]
     if not plan.methods:
         return out
-    if forward.attentions is None or forward.hidden is None:
-        forward = _with_attentions(adapter, batch)
-    hidden = forward.hidden
-    assert forward.attentions is not None and hidden is not None  # the pass above asks for both
+    forward = _with_attentions(adapter, batch, items, forward, method_needs(plan, adapter))
+    assert forward.captured is not None and forward.hidden is not None  # made sure above
     shared = Shared()
     for method_id in plan.methods:
         started = time.perf_counter()
@@ -153,7 +156,7 @@ def explain_batch(
                 explanation.attributions[method_id] = (result.scores, result.check, seconds)
     _compare(items, forward, out)
     _heads(adapter, batch, items, forward, plan, out, on_progress)
-    vectors = top_vectors(hidden, items, [e.scores() for e in out])
+    vectors = top_vectors(forward.hidden, items, [e.scores() for e in out])
     for explanation, by_method in zip(out, vectors, strict=True):
         explanation.top_vectors = by_method
     if plan.faithfulness:
@@ -169,9 +172,32 @@ def _reporter(on_progress: OnProgress | None, stage: str) -> Report:
     return partial(on_progress, stage)
 
 
-def _with_attentions(adapter: Adapter, batch: Batch) -> ForwardOutput:
-    with torch.no_grad():
-        return adapter.forward(batch, output_attentions=True, output_hidden=True)
+def method_needs(plan: ExplainPlan, adapter: Adapter) -> CaptureSpec:
+    """What the plan's attention methods and head roles (every plan with methods) read from
+    the forward pass's attention."""
+    flow = plan.params.get("flow")
+    return CaptureSpec(
+        role_sink_ids=role_sink_ids(adapter) if plan.methods else None,
+        rollout="rollout" in plan.methods,
+        flow_max_tokens=flow.max_tokens if isinstance(flow, FlowParams) else None,
+    )
+
+
+def _with_attentions(
+    adapter: Adapter,
+    batch: Batch,
+    items: list[EncodedText],
+    forward: ForwardOutput,
+    spec: CaptureSpec,
+) -> ForwardOutput:
+    """``forward`` with its attention captured (:mod:`ingest.attention_capture`): as given,
+    from the every-layer tuple the caller's pass returned, or from a new pass."""
+    if forward.captured is not None and forward.hidden is not None:
+        return forward
+    if forward.attentions is not None and forward.hidden is not None:
+        return replace(forward, captured=capture_from_tuple(forward.attentions, items, spec))
+    again, captured = captured_forward(adapter, batch, items, spec)
+    return replace(again, captured=captured)
 
 
 def _compare(
@@ -180,18 +206,25 @@ def _compare(
     out: list[ExampleExplanation],
 ) -> None:
     """Agreement rows for every stored pair, head grids against the reference methods for
-    every attention stack (``ig@cross``: the cross-attention's grid against IG) and, for
-    sentence pairs, each method's share of mass on the second text."""
-    assert forward.attentions is not None  # explain_batch made sure
-    stacks = {vocabulary.MAIN_STACK: forward.attentions} | forward.stacks
-    for b, (item, explanation) in enumerate(zip(items, out, strict=True)):
+    every attention stack (``ig@cross``: the cross-attention's grid against IG; the main
+    stack's rows from the capture, an encoder-decoder's other stacks from the held pass) and,
+    for sentence pairs, each method's share of mass on the second text."""
+    assert forward.captured is not None  # explain_batch made sure
+    for b, (item, attention, explanation) in enumerate(
+        zip(items, forward.captured, out, strict=True)
+    ):
         content = ~item.special_mask
         scores = explanation.scores()
         explanation.agreements = agreement_rows(scores, content)
         explanation.pair_shares = _pair_shares(item, scores)
         references = [m for m in vocabulary.reference_method_ids() if m in scores]
-        for stack, layers in stacks.items() if references else ():
-            rows = prediction_rows(layers, b, item.prediction_position, item.length)
+        if not references:
+            continue
+        pos, n = item.prediction_position, item.length
+        stacks = {vocabulary.MAIN_STACK: attention.prediction_rows()} | {
+            stack: prediction_rows(layers, b, pos, n) for stack, layers in forward.stacks.items()
+        }
+        for stack, rows in stacks.items():
             for ref in references:
                 key = vocabulary.stack_reference(ref, stack)
                 explanation.head_grids[key] = head_grid(rows, scores[ref], content)
@@ -210,9 +243,9 @@ def _heads(
 ) -> None:
     """Head importance and roles of every example (``ingest.head_importance``)."""
     report = _reporter(on_progress, HEADS)
-    assert forward.attentions is not None  # explain_batch made sure
+    assert forward.captured is not None  # explain_batch made sure
     stats = head_stats_batch(
-        adapter, batch, items, forward.attentions, forward.logits, plan.explain_output
+        adapter, batch, items, forward.captured, forward.logits, plan.explain_output
     )
     report(1.0)
     if plan.head_ablation:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 import torch
 
 from attention_atlas.db.records import ExampleRecord
-from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
-from attention_atlas.ingest.batch import ExplainPlan, explain_batch
+from attention_atlas.ingest.adapters import Adapter, EncodedText, ForwardOutput
+from attention_atlas.ingest.attention_capture import CaptureSpec
+from attention_atlas.ingest.attention_hooks import captured_forward
+from attention_atlas.ingest.batch import ExplainPlan, explain_batch, method_needs
 from attention_atlas.ingest.batch_writer import ComputedBatch
 from attention_atlas.ingest.corpus import CorpusItem
 from attention_atlas.ingest.loading import LoadRequest
@@ -35,6 +37,16 @@ def load_request(settings: IngestSettings) -> LoadRequest:
     return LoadRequest(**{n: getattr(settings, n) for n in names})
 
 
+def capture_spec(settings: IngestSettings, plan: ExplainPlan, adapter: Adapter) -> CaptureSpec:
+    """What the batch's forward pass keeps of the attention: the records' full tensors and
+    what the plan's attention methods read (:func:`~ingest.batch.method_needs`)."""
+    return replace(
+        method_needs(plan, adapter),
+        full_max_tokens=settings.full_attention_max_tokens,
+        stored_layers=settings.attention_rows,
+    )
+
+
 def compute_batch(
     adapter: Adapter,
     chunk: list[CorpusItem],
@@ -46,29 +58,35 @@ def compute_batch(
     started = time.perf_counter()
     with precision_context(adapter.device, resolve_precision(settings.precision, adapter.device)):
         batch = adapter.collate(encoded)
-        forward = _forward(adapter, batch)
+        forward, captured = captured_forward(
+            adapter, batch, encoded, capture_spec(settings, plan, adapter)
+        )
+        forward = replace(forward, captured=captured)
         explanations = explain_batch(adapter, batch, encoded, forward, plan, on_progress)
-    records = _records(chunk, encoded, forward, settings.full_attention_max_tokens)
+    records = _records(
+        chunk, encoded, forward, settings.full_attention_max_tokens, settings.attention_rows
+    )
     records = with_rationales(chunk, encoded, records, explanations, plan.seed)
     return ComputedBatch(records, explanations, time.perf_counter() - started)
 
 
-def _forward(adapter: Adapter, batch: Batch) -> ForwardOutput:
-    with torch.no_grad():
-        return adapter.forward(batch, output_attentions=True, output_hidden=True)
-
-
 def _records(
-    chunk: list[CorpusItem], encoded: list[EncodedText], forward: ForwardOutput, cap: int
+    chunk: list[CorpusItem],
+    encoded: list[EncodedText],
+    forward: ForwardOutput,
+    cap: int,
+    stored: str,
 ) -> list[ExampleRecord]:
+    """The batch's example rows; an encoder-decoder's decoder and cross-attention stacks
+    (held whole by its forward pass) are stored for every layer, whatever ``stored`` says."""
     probabilities = torch.softmax(forward.logits.detach().float(), dim=-1).cpu().numpy()
-    assert forward.attentions is not None  # _forward asks for them
-    attention = _by_example(forward.attentions)
+    assert forward.captured is not None  # compute_batch captures them
     stacks = {stack: _by_example(layers) for stack, layers in forward.stacks.items()}
     records = []
-    for row, (item, enc) in enumerate(zip(chunk, encoded, strict=True)):
+    for row, (item, enc, attention) in enumerate(
+        zip(chunk, encoded, forward.captured, strict=True)
+    ):
         n = enc.length
-        full = attention[row, :, :, :n, :n].numpy()
         stack_attention = {
             stack: _rows_and_full(tensor[row, :, :, :n, :n].numpy(), enc, cap)
             for stack, tensor in stacks.items()
@@ -86,11 +104,12 @@ def _records(
                 probabilities=probabilities[row].astype(np.float32),
                 prediction_position=enc.prediction_position,
                 truncated=enc.truncated,
-                attention_rows=np.ascontiguousarray(full[:, :, enc.prediction_position, :]),
-                attention_full=full.astype(np.float16) if n <= cap else None,
+                attention_rows=attention.prediction_rows(),
+                attention_full=attention.full_tensor(),
                 stack_attention=stack_attention,
                 text_pair=item.text_pair,
                 pair_start=enc.pair_start,
+                stored_layers=stored,
             )
         )
     return records

@@ -21,15 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-import torch
 
 from attention_atlas.ingest.adapters import Adapter, EncodedText
+from attention_atlas.ingest.attention_hooks import captured_forward
 from attention_atlas.ingest.batch import (
     FAITHFULNESS,
     HEAD_ABLATION,
     ExplainPlan,
     explain_batch,
     for_adapter,
+    method_needs,
     plan_for,
 )
 from attention_atlas.ingest.corpus import CorpusItem
@@ -174,8 +175,8 @@ def _time_batches(
         running, since = FORWARD, time.perf_counter()
         with precision_context(adapter.device, precision):
             batch = adapter.collate(items)
-            with torch.no_grad():
-                forward = adapter.forward(batch, output_attentions=True, output_hidden=True)
+            forward, captured = captured_forward(adapter, batch, items, method_needs(plan, adapter))
+            forward = replace(forward, captured=captured)
             explain_batch(adapter, batch, items, forward, plan, on_progress)
         on_progress(running, 1.0)  # the last stage's time
     return spent

@@ -8,7 +8,8 @@
   zeroed) for the predicted class's probability; L x H forward passes per example, packed into
   the token budget like SHAP's and the deletion tests' rows.
 - **roles** and the prediction row's share on frame and punctuation tokens, from the batch's
-  forward-pass attention (no extra pass; ``db.analysis.head_roles``).
+  forward-pass attention as captured layer by layer (no extra pass, no layer's full matrix held;
+  ``ingest.attention_capture``, ``db.analysis.head_roles``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from attention_atlas.db.analysis.head_roles import punctuation_mask, role_stats, row_share
+from attention_atlas.db.analysis.head_roles import punctuation_mask, row_share
 from attention_atlas.db.records import HeadStats
 from attention_atlas.ingest.head_gates import HeadGateError, head_gates, ones_gates
 from attention_atlas.ingest.methods.base import (
@@ -27,11 +28,13 @@ from attention_atlas.ingest.methods.base import (
     evaluate_ids,
     explained,
     ignore_report,
-    prediction_rows,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText
+    from attention_atlas.ingest.attention_capture import ExampleAttention
 
 
 def gradient_importance(
@@ -89,46 +92,38 @@ def ablation_batch(
     )
 
 
+def role_sink_ids(adapter: Adapter) -> frozenset[int]:
+    """The token ids a head's ``sink`` share counts beside the first token: the specials."""
+    return frozenset(adapter.tokenizer.all_special_ids)
+
+
 def head_stats_batch(
     adapter: Adapter,
     batch: Batch,
     items: list[EncodedText],
-    attentions: tuple[torch.Tensor, ...],
+    captured: Sequence[ExampleAttention],
     logits: torch.Tensor,
     kind: str,
 ) -> list[HeadStats]:
     """One :class:`HeadStats` (without ablation) per example of ``batch``; ``logits``
-    [B, classes] and ``attentions`` (layers x [B, H, T, T]) are the batch's forward pass."""
+    [B, classes] and ``captured`` (captured with ``CaptureSpec(role_sink_ids=``
+    :func:`role_sink_ids` ``)``) are the batch's forward pass."""
     targets = logits.detach().argmax(-1)
     try:
         gradient: np.ndarray | None = gradient_importance(adapter, batch, targets, kind)
     except HeadGateError:
         gradient = None  # an architecture whose head outputs we cannot find: no importance
-    special_ids = set(adapter.tokenizer.all_special_ids)
     return [
-        _example_stats(attentions, b, item, special_ids, None if gradient is None else gradient[b])
-        for b, item in enumerate(items)
+        HeadStats(
+            gradient=None if gradient is None else gradient[b],
+            ablation=None,
+            roles=attention.role_stats(),
+            structure_share=row_share(
+                attention.prediction_rows(), item.special_mask | punctuation_mask(item.tokens)
+            ),
+        )
+        for b, (item, attention) in enumerate(zip(items, captured, strict=True))
     ]
-
-
-def _example_stats(
-    attentions: tuple[torch.Tensor, ...],
-    b: int,
-    item: EncodedText,
-    special_ids: set[int],
-    gradient: np.ndarray | None,
-) -> HeadStats:
-    n = item.length
-    full = torch.stack([layer[b, :, :n, :n] for layer in attentions]).float().cpu().numpy()
-    sink = np.isin(np.asarray(item.input_ids), list(special_ids))
-    punctuation = punctuation_mask(item.tokens)
-    rows = prediction_rows(attentions, b, item.prediction_position, n)
-    return HeadStats(
-        gradient=gradient,
-        ablation=None,
-        roles=role_stats(full, sink, punctuation),
-        structure_share=row_share(rows, item.special_mask | punctuation),
-    )
 
 
 def _shape(adapter: Adapter) -> tuple[int, int]:

@@ -160,6 +160,19 @@ class IngestSettings:
             "int",
         ),
     )
+    attention_rows: str = field(
+        default=vocabulary.DEFAULT_ATTENTION_ROWS,
+        metadata=_opt(
+            "--attention-rows",
+            "Which layers' attention each example stores: all (the prediction position's row "
+            "of every layer and head), last (the last layer's only: 1/layers of the bytes) or "
+            "none. The full tensor up to --full-attention-max-tokens follows the same choice. "
+            "Head grids, sink shares and the attention methods use every layer either way.",
+            "choice",
+            choices=tuple(vocabulary.ATTENTION_ROWS),
+            recorded_unless_default=True,
+        ),
+    )
     device: str = field(
         default="auto",
         metadata=_opt(
@@ -360,6 +373,8 @@ class IngestSettings:
             partner = f.metadata.get("recorded_with")
             if partner is not None and getattr(self, partner) is None:
                 continue  # meaningful only beside another setting, which is not given
+            if value == f.default and f.metadata.get("recorded_unless_default"):
+                continue  # likewise, for a setting whose default is what runs did before
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 

@@ -353,3 +353,37 @@ def normalize_pair(a: str, b: str) -> tuple[str, str]:
 def unknown_methods(methods: Iterable[str]) -> list[str]:
     known = set(method_ids())
     return [m for m in methods if m not in known]
+
+
+# --attention-rows: which layers' attention each example stores (the prediction rows, and the
+# full token x token tensor up to --full-attention-max-tokens). Head grids, sink shares and the
+# attention-derived methods are computed from every layer at ingest whichever is chosen.
+ATTENTION_ROWS: dict[str, str] = {
+    "all": "every layer's prediction rows",
+    "last": "only the last layer's prediction rows",
+    "none": "no attention rows",
+}
+DEFAULT_ATTENTION_ROWS = "all"
+
+
+def stored_layers(choice: str, num_layers: int) -> range:
+    """The layer indices ``--attention-rows choice`` stores, for a model of ``num_layers``."""
+    if choice == "all":
+        return range(num_layers)
+    if choice == "last":
+        return range(max(num_layers - 1, 0), num_layers)
+    if choice == "none":
+        return range(0)
+    raise ValueError(f"attention rows must be one of {', '.join(ATTENTION_ROWS)}, not {choice!r}")
+
+
+def stored_layer(choice: str, layer: int, num_layers: int) -> bool:
+    return layer in stored_layers(choice, num_layers)
+
+
+def layers_of_rows(stored: int, num_layers: int) -> range:
+    """The model layers that ``stored`` stored rows are (a read-side inverse of
+    :func:`stored_layers`): every layer, the last one only, or none."""
+    if stored == num_layers:
+        return range(num_layers)
+    return range(num_layers - stored, num_layers) if stored == 1 else range(0)

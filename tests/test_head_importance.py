@@ -10,11 +10,13 @@ import pytest
 import torch
 from support.methods import TEXTS, build_adapter, run_forward, save_checkpoint
 
+from attention_atlas.ingest.attention_capture import CaptureSpec, capture_from_tuple
 from attention_atlas.ingest.head_gates import head_gates, ones_gates, output_projections
 from attention_atlas.ingest.head_importance import (
     ablation_batch,
     gradient_importance,
     head_stats_batch,
+    role_sink_ids,
 )
 from attention_atlas.ingest.methods.base import explained
 
@@ -27,6 +29,10 @@ def adapter(request, tmp_path_factory):
     return build_adapter(
         request.param, save_checkpoint(request.param, tmp_path_factory.mktemp("m"))
     )
+
+
+def _captured(adapter, attentions, items):
+    return capture_from_tuple(attentions, items, CaptureSpec(role_sink_ids=role_sink_ids(adapter)))
 
 
 def _hooks(adapter) -> int:
@@ -122,7 +128,8 @@ def test_ablation_equals_a_forward_with_the_head_zeroed_by_hand(adapter) -> None
 
 def test_head_stats_of_a_batch_have_layer_by_head_shapes(adapter) -> None:
     items, batch, forward = run_forward(adapter, TEXTS)
-    stats = head_stats_batch(adapter, batch, items, forward.attentions, forward.logits, "prob")
+    captured = _captured(adapter, forward.attentions, items)
+    stats = head_stats_batch(adapter, batch, items, captured, forward.logits, "prob")
     shape = (adapter.num_layers, adapter.num_heads)
     for s in stats:
         assert s.gradient is not None and s.gradient.shape == shape
@@ -182,5 +189,6 @@ def test_encoder_decoder_gates_the_encoder_heads(kind: str, tmp_path) -> None:
     gates = ones_gates(batch.size, adapter.num_layers, adapter.num_heads, adapter.device)
     with torch.no_grad(), head_gates(adapter.model, gates, adapter.num_layers, adapter.num_heads):
         assert torch.equal(adapter.forward(batch).logits, plain.logits)
-    stats = head_stats_batch(adapter, batch, items, plain.attentions, plain.logits, "prob")
+    captured = _captured(adapter, plain.attentions, items)
+    stats = head_stats_batch(adapter, batch, items, captured, plain.logits, "prob")
     assert all(s.gradient is not None and s.gradient.max() > 0 for s in stats)

@@ -141,9 +141,10 @@ def panel_figures(export: ExampleExport, options: ExportOptions) -> dict[str, di
     if export.rows is None:
         attention = figures.empty_figure("no attention stored").to_plotly_json()
     else:
-        attention = example_figures.attention_view(
+        attention = example_figures.stored_attention_view(
             export.rows,
             export.full,
+            export.detail.num_layers,
             export.detail.tokens,
             keep,
             options.layer,

@@ -27,9 +27,13 @@ def prediction_rows(
     layer: int | None,
     head: int | None,
     token: int | None = None,
+    first_layer: int = 0,
+    note: str | None = None,
 ) -> FigureDict:
     """Layers x kept tokens of ``rows`` ([L, H, T]): head ``head`` or the mean over heads
-    (None); ``layer`` and the position ``token`` outlined. A plain figure dict."""
+    (None); ``layer`` and the position ``token`` outlined. A plain figure dict. ``rows`` may
+    hold the model's layers from ``first_layer`` on only (``--attention-rows last``), which
+    ``note`` says."""
     positions = np.flatnonzero(keep)
     picked = rows[:, head] if head is not None else rows.mean(axis=1)  # [L, T]
     z = np.asarray(picked, dtype=np.float32)[:, positions].round(5)
@@ -40,7 +44,7 @@ def prediction_rows(
         "type": "heatmap",
         "z": z.tolist(),
         "x": list(range(len(positions))),
-        "y": list(range(n_layers)),
+        "y": list(range(first_layer, first_layer + n_layers)),
         "customdata": [positions.tolist()] * n_layers,
         "text": [hover] * n_layers,
         "colorscale": SEQUENTIAL,
@@ -50,21 +54,23 @@ def prediction_rows(
     }
     which = "mean over heads" if head is None else f"head {head}"
     title = f"Prediction position's attention by layer, {which}<br><sup>{NOTE}</sup>"
+    title += f"<br><sup>{note}</sup>" if note else ""
     layout = layout_dict(title, 170 + 26 * n_layers)
     layout["xaxis"] = {"title": {"text": "token (hover for the word, click to pin)"}}
     layout["yaxis"] = {"title": {"text": "layer"}, "dtick": 1}
-    layout["shapes"] = _outlines(positions, n_layers, layer, token)
+    layout["shapes"] = _outlines(positions, n_layers, layer, token, first_layer)
     return {"data": [trace], "layout": layout}
 
 
 def _outlines(
-    positions: np.ndarray, n_layers: int, layer: int | None, token: int | None
+    positions: np.ndarray, n_layers: int, layer: int | None, token: int | None, first: int
 ) -> list[dict]:
     shapes = []
+    bottom, top = first - 0.5, first + n_layers - 0.5
     if token is not None and token in positions:
         x = int(np.flatnonzero(positions == token)[0])
-        shapes.append(_rect(x - 0.5, x + 0.5, -0.5, n_layers - 0.5, "#e66101"))
-    if layer is not None and layer < n_layers:
+        shapes.append(_rect(x - 0.5, x + 0.5, bottom, top, "#e66101"))
+    if layer is not None and first <= layer < first + n_layers:
         shapes.append(_rect(-0.5, len(positions) - 0.5, layer - 0.5, layer + 0.5, "black"))
     return shapes
 

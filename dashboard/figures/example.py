@@ -7,10 +7,13 @@ and layout: :mod:`attention_atlas.dashboard.figures.charts`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from attention_atlas.dashboard.figures import FigureDict
 from attention_atlas.dashboard.figures.charts import SEQUENTIAL, empty_figure, layout_dict
+from attention_atlas.models import vocabulary
 
 
 def attention_heatmap(
@@ -169,13 +172,18 @@ def attention_view(
     head: int | None,
     token: int | None = None,
     clickable: bool = True,
+    layers: StoredLayers | None = None,
 ) -> FigureDict:
     """The example's attention for ``layer`` / ``head`` (mean over the ones that are None),
     over the ``keep`` positions: the token x token heatmap from the full tensor ([L, H, T, T]),
     or, when only the prediction position's rows ([L, H, T]) were stored (long examples), those
     rows. ``token`` (a position) is outlined. ``clickable=False`` (an export, where nothing
-    answers a click) leaves the "click a column" hint out of the title."""
-    where = f"layer {'mean' if layer is None else layer}, head {'mean' if head is None else head}"
+    answers a click) leaves the "click a column" hint out of the title. ``layers``: which model
+    layers the arrays hold, when not every one (``--attention-rows last``); ``layer`` indexes
+    the arrays then, the titles name model layers."""
+    first = layers.first if layers is not None else 0
+    where = f"layer {'mean' if layer is None else first + layer}, "
+    where += f"head {'mean' if head is None else head}"
     pick_layer = slice(None) if layer is None else layer
     pick_head = slice(None) if head is None else head
     kept = np.array(tokens, dtype=object)[np.flatnonzero(keep)].tolist()
@@ -183,16 +191,66 @@ def attention_view(
     highlight = None
     if token is not None and token in key_pos:
         highlight = int(np.flatnonzero(key_pos == token)[0])
+    note = f"<br><sup>{layers.note}</sup>" if layers is not None and layers.note else ""
     if full is not None:
         matrix = np.asarray(full[pick_layer, pick_head], dtype=np.float32)
         matrix = matrix.reshape(-1, *full.shape[-2:]).mean(axis=0)[np.ix_(key_pos, key_pos)]
-        title = f"Attention, {where}" + (f" ({PIN_HINT})" if clickable else "")
+        title = f"Attention, {where}" + (f" ({PIN_HINT})" if clickable else "") + note
         return attention_heatmap(matrix, kept, kept, title, highlight, key_pos.tolist())
     picked = np.asarray(rows[pick_layer, pick_head], dtype=np.float32).reshape(-1, rows.shape[-1])
     if layer is None and head is None:
         picked = picked.reshape(rows.shape[0], -1, rows.shape[-1]).mean(axis=1)
-        labels = [f"layer {i} (mean of heads)" for i in range(rows.shape[0])]
+        labels = [f"layer {first + i} (mean of heads)" for i in range(rows.shape[0])]
     else:
-        labels = [f"L{layer if layer is not None else i}" for i in range(len(picked))]
-    title = f"Prediction-position attention, {where}<br><sup>{ROWS_NOTE}</sup>"
+        labels = [f"L{first + (layer if layer is not None else i)}" for i in range(len(picked))]
+    title = f"Prediction-position attention, {where}<br><sup>{ROWS_NOTE}</sup>{note}"
     return attention_heatmap(picked[:, key_pos], labels, kept, title, highlight, key_pos.tolist())
+
+
+@dataclass(frozen=True)
+class StoredLayers:
+    """The model layers an example's stored attention holds (``--attention-rows``): ``count``
+    layers from ``first``; ``note`` says what the run lacks (None when it lacks nothing)."""
+
+    first: int
+    count: int
+    note: str | None
+
+
+NO_ROWS_NOTE = (
+    "no attention rows stored: this run was ingested with --attention-rows none "
+    "(head grids and the attention methods still used every layer)"
+)
+
+
+def stored_layers(rows: np.ndarray | None, num_layers: int) -> StoredLayers:
+    """What ``rows`` ([stored layers, H, T] or None) holds of a model of ``num_layers``."""
+    count = 0 if rows is None else rows.shape[0]
+    held = vocabulary.layers_of_rows(count, num_layers)
+    if not held:
+        return StoredLayers(0, 0, NO_ROWS_NOTE if rows is not None else "no attention stored")
+    if len(held) == num_layers:
+        return StoredLayers(0, num_layers, None)
+    note = f"only layer {held.start} is stored: this run was ingested with --attention-rows last"
+    return StoredLayers(held.start, len(held), note)
+
+
+def stored_attention_view(
+    rows: np.ndarray | None,
+    full: np.ndarray | None,
+    num_layers: int,
+    tokens: list[str],
+    keep: np.ndarray,
+    layer: int | None,
+    head: int | None,
+    token: int | None = None,
+    clickable: bool = True,
+) -> FigureDict:
+    """:func:`attention_view` of whatever layers the run stored: a one-line notice when it
+    stored none, the last layer (whatever ``layer`` asks) when it stored only that one."""
+    layers = stored_layers(rows, num_layers)
+    if rows is None or layers.count == 0:
+        return empty_figure(layers.note or "").to_plotly_json()
+    if layers.count < num_layers:
+        return attention_view(rows, full, tokens, keep, 0, head, token, clickable, layers)
+    return attention_view(rows, full, tokens, keep, layer, head, token, clickable)

@@ -216,7 +216,7 @@ def layout(example_id: Any = None, **query: Any) -> html.Div:
             example_tokens.section(
                 example_tokens.tracks(detail, attributions, state, _marked(rationale))
             ),
-            _attention(),
+            _attention(number, detail),
             _topk(detail, attributions),
             dcc.Graph(figure=_deletion(number, run), id=ids.EX_DELETION),
             plausibility_panels.example_scores(
@@ -240,11 +240,17 @@ def _stores(state: ExampleState, number: int) -> list:
     ]
 
 
-def _attention() -> html.Div:
-    """The attention heatmap (or attention by layer) and the head grid, filled by the callback."""
-    return html.Div(
+def _attention(number: int, detail: example_queries.ExampleDetail) -> html.Div:
+    """The attention heatmap (or attention by layer) and the head grid, filled by the callback;
+    above them, one line on what the run did not store (``--attention-rows``), if anything."""
+    rows, _ = service().attention(number)
+    note = example.stored_layers(rows, detail.num_layers).note
+    graphs = html.Div(
         [dcc.Graph(id=ids.EX_HEATMAP), dcc.Graph(id=ids.EX_HEADGRID)], className="two-col"
     )
+    if note is None:
+        return graphs
+    return html.Div([html.P(note, id=ids.EX_ATTENTION_NOTE, className="notice"), graphs])
 
 
 def _topk(detail: example_queries.ExampleDetail, attributions: dict) -> dcc.Graph:
@@ -271,14 +277,26 @@ def heatmap_for(detail: example_queries.ExampleDetail, state: ExampleState, keep
     """The token x token heatmap for the chosen layer/head (mean when None); the prediction
     position's rows when the full tensor was not stored (long examples)."""
     rows, full = service().attention(detail.id, state.stack)
-    if rows is None:
-        return charts.empty_figure("no attention stored")
-    if full is None:  # long example: the prediction position's row of every layer
+    # --attention-rows cuts the main stack; an encoder-decoder's other stacks keep every layer
+    num_layers = (
+        detail.num_layers if state.stack == vocabulary.MAIN_STACK or rows is None else rows.shape[0]
+    )
+    layers = example.stored_layers(rows, num_layers)
+    if rows is None or layers.count == 0:  # --attention-rows none
+        return charts.empty_figure(layers.note or "")
+    if full is None:  # long example: the prediction position's row of every stored layer
         return attention_rows.prediction_rows(
-            rows, detail.tokens, keep, state.layer, state.head, state.token
+            rows,
+            detail.tokens,
+            keep,
+            state.layer,
+            state.head,
+            state.token,
+            layers.first,
+            layers.note,
         )
-    return example.attention_view(
-        rows, full, detail.tokens, keep, state.layer, state.head, state.token
+    return example.stored_attention_view(
+        rows, full, num_layers, detail.tokens, keep, state.layer, state.head, state.token
     )
 
 

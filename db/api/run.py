@@ -30,8 +30,8 @@ class AttentionRows:
     prediction position on ``tokens[token]``; ``full[layer, head, query, key]`` when stored."""
 
     example_id: int
-    rows: np.ndarray  # [L, H, T] float16
-    layers: np.ndarray  # [L] 0..L-1
+    rows: np.ndarray  # [L, H, T] float16 (L = 1 for a run ingested with --attention-rows last)
+    layers: np.ndarray  # [L] the model layers of ``rows``: 0..L-1, or the last one only
     heads: np.ndarray  # [H] 0..H-1
     tokens: list[str]  # [T]
     full: np.ndarray | None = None  # [L, H, T, T] float16, short examples only
@@ -183,9 +183,13 @@ class RunReader:
         if detail is None or detail.run_id != self.id:
             raise StoreError(f"run {self.name!r} has no example {example_id}")
         rows, whole = self._reader.read(example_queries.example_attention, detail.id, full)
-        if rows is None:
-            raise StoreError(f"example {example_id} has no stored attention")
-        layers, heads = np.arange(rows.shape[0]), np.arange(rows.shape[1])
+        held = vocabulary.layers_of_rows(0 if rows is None else rows.shape[0], detail.num_layers)
+        if rows is None or not held:
+            raise StoreError(
+                f"example {example_id} has no stored attention"
+                + (" (the run was ingested with --attention-rows none)" if rows is not None else "")
+            )
+        layers, heads = np.arange(held.start, held.stop), np.arange(rows.shape[1])
         return AttentionRows(detail.id, rows, layers, heads, list(detail.tokens), whole)
 
     def _methods(self) -> str:

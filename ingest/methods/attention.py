@@ -20,8 +20,12 @@ out as the encoder never attends to the decoder), with Ā = mean over heads of t
 (attention only, no gradients, as our one-stack rollout). The score is the prediction row of
 R_de: relevance of each input token for the pooled decoder state.
 
-All three reuse the pipeline's forward attentions ([B, H, T, T] per layer, padded) sliced to each
-example's real length; nothing is recomputed.
+On the main stack all three read what the pipeline's forward pass kept of the attention,
+layer by layer (:mod:`attention_atlas.ingest.attention_capture`: the prediction rows, the
+running rollout product, the flow's per-layer matrices for short examples) sliced to each
+example's real length; an encoder-decoder's other stacks come whole from its forward pass.
+Nothing is recomputed. :func:`rollout_scores` and :func:`flow_scores` also take a whole
+[layers, heads, n, n] tensor (hand-made cases, tests).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 import torch
 
+from attention_atlas.ingest.attention_capture import ExampleAttention, residual_layer
 from attention_atlas.ingest.methods.base import MethodResult, NoParams, Params, Shared
 from attention_atlas.models.vocabulary import MAIN_STACK
 
@@ -70,16 +75,27 @@ def example_attentions(
     return torch.stack(layers).detach().double().cpu().numpy()
 
 
+def captured(forward: ForwardOutput) -> list[ExampleAttention]:
+    """The batch's main-stack attention as the forward pass kept it, per example."""
+    if forward.captured is None:
+        raise ValueError("attention methods need the attention captured by the forward pass")
+    return forward.captured
+
+
+def head_mean(rows: np.ndarray) -> np.ndarray:
+    """One layer's prediction rows [H, n] -> their mean over heads [n], in float64."""
+    return rows.astype(np.float64).mean(axis=0)
+
+
 def attention_scores(attn: np.ndarray, pos: int) -> np.ndarray:
     """Last layer, prediction row, mean over heads: attn [L, H, n, n] -> [n]."""
-    return attn[-1, :, pos, :].mean(axis=0)
+    return head_mean(attn[-1, :, pos, :])
 
 
 def residual_attention(attn: np.ndarray) -> np.ndarray:
-    """A' = 0.5 * mean_heads(A) + 0.5 * I per layer, rows renormalised: [L, n, n]."""
-    n = attn.shape[-1]
-    mixed = 0.5 * attn.mean(axis=1) + 0.5 * np.eye(n)[None]
-    return mixed / mixed.sum(axis=-1, keepdims=True)
+    """A' = 0.5 * mean_heads(A) + 0.5 * I per layer, rows renormalised: [L, H, n, n] ->
+    [L, n, n]."""
+    return np.stack([residual_layer(layer) for layer in attn])
 
 
 def rollout_scores(attn: np.ndarray, pos: int) -> np.ndarray:
@@ -118,12 +134,17 @@ def encoder_decoder_rollout(
 
 
 def flow_scores(attn: np.ndarray, pos: int) -> np.ndarray:
+    """Attention flow [n] (attn [L, H, n, n]): see :func:`flow_from_residual`."""
+    return flow_from_residual(residual_attention(attn), pos)
+
+
+def flow_from_residual(layers: np.ndarray, pos: int) -> np.ndarray:
     """Attention flow [n]: max flow from input token j (layer 0) to ``pos`` at the top layer,
-    edge (layer l, token j) -> (layer l+1, token k) with capacity A'_l[k, j]."""
+    edge (layer l, token j) -> (layer l+1, token k) with capacity A'_l[k, j]; ``layers`` are
+    the residual matrices A' [L, n, n]."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import maximum_flow
 
-    layers = residual_attention(attn)
     n_layers, n, _ = layers.shape
     rows, cols, caps = [], [], []
     for level in range(n_layers):
@@ -165,8 +186,11 @@ def compute_attention(
     shared: Shared | None = None,
     stack: str = MAIN_STACK,
 ) -> list[MethodResult]:
-    """The last layer's prediction row of ``stack`` (``attention_decoder``, ... pass theirs)."""
-    return _per_example(forward, items, attention_scores, stack)
+    """The last layer's prediction row of ``stack`` (``attention_decoder``, ... pass theirs),
+    mean over heads; the main stack's from the captured rows."""
+    if stack != MAIN_STACK:
+        return _per_example(forward, items, attention_scores, stack)
+    return [MethodResult(head_mean(a.rows[-1]).astype(np.float32)) for a in captured(forward)]
 
 
 def compute_rollout(
@@ -177,8 +201,10 @@ def compute_rollout(
     params: NoParams,
     shared: Shared | None = None,
 ) -> list[MethodResult]:
+    """One stack: the prediction row of the product the forward pass built up layer by layer;
+    an encoder-decoder: Chefer et al.'s rules over its held stacks."""
     if "cross" not in forward.stacks:
-        return _per_example(forward, items, rollout_scores)
+        return _captured_rollout(forward)
     results = []
     for b, item in enumerate(items):
         n, pos = item.length, item.prediction_position
@@ -187,6 +213,15 @@ def compute_rollout(
         )
         scores = encoder_decoder_rollout(encoder, decoder, cross, pos)
         results.append(MethodResult(scores.astype(np.float32)))
+    return results
+
+
+def _captured_rollout(forward: ForwardOutput) -> list[MethodResult]:
+    results = []
+    for a in captured(forward):
+        if a.rollout is None:
+            raise ValueError("rollout needs a capture with CaptureSpec(rollout=True)")
+        results.append(MethodResult(np.asarray(a.rollout[a.position], dtype=np.float32)))
     return results
 
 
@@ -200,12 +235,13 @@ def compute_flow(
 ) -> list[MethodResult | None]:
     """Flow per example, or None for examples longer than ``params.max_tokens``."""
     results: list[MethodResult | None] = []
-    for b, item in enumerate(items):
-        if item.length > params.max_tokens:
+    for b, a in enumerate(captured(forward)):
+        if a.length > params.max_tokens:
             results.append(None)
             continue
-        attn = example_attentions(forward, b, item.length)
-        scores = flow_scores(attn, item.prediction_position)
+        if a.residual is None:
+            raise ValueError("flow needs a capture with CaptureSpec(flow_max_tokens=...)")
+        scores = flow_from_residual(np.stack(a.residual), a.position)
         results.append(MethodResult(scores.astype(np.float32)))
         if shared is not None:
             shared.report((b + 1) / len(items))
