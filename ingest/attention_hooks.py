@@ -24,9 +24,10 @@ if TYPE_CHECKING:
     from attention_atlas.ingest.adapters import Adapter, Batch, EncodedText, ForwardOutput
 
 PROBE_TEXT = "a b"  # the short text whose pass finds the attention modules
+PROBE_PAIR = "c"  # its second text when the batch is a sentence pair (segment ids, as the batch)
 
 
-def attention_modules(adapter: Adapter) -> list[tuple[torch.nn.Module, int]]:
+def attention_modules(adapter: Adapter, pair: bool = False) -> list[tuple[torch.nn.Module, int]]:
     """The modules whose outputs are the model's attentions, as (module, index in the output
     tuple), without repeats (ALBERT runs one module for every layer); cached on the adapter.
 
@@ -35,13 +36,14 @@ def attention_modules(adapter: Adapter) -> list[tuple[torch.nn.Module, int]]:
     the module's forward) whose output tuple holds that very tensor. Empty, so that callers
     fall back to the returned tuple, when some layer's tensor is no module's output, or when
     the modules return no weights unless ``output_attentions`` is passed (DeBERTa-v2), and for
-    an encoder-decoder model, whose decoder and cross-attention stacks its methods read whole."""
+    an encoder-decoder model, whose decoder and cross-attention stacks its methods read whole.
+    ``pair``: probe with a sentence pair, so that a pair run's every pass has segment ids."""
     cached = getattr(adapter, "_attention_modules", None)
     if cached is None and adapter.stacks:
         cached = []
         adapter._attention_modules = cached  # type: ignore[attr-defined]
     if cached is None:
-        probe = adapter.collate([adapter.encode(PROBE_TEXT)])
+        probe = adapter.collate([adapter.encode(PROBE_TEXT, PROBE_PAIR if pair else None)])
         cached = _find_modules(adapter, probe)
         if cached and not _weights_without_asking(adapter, probe, cached):
             cached = []
@@ -116,7 +118,7 @@ def captured_forward(
     captured layer by layer; the pass itself returns no attentions, so no layer's matrix
     outlives the layer. Falls back to capturing from the returned tuple when the attention
     modules cannot be found by :func:`attention_modules`."""
-    modules = attention_modules(adapter)
+    modules = attention_modules(adapter, pair=batch.token_type_ids is not None)
     with torch.no_grad():
         if not modules:
             forward = adapter.forward(batch, output_attentions=True, output_hidden=True)
