@@ -8,8 +8,8 @@ attention, on the CPU.
    - ``before``: main's path until issue 21, ``output_attentions=True`` (every layer's
      [B, H, T, T] held until the pass ends) and the records' float32 stack of them;
    - ``after``: ``ingest.attention_hooks.captured_forward`` with the default methods' capture
-     (prediction rows, the running rollout product), each layer's matrix freed as the next
-     layer runs.
+     (prediction rows, the running rollout product, every head's role stats), each layer's
+     matrix freed as the next layer runs.
    Printed with the ratio before / after, measured in the same run.
 2. Bytes stored per example for ``--attention-rows all``, ``last`` and ``none``: the real
    ``attention-atlas ingest`` into SQLite (``--methods none`` by default: predictions and
