@@ -1,11 +1,13 @@
-"""Methods end to end: ingest (CLI) -> DB -> SQL query, over the whole registry for each
-checkpoint of the model matrix (a tiny BERT, a GPT-2 classifier, the GPT-2 zero-shot path, a
-Llama classifier and a Llama zero-shot LM); and on 200 SST-2 dev sentences one SQL query
-returning the disagreement cases of a method pair and their head grids, checked against numpy."""
+"""Methods end to end: ingest (CLI) -> DB -> SQL query -> every dashboard page, over the whole
+registry for each checkpoint of the model matrix (a tiny BERT, a GPT-2 classifier, the GPT-2
+zero-shot path, a Llama classifier and a Llama zero-shot LM); and on 200 SST-2 dev sentences
+one SQL query returning the disagreement cases of a method pair and their head grids, checked
+against numpy."""
 
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
@@ -54,6 +56,7 @@ CHECKPOINTS = {
 def test_every_method_through_the_store(
     kind: str,
     request,
+    caplog: pytest.LogCaptureFixture,
     tiny_corpus: Path,
     sqlite_url_factory: Callable[..., str],
 ) -> None:
@@ -122,6 +125,32 @@ def test_every_method_through_the_store(
                 select(Faithfulness.method).where(Faithfulness.example_id == example.id)
             ).all()
             assert sorted(faithful) == sorted([*methods, vocabulary.RANDOM.id])
+        first = examples[0].id
+    assert_every_page_renders(url, first, caplog)
+
+
+def assert_every_page_renders(url: str, example_id: int, caplog: pytest.LogCaptureFixture) -> None:
+    """Every page of the dashboard over the run builds its layout without an error: the page a
+    browser opens is built server-side inside ``/_dash-layout`` (named by the Referer), and a
+    layout that raises is logged there (the router would then try again in the browser)."""
+    from attention_atlas.dashboard.server.app import create_app
+
+    client = create_app(url).server.test_client()
+    for path in (
+        "/",
+        f"/example/{example_id}",
+        f"/example/{example_id}?layer=1&head=1",
+        "/heads",
+        "/faithfulness",
+        "/faithfulness?view=accuracy",
+        "/compare?a=1&b=1",
+        "/views",
+    ):
+        caplog.clear()
+        answer = client.get("/_dash-layout", headers={"Referer": f"http://localhost{path}"})
+        assert answer.status_code == 200, path
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert not errors, (path, errors)
 
 
 def _sst2(shared_data: Path, tmp_path: Path, n: int) -> Path:
