@@ -9,6 +9,8 @@ import pytest
 from support.browser import full_page_screenshot, recording_page, served
 from support.dash_fixtures import build_store
 
+from attention_atlas.models import vocabulary
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -45,17 +47,19 @@ def test_exported_html_opens_offline_with_the_server_stopped(tmp_path: Path, bro
         for panel in ("export-attention", "export-head_grid", "export-deletion"):
             page.wait_for_selector(f"#{panel} .main-svg", timeout=20000)
         first_line = page.locator("#example-tokens .track-line").first
-        assert first_line.locator(".tok-row").count() == 7  # one track per method
-        assert page.locator("#example-tokens .overview .ov-row").count() == 7
+        n_methods = len(vocabulary.one_stack_method_ids())  # the synthetic run stores each
+        assert first_line.locator(".tok-row").count() == n_methods  # one track per method
+        assert page.locator("#example-tokens .overview .ov-row").count() == n_methods
         assert page.locator("#export-attention .heatmaplayer image").count() == 1
         assert page.locator("#export-head_grid .heatmaplayer image").count() == 1
-        assert page.locator("#export-deletion .scatterlayer .trace").count() == 8
+        curves = page.locator("#export-deletion .scatterlayer .trace")
+        assert curves.count() == n_methods + 1  # and the random order
         assert "layer 1, head 2" in page.inner_text("#export-attention")
         token = page.locator("#example-tokens .tok").nth(2)
         token.hover()
         same = page.locator(
             f'#example-tokens .tok-hl[data-pos="{token.get_attribute("data-pos")}"]'
         )
-        assert same.count() == 8  # the word and its 7 cells: the hover script came along
+        assert same.count() == n_methods + 1  # the word and a cell per track: the hover script came
         full_page_screenshot(page, "export-html")
         assert fetched == [] and page.errors == []
