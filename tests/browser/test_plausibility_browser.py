@@ -8,6 +8,8 @@ import pytest
 from support.browser import full_page_screenshot, served
 from support.dash_fixtures import build_store
 
+from attention_atlas.models import vocabulary
+
 pytestmark = [pytest.mark.browser]
 
 MARKED = 4  # synthetic rationales skip every fifth example (ids 5, 10, ...)
@@ -51,7 +53,8 @@ def test_faithfulness_plausibility_view_keeps_its_controls_in_the_url(server, pa
         "?.textContent.includes('token F1')"
     )
     points = page.locator("#faithfulness-plausibility-figure .scatterlayer .point")
-    assert points.count() == 8  # the seven synthetic methods and the random baseline
+    # every method the synthetic run stores, and the random baseline
+    assert points.count() == len(vocabulary.one_stack_method_ids()) + 1
     link = page.evaluate("window.location.href")
     page.goto(link)
     page.wait_for_selector("#faithfulness-plausibility-figure .main-svg")
