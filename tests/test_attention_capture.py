@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from support.checkpoints import save_tiny_bert
+from support.checkpoints import save_tiny_bert, save_tiny_llama
 
 from attention_atlas.db.analysis.head_roles import punctuation_mask, role_stats
 from attention_atlas.ingest.attention_capture import CaptureSpec, capture_from_tuple
@@ -25,29 +25,6 @@ TEXTS = [
     "not bad",
 ]
 FULL_CAP = 8  # tokens: the texts fall on both sides
-
-
-def save_tiny_llama(folder: Path) -> Path:
-    """A 2-layer LlamaForSequenceClassification, 4 query heads sharing 2 key/value heads
-    (grouped-query attention, as Llama 2/3 70B and Mistral), with the tiny BERT's tokenizer."""
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForSequenceClassification
-
-    save_tiny_bert(folder)  # the tokenizer files; the model is replaced below
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        pad_token_id=tokenizer.pad_token_id,
-        num_labels=2,
-    )
-    LlamaForSequenceClassification(config).save_pretrained(folder)
-    return folder
 
 
 def save_tiny_deberta(folder: Path) -> Path:
@@ -78,6 +55,7 @@ def tiny_deberta_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Here without ../shared: the tokenizer is trained locally."""
     return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
 
 

@@ -235,11 +235,14 @@ def _roberta_vocab(folder: Path, tokenizer_dir: Path) -> Path:
     return out
 
 
-def save_tiny_llama(folder: Path, tokenizer_dir: Path, *, lm_head: bool = False) -> Path:
+def save_tiny_llama(
+    folder: Path, tokenizer_dir: Path | None = None, *, lm_head: bool = False
+) -> Path:
     """A 2-layer Llama (4 query heads, 2 key-value heads: grouped-query attention) with the
-    GPT-2 tokenizer files: a 2-class ``LlamaForSequenceClassification``, or a
-    ``LlamaForCausalLM`` for the zero-shot path. Pad is a token of its own, so the classifier's
-    pooling (the last non-pad token) finds the text's end."""
+    GPT-2 tokenizer files in ``tokenizer_dir`` (None: a byte-level BPE trained here): a
+    2-class ``LlamaForSequenceClassification``, or a ``LlamaForCausalLM`` for the zero-shot
+    path. Pad is a token of its own, so the classifier's pooling (the last non-pad token) finds
+    the text's end."""
     import torch
     from transformers import (
         GPT2TokenizerFast,
@@ -249,7 +252,10 @@ def save_tiny_llama(folder: Path, tokenizer_dir: Path, *, lm_head: bool = False)
     )
 
     folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = GPT2TokenizerFast.from_pretrained(str(tokenizer_dir))
+    if tokenizer_dir is None:
+        tokenizer = _bpe_tokenizer(folder)
+    else:
+        tokenizer = GPT2TokenizerFast.from_pretrained(str(tokenizer_dir))
     tokenizer.add_special_tokens({"pad_token": "<pad>"})
     eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     torch.manual_seed(0)
