@@ -50,6 +50,12 @@ def ignore_report(_share: float) -> None:
     return None
 
 
+def example_share(report: Report, done: int, total: int, share: float) -> None:
+    """Example ``done`` of a batch of ``total`` is ``share`` done: report the batch's share
+    (bind the first three with ``functools.partial``)."""
+    report((done + share) / total)
+
+
 class Params:
     """Base of a method's frozen parameter dataclass: the one place the method reads the run
     settings (:meth:`from_settings`, plain attribute access, so a renamed setting fails) and

@@ -36,6 +36,7 @@ from attention_atlas.ingest.methods.base import (
     Report,
     Shared,
     evaluate_ids,
+    example_share,
     explained,
     ignore_report,
     targets_of,
@@ -167,14 +168,11 @@ def compute_lime(
 ) -> list[MethodResult]:
     targets = targets_of(forward).tolist()
     report = shared.report if shared is not None else ignore_report
+    shares = [partial(example_share, report, i, len(items)) for i in range(len(items))]
     return [
-        explain_example(adapter, item, target, params, partial(_share_of, report, i, len(items)))
-        for i, (item, target) in enumerate(zip(items, targets, strict=True))
+        explain_example(adapter, item, target, params, share)
+        for item, target, share in zip(items, targets, shares, strict=True)
     ]
-
-
-def _share_of(report: Report, done: int, total: int, share: float) -> None:
-    report((done + share) / total)
 
 
 def captum_reference(

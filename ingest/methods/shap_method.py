@@ -28,6 +28,7 @@ from attention_atlas.ingest.methods.base import (
     Report,
     Shared,
     evaluate_ids,
+    example_share,
     explained,
     ignore_report,
     targets_of,
@@ -190,7 +191,7 @@ def compute_shap(
         return explain_shared(adapter, items, targets, params, report)
     out = []
     for done, (item, target) in enumerate(zip(items, targets, strict=True)):
-        share = partial(_share_of, report, done, len(items))
+        share = partial(example_share, report, done, len(items))
         out.append(explain_example(adapter, item, target, params, share))
     return out
 
@@ -210,11 +211,6 @@ def explain_shared(
     return explain_examples_shared(
         adapter, items, targets, one, budget=params.token_budget, seed=params.seed, report=report
     )
-
-
-def _share_of(report: Report, done: int, total: int, share: float) -> None:
-    """Example ``done`` of ``total`` is ``share`` done: report the batch's share."""
-    report((done + share) / total)
 
 
 def text_masker_reference(
