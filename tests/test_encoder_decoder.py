@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from support.checkpoints import GPT2_TOKENIZER_DIR
 from support.methods import TEXTS, build_adapter, params, run_forward, save_checkpoint
+from support.pages import assert_every_page_renders
 
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.ingest.cli import main
@@ -202,17 +203,14 @@ def test_zero_shot_refused_on_an_encoder_decoder(
 
 
 # -- the dashboard over an encoder-decoder run ------------------------------------------
-@pytest.fixture(scope="module")
-def bart_app(tmp_path_factory):
-    """A store holding one tiny BART run (the real ingest), and the app over it."""
+def _app_over(kind: str, root):
+    """A store holding one tiny ``kind`` run (the real ingest, default methods), the app over
+    it, and its first example's id."""
     from conftest import corpus_rows, write_csv
 
     from attention_atlas.dashboard.server.app import create_app
 
-    if not GPT2_TOKENIZER_DIR.exists():
-        pytest.skip(f"BART needs the GPT-2 tokenizer files in {GPT2_TOKENIZER_DIR}")
-    root = tmp_path_factory.mktemp("bart-dash")
-    folder = save_checkpoint("bart", root)
+    folder = save_checkpoint(kind, root)
     corpus = write_csv(root / "corpus.csv", corpus_rows(8))
     url = f"sqlite:///{root / 'atlas.db'}"
     result = ingest(
@@ -221,6 +219,14 @@ def bart_app(tmp_path_factory):
     )
     assert result.exit_code == 0, result.output
     return create_app(url)
+
+
+@pytest.fixture(scope="module")
+def bart_app(tmp_path_factory):
+    """A store holding one tiny BART run (the real ingest), and the app over it."""
+    if not GPT2_TOKENIZER_DIR.exists():
+        pytest.skip(f"BART needs the GPT-2 tokenizer files in {GPT2_TOKENIZER_DIR}")
+    return _app_over("bart", tmp_path_factory.mktemp("bart-dash"))
 
 
 @pytest.fixture
@@ -243,6 +249,13 @@ def test_every_page_opens_for_an_encoder_decoder_run(bart_app) -> None:
         "/views",
     ):
         assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("kind", ["bart", "t5"])
+def test_every_page_renders_for_bart_and_t5(kind, request, tmp_path, caplog) -> None:
+    app = request.getfixturevalue("bart_app") if kind == "bart" else _app_over("t5", tmp_path)
+    stacks = tuple(f"/{p}?stack={s}" for p in ("heads", "example/1") for s in ("decoder", "cross"))
+    assert_every_page_renders(app, 1, caplog, extra=stacks)
 
 
 def test_pages_render_every_stack(bart_ctx) -> None:

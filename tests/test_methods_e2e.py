@@ -7,7 +7,6 @@ against numpy."""
 from __future__ import annotations
 
 import csv
-import logging
 from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
@@ -18,7 +17,9 @@ from click.testing import CliRunner
 from conftest import write_csv
 from scipy.stats import spearmanr
 from sqlalchemy import select
+from support.pages import assert_every_page_renders
 
+from attention_atlas.dashboard.server.app import create_app
 from attention_atlas.db.engine import make_engine, session_factory
 from attention_atlas.ingest.cli import main
 from attention_atlas.models import (
@@ -126,31 +127,7 @@ def test_every_method_through_the_store(
             ).all()
             assert sorted(faithful) == sorted([*methods, vocabulary.RANDOM.id])
         first = examples[0].id
-    assert_every_page_renders(url, first, caplog)
-
-
-def assert_every_page_renders(url: str, example_id: int, caplog: pytest.LogCaptureFixture) -> None:
-    """Every page of the dashboard over the run builds its layout without an error: the page a
-    browser opens is built server-side inside ``/_dash-layout`` (named by the Referer), and a
-    layout that raises is logged there (the router would then try again in the browser)."""
-    from attention_atlas.dashboard.server.app import create_app
-
-    client = create_app(url).server.test_client()
-    for path in (
-        "/",
-        f"/example/{example_id}",
-        f"/example/{example_id}?layer=1&head=1",
-        "/heads",
-        "/faithfulness",
-        "/faithfulness?view=accuracy",
-        "/compare?a=1&b=1",
-        "/views",
-    ):
-        caplog.clear()
-        answer = client.get("/_dash-layout", headers={"Referer": f"http://localhost{path}"})
-        assert answer.status_code == 200, path
-        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-        assert not errors, (path, errors)
+    assert_every_page_renders(create_app(url), first, caplog)
 
 
 def _sst2(shared_data: Path, tmp_path: Path, n: int) -> Path:
